@@ -1,0 +1,130 @@
+"""The one small interface every meta-learning algorithm implements.
+
+A ``MetaLearner`` owns its model and its outer optimiser and nothing else:
+per-task state (adapted weights, prototypes, attention) is *returned* from
+``adapt``, never stored on ``self``, so that nothing leaks between episodes or
+between the students of one classroom.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import torch
+
+from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind, TaskSource
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    """What the learner is asked to solve; fixed for the life of a learner.
+
+    ``n_way`` is the training N. Algorithms that can, also adapt to episodes of
+    another N (the metric methods always; MAML through its shared head init).
+    """
+
+    task_kind: TaskKind
+    input_shape: tuple[int, ...]
+    n_way: int
+    backbone: str = "conv4"  # "conv4" | "mlp"
+    width: int = 64  # conv filters or MLP hidden units
+    embedding_2d: bool = False  # a final 2-D embedding layer, to draw without projection
+
+
+@dataclass
+class StepResult:
+    """What one meta-training step on a batch of episodes reports."""
+
+    loss: float  # mean query loss over the batch (cross-entropy or MSE)
+    accuracy: float | None  # mean query accuracy; None for regression
+    seconds: float  # wall-clock time of the step
+    episodes: int  # episodes consumed
+
+
+@dataclass
+class Adaptation:
+    """The outcome of adapting to one episode, with what a teacher needs to show.
+
+    ``details`` holds each algorithm's internals, documented on the algorithm:
+    MAML/FOMAML/Reptile: ``inner_losses`` and ``inner_accuracies`` (query, after
+    steps 0..k), ``probe_predictions`` (one tensor per step, regression);
+    ProtoNet: ``support_embeddings``, ``query_embeddings``, ``prototypes``,
+    ``distances``; Matching Networks: ``support_embeddings``,
+    ``query_embeddings``, ``attention`` (NQ, NK).
+    """
+
+    query_prediction: torch.Tensor  # logits (N*Q, N) or values (Q, 1)
+    query_loss: float
+    query_accuracy: float | None
+    probe_prediction: torch.Tensor | None = None  # predictions at probe_x, if asked
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Hyperparameters:
+    """Base for each algorithm's hyperparameter dataclass (papers' defaults)."""
+
+    outer_lr: float = 1e-3
+    meta_batch: int = 4
+
+    def replace(self, **changes: Any) -> Hyperparameters:
+        return dataclasses.replace(self, **changes)
+
+
+class MetaLearner(ABC):
+    """Meta-learning algorithm behind one interface.
+
+    Subclasses set ``name`` (the ``--algo`` value), ``title`` (for the UI),
+    ``task_kinds`` it supports and ``hparams_class``.
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    task_kinds: ClassVar[tuple[TaskKind, ...]] = ("classification",)
+    hparams_class: ClassVar[type[Hyperparameters]] = Hyperparameters
+
+    def __init__(
+        self,
+        spec: ProblemSpec,
+        hparams: Hyperparameters | None = None,
+        device: torch.device | str = "cpu",
+    ):
+        if spec.task_kind not in self.task_kinds:
+            raise ValueError(
+                f"{self.name} supports {', '.join(self.task_kinds)} tasks, "
+                f"not {spec.task_kind}"
+            )
+        self.spec = spec
+        self.hparams = hparams if hparams is not None else self.hparams_class()
+        self.device = torch.device(device)
+
+    def prepare(self, train_source: TaskSource) -> None:
+        """Called once by the trainer before the first step, with the meta-training split.
+
+        Most algorithms ignore it; the transfer baseline pretrains a classifier on
+        all of that split's classes through it.
+        """
+
+    @abstractmethod
+    def meta_train_step(self, batch: EpisodeBatch) -> StepResult:
+        """One outer update on a batch of episodes."""
+
+    @abstractmethod
+    def adapt(self, episode: Episode, probe_x: torch.Tensor | None = None) -> Adaptation:
+        """Adapt to ``episode``'s support set, predict its query set (and ``probe_x``)."""
+
+    @abstractmethod
+    def state_dict(self) -> dict[str, Any]:
+        """Model and optimiser state, tensors only at the leaves (for checkpoints)."""
+
+    @abstractmethod
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+    def train(self) -> None:
+        """Put the model(s) in training mode; override if there are several."""
+
+    def eval(self) -> None:
+        """Put the model(s) in evaluation mode; override if there are several."""
