@@ -1,0 +1,169 @@
+"""Learning curves for the live Train page.
+
+Pure builders: numbers in, ``plotly.graph_objects.Figure`` out. The page redraws
+this figure after every training tick, so long histories are reduced to at most
+``max_points`` bucket means per line: the curve the class sees stays smooth and
+the redraw stays cheap however long the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+Metric = Literal["accuracy", "mse"]
+
+TRAIN_COLOR = "#4575b4"
+VAL_COLOR = "#d73027"
+BAND_FILL = "rgba(215,48,39,0.18)"
+
+
+def bucket_means(
+    x: Sequence[float], y: Sequence[float], max_points: int
+) -> tuple[list[float], list[float]]:
+    """Reduce a curve to at most ``max_points`` points by averaging consecutive buckets.
+
+    Bucket b covers indices [b*n/m, (b+1)*n/m); its point is (mean x, mean y).
+    A curve of ``max_points`` points or fewer is returned unchanged.
+    """
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} values but y has {len(y)}")
+    if max_points < 1:
+        raise ValueError(f"max_points must be at least 1, got {max_points}")
+    n = len(x)
+    if n <= max_points:
+        return [float(v) for v in x], [float(v) for v in y]
+    out_x, out_y = [], []
+    for bucket in range(max_points):
+        start, stop = bucket * n // max_points, (bucket + 1) * n // max_points
+        out_x.append(sum(x[start:stop]) / (stop - start))
+        out_y.append(sum(y[start:stop]) / (stop - start))
+    return out_x, out_y
+
+
+def _band_polygon(
+    x: Sequence[float], mean: Sequence[float], half_width: Sequence[float]
+) -> tuple[list[float], list[float]]:
+    """Closed polygon around mean ± half_width: upper edge forwards, lower edge back."""
+    upper = [m + h for m, h in zip(mean, half_width, strict=True)]
+    lower = [m - h for m, h in zip(mean, half_width, strict=True)]
+    return list(x) + list(x)[::-1], upper + lower[::-1]
+
+
+def learning_curves_figure(
+    train_episodes: Sequence[float],
+    train_loss: Sequence[float],
+    train_accuracy: Sequence[float] | None = None,
+    val_episodes: Sequence[float] = (),
+    val_mean: Sequence[float] = (),
+    val_ci95: Sequence[float] = (),
+    *,
+    metric: Metric = "accuracy",
+    chance: float | None = None,
+    max_points: int = 120,
+    height: int = 360,
+) -> go.Figure:
+    """Training loss on the left, accuracy (or MSE) on the right, validation with its band.
+
+    Args:
+        train_episodes: episodes seen at each training step (x axis), length T.
+        train_loss: mean query loss of each step (cross-entropy, or MSE for regression), T.
+        train_accuracy: mean query accuracy in [0, 1] of each step, T; None for regression.
+        val_episodes, val_mean, val_ci95: validation points, each length V: episodes seen,
+            mean accuracy in [0, 1] (or MSE when ``metric="mse"``), and the half-width of
+            its 95% confidence interval, 1.96·σ/√n.
+        metric: ``"accuracy"`` draws percentages, ``"mse"`` raw errors.
+        chance: accuracy of guessing (1/N), drawn as a dashed line; None for none.
+        max_points: most points per training line (bucket means beyond that).
+
+    Returns:
+        A two-panel figure. Traces are named ``train loss``, ``train accuracy``,
+        ``validation band`` and ``validation`` (only those with data) and ``chance``.
+    """
+    if len(val_episodes) != len(val_mean) or len(val_mean) != len(val_ci95):
+        raise ValueError(
+            f"validation lengths differ: {len(val_episodes)} episodes, {len(val_mean)} means, "
+            f"{len(val_ci95)} intervals"
+        )
+    right_title = "accuracy (%)" if metric == "accuracy" else "validation MSE"
+    loss_title = "training loss" if metric == "accuracy" else "training MSE"
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=(loss_title, right_title), horizontal_spacing=0.1
+    )
+    if train_loss:
+        x, y = bucket_means(train_episodes, train_loss, max_points)
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=y, mode="lines", line={"color": TRAIN_COLOR, "width": 2}, name="train loss"
+            ),
+            row=1,
+            col=1,
+        )
+    scale = 100.0 if metric == "accuracy" else 1.0
+    if train_accuracy is not None and len(train_accuracy) > 0:
+        x, y = bucket_means(train_episodes, train_accuracy, max_points)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[scale * v for v in y],
+                mode="lines",
+                line={"color": TRAIN_COLOR, "width": 2},
+                name="train accuracy",
+            ),
+            row=1,
+            col=2,
+        )
+    if val_mean:
+        x = [float(v) for v in val_episodes]
+        mean = [scale * float(v) for v in val_mean]
+        half = [scale * float(v) for v in val_ci95]
+        band_x, band_y = _band_polygon(x, mean, half)
+        fig.add_trace(
+            go.Scatter(
+                x=band_x,
+                y=band_y,
+                fill="toself",
+                fillcolor=BAND_FILL,
+                line={"width": 0},
+                hoverinfo="skip",
+                name="validation band",
+                showlegend=False,
+            ),
+            row=1,
+            col=2,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=mean,
+                mode="lines+markers",
+                line={"color": VAL_COLOR, "width": 3},
+                marker={"size": 8},
+                name="validation (95% CI)",
+            ),
+            row=1,
+            col=2,
+        )
+    if chance is not None and metric == "accuracy":
+        fig.add_hline(
+            y=100.0 * chance,
+            line={"dash": "dash", "color": "#7f7f7f"},
+            annotation_text="chance",
+            row=1,
+            col=2,
+        )
+    if metric == "accuracy":
+        fig.update_yaxes(range=[0, 100], row=1, col=2)
+    fig.update_xaxes(title_text="episodes")
+    fig.update_layout(
+        template="plotly_white",
+        font={"size": 16},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "y": -0.25},
+        uirevision="learning-curves",  # keep zoom and hover state across live redraws
+    )
+    return fig

@@ -1,0 +1,37 @@
+"""Learning curves: bucket means and the validation band, against hand-computed values."""
+
+from __future__ import annotations
+
+import pytest
+
+from metalearn_core.figures.training import bucket_means, learning_curves_figure
+
+
+def test_bucket_means_averages_consecutive_runs():
+    x, y = bucket_means([1, 2, 3, 4, 5, 6], [0, 2, 4, 6, 8, 10], max_points=3)
+    assert x == [1.5, 3.5, 5.5] and y == [1.0, 5.0, 9.0]
+    assert bucket_means([1, 2], [3, 4], 5) == ([1.0, 2.0], [3.0, 4.0])
+    with pytest.raises(ValueError, match="max_points"):
+        bucket_means([1], [1], 0)
+
+
+def test_learning_curves_band_is_mean_plus_minus_ci():
+    fig = learning_curves_figure([4, 8], [1.5, 1.2], [0.3, 0.5], [8], [0.6], [0.05], chance=0.2)
+    by_name = {t.name: t for t in fig.data}
+    assert list(by_name["train accuracy"].y) == pytest.approx([30.0, 50.0])
+    band = by_name["validation band"]
+    assert list(band.y) == pytest.approx([65.0, 55.0])  # upper forwards, lower back
+    assert list(by_name["validation (95% CI)"].y) == pytest.approx([60.0])
+    assert fig.layout.shapes[0].y0 == pytest.approx(20.0)  # chance line
+
+
+def test_learning_curves_regression_and_long_runs():
+    steps = list(range(1000))
+    fig = learning_curves_figure(steps, [1.0] * 1000, None, [10, 20], [0.5, 0.4], [0.1, 0.1],
+                                 metric="mse", max_points=50)  # fmt: skip
+    by_name = {t.name: t for t in fig.data}
+    assert "train accuracy" not in by_name
+    assert len(by_name["train loss"].x) == 50
+    assert list(by_name["validation (95% CI)"].y) == pytest.approx([0.5, 0.4])
+    with pytest.raises(ValueError, match="validation lengths differ"):
+        learning_curves_figure([1], [1.0], None, [1, 2], [0.5], [0.1])
