@@ -1,0 +1,227 @@
+"""Conditional Neural Process: model-based meta-learning for regression.
+
+Garnelo et al. 2018, "Conditional Neural Processes" (ICML). The support set is
+read by a network, never trained on: each labelled pair (x_i, y_i) is encoded,
+the codes are averaged into one task representation r, and a decoder predicts
+a Gaussian over y for any x given r. Adapting to a new function is one forward
+pass, with no gradient step, and the predictive standard deviation says where
+the model is unsure (wide between and beyond the support points).
+
+    r_i = h_θ(x_i, y_i)                      for each support pair i = 1..K
+    r   = (1/K) Σ_i r_i                       mean: invariant to support order
+    (μ(x), σ(x)) = g_θ(x, r),  σ = σ_min + (1 − σ_min)·softplus(s)
+
+Training maximises the Gaussian log-likelihood of the targets (the query set,
+and by default the support points too, as in the paper) over tasks 𝒯:
+
+    θ ← θ − β ∇_θ E_𝒯 [ (1/T) Σ_t −log 𝒩(y_t; μ(x_t), σ(x_t)²) ]
+    −log 𝒩(y; μ, σ²) = ½ log 2π + log σ + (y − μ)² / (2σ²)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from metalearn_core.algorithms.base import (
+    Adaptation,
+    Hyperparameters,
+    MetaLearner,
+    ProblemSpec,
+    StepResult,
+)
+from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CNPHyperparameters(Hyperparameters):
+    """Defaults follow the paper's 1-D regression setting (128-unit MLPs, Adam 1e-3)."""
+
+    outer_lr: float = 1e-3  # Adam step size β
+    meta_batch: int = 16  # tasks per outer step
+    hidden: int = 128  # width of every encoder / decoder layer, and of r
+    encoder_layers: int = 3  # linear layers in h_θ
+    decoder_layers: int = 3  # linear layers in g_θ (the last outputs μ and s)
+    min_std: float = 0.1  # σ_min: keeps the likelihood bounded early in training
+    targets_include_support: bool = True  # paper: the context points are also targets
+    seed: int = 0  # weight initialisation
+
+    def __post_init__(self) -> None:
+        for name in ("hidden", "encoder_layers", "decoder_layers", "meta_batch"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0.0 < self.min_std < 1.0:
+            raise ValueError(f"min_std must lie in (0, 1), got {self.min_std}")
+        if self.outer_lr <= 0:
+            raise ValueError(f"outer_lr must be positive, got {self.outer_lr}")
+
+
+def mlp(sizes: list[int]) -> nn.Sequential:
+    """Linear layers of the given sizes with ReLU between them (none after the last)."""
+    layers: list[nn.Module] = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(fan_in, fan_out))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def gaussian_nll(mean: torch.Tensor, std: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Elementwise −log 𝒩(target; mean, std²) = ½ log 2π + log σ + (y − μ)² / (2σ²)."""
+    return 0.5 * math.log(2 * math.pi) + std.log() + (target - mean) ** 2 / (2 * std**2)
+
+
+class CNPNetwork(nn.Module):
+    """Encoder h_θ, mean aggregation and Gaussian decoder g_θ.
+
+    Args:
+        x_dim: flattened input size (1 for the sinusoid).
+        y_dim: target size (1).
+        hparams: layer sizes and σ_min.
+    """
+
+    def __init__(self, x_dim: int, y_dim: int, hparams: CNPHyperparameters):
+        super().__init__()
+        h = hparams.hidden
+        self.min_std = hparams.min_std
+        self.encoder = mlp([x_dim + y_dim] + [h] * hparams.encoder_layers)
+        self.decoder = mlp([x_dim + h] + [h] * (hparams.decoder_layers - 1) + [2 * y_dim])
+
+    def encode(self, support_x: torch.Tensor, support_y: torch.Tensor) -> torch.Tensor:
+        """Per-pair codes r_i: (B, K, x_dim), (B, K, y_dim) -> (B, K, hidden)."""
+        return self.encoder(torch.cat([support_x, support_y], dim=-1))
+
+    def decode(
+        self, representation: torch.Tensor, target_x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Predictive mean and std: r (B, hidden), x (B, T, x_dim) -> μ, σ each (B, T, y_dim)."""
+        r = representation.unsqueeze(1).expand(-1, target_x.shape[1], -1)  # (B, T, hidden)
+        mean, raw_std = self.decoder(torch.cat([target_x, r], dim=-1)).chunk(2, dim=-1)
+        std = self.min_std + (1 - self.min_std) * nn.functional.softplus(raw_std)
+        return mean, std
+
+    def forward(
+        self, support_x: torch.Tensor, support_y: torch.Tensor, target_x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Returns μ (B, T, y_dim), σ (B, T, y_dim) and r (B, hidden)."""
+        representation = self.encode(support_x, support_y).mean(dim=1)  # (B, hidden)
+        mean, std = self.decode(representation, target_x)
+        return mean, std, representation
+
+
+def _flatten_inputs(x: torch.Tensor, leading: int) -> torch.Tensor:
+    """(…leading dims…, *X) -> (…leading dims…, prod X): inputs of any shape become vectors."""
+    return x.reshape(*x.shape[:leading], -1)
+
+
+class ConditionalNeuralProcess(MetaLearner):
+    """CNP for regression tasks (``--algo cnp``).
+
+    ``adapt`` details: ``representation`` (hidden,) the task code r;
+    ``support_codes`` (K, hidden) the per-pair codes r_i; ``query_std`` (Q, 1);
+    ``query_nll`` (float, mean Gaussian NLL of the query targets); and when
+    ``probe_x`` is given, ``probe_std`` (P, 1) beside ``probe_prediction`` = μ (P, 1).
+
+    ``StepResult.loss`` and ``Adaptation.query_loss`` are the query mean squared
+    error of μ, comparable with the other algorithms; the training objective is the
+    Gaussian NLL above.
+
+    >>> learner = ConditionalNeuralProcess(ProblemSpec("regression", (1,), 1))
+    >>> learner.meta_train_step(batch)          # batch.support_x: (B, K, 1)
+    >>> out = learner.adapt(episode, probe_x=torch.linspace(-5, 5, 200)[:, None])
+    >>> out.probe_prediction, out.details["probe_std"]   # (200, 1), (200, 1)
+    """
+
+    name: ClassVar[str] = "cnp"
+    title: ClassVar[str] = "Conditional Neural Process"
+    task_kinds: ClassVar[tuple[TaskKind, ...]] = ("regression",)
+    hparams_class: ClassVar[type[Hyperparameters]] = CNPHyperparameters
+
+    def __init__(
+        self,
+        spec: ProblemSpec,
+        hparams: CNPHyperparameters | None = None,
+        device: torch.device | str = "cpu",
+    ):
+        super().__init__(spec, hparams, device)
+        hp: CNPHyperparameters = self.hparams  # type: ignore[assignment]
+        x_dim = math.prod(spec.input_shape)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(hp.seed)
+            self.network = CNPNetwork(x_dim, 1, hp).to(self.device)
+        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=hp.outer_lr)
+
+    def meta_train_step(self, batch: EpisodeBatch) -> StepResult:
+        start = time.perf_counter()
+        batch = batch.to(self.device)
+        support_x = _flatten_inputs(batch.support_x, 2)  # (B, K, x_dim)
+        query_x = _flatten_inputs(batch.query_x, 2)  # (B, Q, x_dim)
+        if self.hparams.targets_include_support:
+            target_x = torch.cat([support_x, query_x], dim=1)  # (B, K+Q, x_dim)
+            target_y = torch.cat([batch.support_y, batch.query_y], dim=1)
+        else:
+            target_x, target_y = query_x, batch.query_y
+        mean, std, _ = self.network(support_x, batch.support_y, target_x)
+        loss = gaussian_nll(mean, std, target_y).mean()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        query_count = query_x.shape[1]
+        query_mse = ((mean[:, -query_count:] - batch.query_y) ** 2).mean()
+        return StepResult(
+            loss=float(query_mse.detach()),
+            accuracy=None,
+            seconds=time.perf_counter() - start,
+            episodes=len(batch),
+        )
+
+    @torch.no_grad()
+    def adapt(self, episode: Episode, probe_x: torch.Tensor | None = None) -> Adaptation:
+        episode = episode.to(self.device)
+        support_x = _flatten_inputs(episode.support_x, 1).unsqueeze(0)  # (1, K, x_dim)
+        support_y = episode.support_y.unsqueeze(0)  # (1, K, 1)
+        codes = self.network.encode(support_x, support_y)  # (1, K, hidden)
+        representation = codes.mean(dim=1)  # (1, hidden)
+        query_x = _flatten_inputs(episode.query_x, 1).unsqueeze(0)
+        mean, std = self.network.decode(representation, query_x)  # (1, Q, 1) each
+        mean, std = mean[0], std[0]
+        details: dict[str, Any] = {
+            "representation": representation[0],
+            "support_codes": codes[0],
+            "query_std": std,
+            "query_nll": float(gaussian_nll(mean, std, episode.query_y).mean()),
+        }
+        probe_prediction = None
+        if probe_x is not None:
+            probe = _flatten_inputs(probe_x.to(self.device), 1).unsqueeze(0)  # (1, P, x_dim)
+            probe_mean, probe_std = self.network.decode(representation, probe)
+            probe_prediction = probe_mean[0]
+            details["probe_std"] = probe_std[0]
+        return Adaptation(
+            query_prediction=mean,
+            query_loss=float(((mean - episode.query_y) ** 2).mean()),
+            query_accuracy=None,
+            probe_prediction=probe_prediction,
+            details=details,
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"network": self.network.state_dict(), "optimizer": self.optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.network.load_state_dict(state["network"])
+        self.optimizer.load_state_dict(state["optimizer"])
+
+    def train(self) -> None:
+        self.network.train()
+
+    def eval(self) -> None:
+        self.network.eval()

@@ -1,0 +1,304 @@
+"""Transfer learning: pretrain one classifier, then fine-tune on each support set.
+
+The baseline every meta-learning paper must beat, and the student's first
+question ("why not just pretrain and fine-tune?"). References: the pretrained
+baseline of Finn et al. 2017 (MAML, §5.1: pretrain on all meta-training
+classes, fine-tune on the support set); Chen et al. 2019, "A Closer Look at
+Few-shot Classification" (Baseline: fresh linear head; Baseline++: cosine head);
+Tian et al. 2020, "Rethinking Few-Shot Image Classification: a Good Embedding Is
+All You Need?" (a frozen pretrained embedding plus a simple classifier on
+L2-normalised features rivals meta-learning).
+
+Pretraining is ordinary classification over all C classes of the training
+split, one mini-batch per ``meta_train_step`` (so the app can show it live):
+
+    (θ, V) ← (θ, V) − β ∇ (1/|b|) Σ_{(x, c) ∈ b} CE(V f_θ(x), c)
+
+For an episode, a fresh cosine head W ∈ ℝ^{N×F} is initialised at the class
+means of the L2-normalised support features (weight imprinting), so that with
+ẑ = z / ‖z‖ and f̂ = f_θ(x) / ‖f_θ(x)‖:
+
+    w_c⁽⁰⁾ = (1/K) Σ_{i: y_i = c} f̂_θ(x_i),    logits_c(x) = s · cos(w_c, f_θ(x))
+
+Zero fine-tuning steps is therefore exactly the nearest-class-mean classifier
+under cosine similarity. Each fine-tuning step is full-batch SGD on the support
+cross-entropy, over W only (the default) or over W and a copy of θ
+(``finetune_whole``):
+
+    W ← W − α ∇_W CE_support(W, θ)        [θ ← θ − α ∇_θ CE_support(W, θ)]
+
+The learner's own θ is never changed by ``adapt``: it works on a copy.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from metalearn_core.algorithms.base import (
+    Adaptation,
+    Hyperparameters,
+    MetaLearner,
+    ProblemSpec,
+    StepResult,
+)
+from metalearn_core.data.episodes import (
+    ClassificationSource,
+    Episode,
+    EpisodeBatch,
+    TaskKind,
+    TaskSource,
+)
+from metalearn_core.models import build_backbone
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TransferHyperparameters(Hyperparameters):
+    """Pretraining with Adam, fine-tuning with plain full-batch SGD."""
+
+    outer_lr: float = 1e-3  # Adam step size β of pretraining
+    meta_batch: int = 1  # episodes the trainer draws per step; pretraining does not read them
+    pretrain_batch: int = 64  # examples per pretraining step
+    finetune_steps: int = 20  # SGD steps on each support set; 0 = nearest class mean
+    finetune_lr: float = 0.5  # α
+    finetune_whole: bool = False  # also fine-tune (a copy of) the backbone θ
+    cosine_scale: float = 10.0  # s, the inverse temperature of the cosine head
+    seed: int = 0  # weight initialisation and the pretraining mini-batches
+
+    def __post_init__(self) -> None:
+        for name in ("pretrain_batch", "meta_batch"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.finetune_steps < 0:
+            raise ValueError(f"finetune_steps must be 0 or more, got {self.finetune_steps}")
+        for name in ("outer_lr", "finetune_lr", "cosine_scale"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+
+
+def normalized_class_means(
+    features: torch.Tensor, labels: torch.Tensor, n_way: int
+) -> torch.Tensor:
+    """Mean of the L2-normalised features of each class: (M, F), (M,) -> (N, F)."""
+    one_hot = F.one_hot(labels, n_way).to(features.dtype)  # (M, N)
+    return one_hot.T @ F.normalize(features, dim=-1) / one_hot.sum(0).unsqueeze(1)
+
+
+def cosine_logits(features: torch.Tensor, weight: torch.Tensor, scale: float) -> torch.Tensor:
+    """s · cos(w_c, f): (M, F), (N, F) -> (M, N)."""
+    return scale * F.normalize(features, dim=-1) @ F.normalize(weight, dim=-1).T
+
+
+class TransferLearner(MetaLearner):
+    """Pretrain-and-fine-tune baseline (``--algo transfer``).
+
+    ``prepare(train_source)`` must be called first with a ``ClassificationSource``:
+    its ``num_classes`` sizes the pretraining head. Each ``meta_train_step`` is one
+    pretraining mini-batch of ``pretrain_batch`` examples drawn from all training
+    classes by the learner's own generator (seeded by ``seed``, checkpointed); the
+    episodes of the batch are not read. ``StepResult.accuracy`` is the mini-batch
+    accuracy over all C classes.
+
+    ``adapt`` details: ``inner_losses`` / ``inner_accuracies`` (query, after
+    fine-tuning steps 0..k; step 0 is the nearest class mean), ``support_losses``
+    (support cross-entropy before steps 1..k), ``finetuned_parameters`` (names),
+    ``support_embeddings`` (NK, F), ``query_embeddings`` (NQ, F) and ``prototypes``
+    (N, F), all from the pretrained backbone before fine-tuning.
+
+    >>> learner = TransferLearner(spec, TransferHyperparameters(finetune_steps=0))
+    >>> learner.prepare(train_source)
+    >>> for _ in range(1000): learner.meta_train_step(batch)
+    >>> learner.adapt(episode).query_accuracy
+    """
+
+    name: ClassVar[str] = "transfer"
+    title: ClassVar[str] = "Transfer learning (pretrain + fine-tune)"
+    task_kinds: ClassVar[tuple[TaskKind, ...]] = ("classification",)
+    hparams_class: ClassVar[type[Hyperparameters]] = TransferHyperparameters
+
+    def __init__(
+        self,
+        spec: ProblemSpec,
+        hparams: TransferHyperparameters | None = None,
+        device: torch.device | str = "cpu",
+    ):
+        super().__init__(spec, hparams, device)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.hparams.seed)
+            self.backbone = build_backbone(spec, None).to(self.device)
+        # Both exist once the number of training classes is known (prepare or load).
+        self.classifier: nn.Linear | None = None
+        self.optimizer: torch.optim.Adam | None = None
+        self.pretrain_generator = torch.Generator().manual_seed(self.hparams.seed + 1)
+        self._train_source: ClassificationSource | None = None
+
+    # ----- pretraining ---------------------------------------------------------------
+
+    def prepare(self, train_source: TaskSource) -> None:
+        """Keep the training split to draw pretraining mini-batches from all its classes."""
+        if not isinstance(train_source, ClassificationSource):
+            raise ValueError(
+                f"the transfer baseline pretrains on a classification source with "
+                f"labelled classes, got {train_source.describe()} "
+                f"({type(train_source).__name__})"
+            )
+        if self.classifier is None:
+            self._build_classifier(train_source.num_classes)
+        elif self.classifier.out_features != train_source.num_classes:
+            raise ValueError(
+                f"{train_source.describe()} has {train_source.num_classes} classes but the "
+                f"pretrained head has {self.classifier.out_features}"
+            )
+        self._train_source = train_source
+
+    def _build_classifier(self, num_classes: int) -> None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.hparams.seed + 2)
+            feature_size = _feature_size(self.backbone, self.spec.input_shape, self.device)
+            self.classifier = nn.Linear(feature_size, num_classes).to(self.device)
+        parameters = list(self.backbone.parameters()) + list(self.classifier.parameters())
+        self.optimizer = torch.optim.Adam(parameters, lr=self.hparams.outer_lr)
+
+    def _pretraining_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Uniform classes, then a uniform example of each: (b, *X) float, (b,) int64."""
+        source = self._train_source
+        size = self.hparams.pretrain_batch
+        classes = torch.randint(source.num_classes, (size,), generator=self.pretrain_generator)
+        positions = torch.rand(size, generator=self.pretrain_generator)
+        examples = []
+        for c, u in zip(classes.tolist(), positions.tolist(), strict=True):
+            tensor = source.class_tensor(c)
+            examples.append(tensor[int(u * len(tensor))])
+        return torch.stack(examples).to(self.device), classes.to(self.device)
+
+    def meta_train_step(self, batch: EpisodeBatch) -> StepResult:
+        """One pretraining mini-batch over all training classes (``batch`` is not read)."""
+        if self._train_source is None or self.classifier is None:
+            raise RuntimeError(
+                "call prepare(train_source) before meta_train_step: the transfer baseline "
+                "pretrains on all classes of the training split"
+            )
+        start = time.perf_counter()
+        inputs, labels = self._pretraining_batch()
+        logits = self.classifier(self.backbone(inputs).flatten(1))  # (b, C)
+        loss = F.cross_entropy(logits, labels)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return StepResult(
+            loss=float(loss.detach()),
+            accuracy=float((logits.argmax(-1) == labels).float().mean()),
+            seconds=time.perf_counter() - start,
+            episodes=len(batch),
+        )
+
+    # ----- fine-tuning -----------------------------------------------------------------
+
+    def adapt(self, episode: Episode, probe_x: torch.Tensor | None = None) -> Adaptation:
+        hp: TransferHyperparameters = self.hparams  # type: ignore[assignment]
+        episode = episode.to(self.device)
+        # A copy: fine-tuning (and a training-mode BatchNorm) must leave θ untouched.
+        backbone = copy.deepcopy(self.backbone)
+        backbone.requires_grad_(hp.finetune_whole)
+        with torch.no_grad():
+            support_features = backbone(episode.support_x).flatten(1)  # (NK, F)
+            query_features = backbone(episode.query_x).flatten(1)  # (NQ, F)
+        pretrained_query_features = query_features
+        prototypes = normalized_class_means(support_features, episode.support_y, episode.n_way)
+        weight = prototypes.clone().requires_grad_(True)  # (N, F), imprinted fresh head
+        trained = [weight] + (list(backbone.parameters()) if hp.finetune_whole else [])
+        optimizer = torch.optim.SGD(trained, lr=hp.finetune_lr)
+
+        def score(features: torch.Tensor) -> tuple[torch.Tensor, float, float]:
+            logits = cosine_logits(features, weight.detach(), hp.cosine_scale)
+            accuracy = (logits.argmax(-1) == episode.query_y).float().mean()
+            return logits, float(F.cross_entropy(logits, episode.query_y)), float(accuracy)
+
+        logits, loss, accuracy = score(query_features)
+        inner_losses, inner_accuracies, support_losses = [loss], [accuracy], []
+        for _ in range(hp.finetune_steps):
+            if hp.finetune_whole:
+                features = backbone(episode.support_x).flatten(1)
+            else:
+                features = support_features
+            support_loss = F.cross_entropy(
+                cosine_logits(features, weight, hp.cosine_scale), episode.support_y
+            )
+            optimizer.zero_grad(set_to_none=True)
+            support_loss.backward()
+            optimizer.step()
+            support_losses.append(float(support_loss.detach()))
+            if hp.finetune_whole:
+                with torch.no_grad():
+                    query_features = backbone(episode.query_x).flatten(1)
+            logits, loss, accuracy = score(query_features)
+            inner_losses.append(loss)
+            inner_accuracies.append(accuracy)
+
+        finetuned = ["head.weight"]
+        if hp.finetune_whole:
+            finetuned += [f"backbone.{name}" for name, _ in backbone.named_parameters()]
+        return Adaptation(
+            query_prediction=logits,
+            query_loss=inner_losses[-1],
+            query_accuracy=inner_accuracies[-1],
+            probe_prediction=None,
+            details={
+                "inner_losses": inner_losses,
+                "inner_accuracies": inner_accuracies,
+                "support_losses": support_losses,
+                "finetuned_parameters": finetuned,
+                "support_embeddings": support_features,
+                "query_embeddings": pretrained_query_features,
+                "prototypes": prototypes,
+            },
+        )
+
+    # ----- checkpoints -----------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "backbone": self.backbone.state_dict(),
+            "classifier": self.classifier.state_dict() if self.classifier is not None else {},
+            "optimizer": self.optimizer.state_dict() if self.optimizer is not None else {},
+            "pretrain_generator": self.pretrain_generator.get_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.backbone.load_state_dict(state["backbone"])
+        if state["classifier"]:
+            num_classes = state["classifier"]["weight"].shape[0]
+            if self.classifier is None or self.classifier.out_features != num_classes:
+                self._build_classifier(num_classes)
+            self.classifier.load_state_dict(state["classifier"])
+            self.optimizer.load_state_dict(state["optimizer"])
+        self.pretrain_generator.set_state(state["pretrain_generator"])
+
+    def train(self) -> None:
+        self.backbone.train()
+        if self.classifier is not None:
+            self.classifier.train()
+
+    def eval(self) -> None:
+        self.backbone.eval()
+        if self.classifier is not None:
+            self.classifier.eval()
+
+
+def _feature_size(backbone: nn.Module, input_shape: tuple[int, ...], device: torch.device) -> int:
+    """Width of the backbone's flattened output, found by one forward pass of zeros."""
+    was_training = backbone.training
+    backbone.eval()
+    with torch.no_grad():
+        size = backbone(torch.zeros(2, *input_shape, device=device)).flatten(1).shape[1]
+    backbone.train(was_training)
+    return size
