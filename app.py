@@ -1,0 +1,27 @@
+"""MetaLearn Studio: the Streamlit entry point (``streamlit run app.py``).
+
+Builds the navigation over the page scripts in ``pages/`` that exist, so a page
+that has not landed yet never breaks the app.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from studio_ui.catalog import available_pages
+from studio_ui.runtime import configure_logging, configure_torch_threads
+
+st.set_page_config(page_title="MetaLearn Studio", page_icon="🧠", layout="wide")
+configure_logging()
+configure_torch_threads()
+
+current = st.navigation(
+    [
+        st.Page(entry.script, title=entry.title, icon=entry.icon, default=entry.default)
+        for entry in available_pages()
+    ]
+)
+# Pages read these to notice a page change (the Train page pauses when it is left).
+st.session_state["app_previous_page"] = st.session_state.get("app_current_page")
+st.session_state["app_current_page"] = current.title
+current.run()

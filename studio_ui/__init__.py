@@ -1,0 +1,1 @@
+"""Streamlit-side helpers for MetaLearn Studio's pages (the core never imports these)."""

@@ -1,0 +1,53 @@
+"""The app's pages: one list read by the navigation (app.py) and the Home page's cards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
+
+
+@dataclass(frozen=True)
+class PageEntry:
+    script: str  # path relative to the repository root, as st.Page and st.page_link want it
+    title: str
+    icon: str
+    summary: str  # the Home page card's text
+    default: bool = False
+
+    def exists(self) -> bool:
+        return (PAGES_DIR.parent / self.script).exists()
+
+
+PAGE_ENTRIES = (
+    PageEntry(
+        "pages/home.py",
+        "Home",
+        ":material/school:",
+        "What few-shot meta-learning is, and one episode drawn.",
+        default=True,
+    ),
+    PageEntry(
+        "pages/train.py",
+        "Train",
+        ":material/model_training:",
+        "Pick a data set and an algorithm (MAML, Reptile, Prototypical or Matching "
+        "Networks, ...), press Play and watch it learn: live loss and accuracy, and an "
+        "episode inspector that shows the predictions, MAML's inner steps, ProtoNet's "
+        "distances to the prototypes and Matching Networks' attention.",
+    ),
+    PageEntry(
+        "pages/gan.py",
+        "GAN Lab",
+        ":material/scatter_plot:",
+        "A 2-D GAN in the browser: real and fake points, the discriminator's verdict "
+        "as a heatmap, the generator's gradients; and a few-shot GAN that starts from a "
+        "meta-learned initialisation.",
+    ),
+)
+
+
+def available_pages() -> list[PageEntry]:
+    """The entries whose script exists (a page still being written is left out)."""
+    return [entry for entry in PAGE_ENTRIES if entry.exists()]

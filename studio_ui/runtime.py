@@ -1,0 +1,55 @@
+"""Process-wide settings of the app: logging and torch's thread count."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import torch
+
+THREADS_ENV = "METALEARN_TORCH_THREADS"
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Send ``metalearn_core`` and app logs to stderr (the server log), once per process.
+
+    Streamlit reruns ``app.py`` on every interaction, so the handler is added only
+    when it is not there yet.
+    """
+    for name in ("metalearn_core", "metalearn_studio"):
+        logger = logging.getLogger(name)
+        if any(getattr(h, "metalearn_studio", False) for h in logger.handlers):
+            continue
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+        handler.metalearn_studio = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = False
+
+
+def torch_threads_from_env(environ: dict[str, str] | None = None) -> int:
+    """Threads each training run may use: ``METALEARN_TORCH_THREADS``, default 1.
+
+    One thread per session: in a classroom every student's run is its own Python
+    thread of the one server process, so the sessions themselves fill the cores.
+    """
+    environ = os.environ if environ is None else environ
+    raw = environ.get(THREADS_ENV, "1")
+    try:
+        threads = int(raw)
+    except ValueError:
+        raise ValueError(f"{THREADS_ENV} must be a whole number of threads, got {raw!r}") from None
+    if threads < 1:
+        raise ValueError(f"{THREADS_ENV} must be at least 1, got {threads}")
+    return threads
+
+
+def configure_torch_threads() -> int:
+    """Apply ``torch_threads_from_env()`` (only when it differs: setting it is not free)."""
+    threads = torch_threads_from_env()
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return threads
