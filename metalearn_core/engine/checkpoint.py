@@ -1,0 +1,295 @@
+"""Checkpoints and run directories, loaded safely.
+
+A run directory holds::
+
+    RUN_DIR/config.json             the RunConfig (hyperparameters written out in full)
+    RUN_DIR/metrics.csv             the bounded history, one row per point
+    RUN_DIR/checkpoint.safetensors  model, optimiser, RNG states, history, config
+
+The checkpoint is a single ``safetensors`` file: tensors in the body, and in its
+metadata a format marker, a version, a JSON description of everything that is not a
+tensor (the structure of ``learner.state_dict()``, counters, history, config) and a
+SHA-256 digest over all of it. Loading never unpickles anything; it checks the marker
+(a foreign file is rejected), lets safetensors check the layout (a truncated file is
+rejected) and recomputes the digest (an edited file is rejected). Files are written to
+a temporary name in the same directory and renamed with ``os.replace``, so a crash
+leaves either the old checkpoint or the new one, never half of one.
+
+A run directory travels between the app and the command line as a zip
+(``export_run_zip`` / ``import_run_zip``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import struct
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
+
+logger = logging.getLogger(__name__)
+
+FORMAT_MARKER = "metalearn-studio/checkpoint"
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.csv"
+CHECKPOINT_FILE = "checkpoint.safetensors"
+RUN_FILES = (CONFIG_FILE, METRICS_FILE, CHECKPOINT_FILE)
+MAX_ZIP_BYTES = 1 << 30  # 1 GiB uncompressed: far above any run, far below a zip bomb
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is missing, truncated, edited, or not one of ours."""
+
+
+# ----- state trees <-> (JSON structure, flat tensors) -------------------------------------
+def flatten_state(tree: Any) -> tuple[Any, dict[str, torch.Tensor]]:
+    """Split a nested state (dicts, lists, tuples, tensors, numbers, strings) in two.
+
+    Returns a JSON-able structure in which every container is tagged (``{"d": [[key,
+    value], ...]}``, ``{"l": [...]}``, ``{"u": [...]}`` for tuples) and every tensor is
+    ``{"t": name}``, plus the tensors by name (CPU, contiguous, unshared). Dict keys
+    keep their type (optimiser states use integer keys).
+    """
+    tensors: dict[str, torch.Tensor] = {}
+
+    def encode(node: Any) -> Any:
+        if isinstance(node, torch.Tensor):
+            name = f"t{len(tensors)}"
+            tensors[name] = node.detach().to("cpu", copy=True).contiguous()
+            return {"t": name}
+        if isinstance(node, Mapping):
+            for key in node:
+                if not isinstance(key, str | int) or isinstance(key, bool):
+                    raise ValueError(f"state key {key!r} must be a string or an integer")
+            return {"d": [[key, encode(value)] for key, value in node.items()]}
+        if isinstance(node, tuple):
+            return {"u": [encode(value) for value in node]}
+        if isinstance(node, list):
+            return {"l": [encode(value) for value in node]}
+        if node is None or isinstance(node, bool | int | float | str):
+            return node
+        raise ValueError(f"cannot checkpoint a value of type {type(node).__name__}: {node!r}")
+
+    return encode(tree), tensors
+
+
+def unflatten_state(structure: Any, tensors: Mapping[str, torch.Tensor]) -> Any:
+    """Inverse of ``flatten_state``."""
+    if isinstance(structure, dict):
+        if "t" in structure:
+            name = structure["t"]
+            if name not in tensors:
+                raise CheckpointError(
+                    f"checkpoint refers to tensor {name!r}, which it does not hold"
+                )
+            return tensors[name]
+        if "d" in structure:
+            return {key: unflatten_state(value, tensors) for key, value in structure["d"]}
+        if "u" in structure:
+            return tuple(unflatten_state(value, tensors) for value in structure["u"])
+        if "l" in structure:
+            return [unflatten_state(value, tensors) for value in structure["l"]]
+        raise CheckpointError(f"unknown node in checkpoint structure: {sorted(structure)}")
+    return structure
+
+
+def clone_state(tree: Any) -> Any:
+    """A deep copy of a state tree whose tensors no longer share memory with the live ones."""
+    if isinstance(tree, torch.Tensor):
+        return tree.detach().clone()
+    if isinstance(tree, Mapping):
+        return {key: clone_state(value) for key, value in tree.items()}
+    if isinstance(tree, tuple):
+        return tuple(clone_state(value) for value in tree)
+    if isinstance(tree, list):
+        return [clone_state(value) for value in tree]
+    return tree
+
+
+def state_is_finite(tree: Any) -> bool:
+    """True when every floating-point tensor in the tree holds only finite numbers."""
+    if isinstance(tree, torch.Tensor):
+        return not tree.is_floating_point() or bool(torch.isfinite(tree).all())
+    if isinstance(tree, Mapping):
+        return all(state_is_finite(value) for value in tree.values())
+    if isinstance(tree, list | tuple):
+        return all(state_is_finite(value) for value in tree)
+    return True
+
+
+# ----- the checkpoint file ------------------------------------------------------------------
+def _digest(state_json: str, tensors: Mapping[str, torch.Tensor]) -> str:
+    """SHA-256 over the JSON state and every tensor's name, dtype, shape and bytes."""
+    sha = hashlib.sha256(state_json.encode("utf-8"))
+    for name in sorted(tensors):
+        tensor = tensors[name].contiguous()
+        sha.update(f"\n{name}:{tensor.dtype}:{tuple(tensor.shape)}\n".encode())
+        sha.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return sha.hexdigest()
+
+
+def encode_checkpoint(payload: dict[str, Any]) -> bytes:
+    """Serialise a checkpoint payload (nested state with tensors) to safetensors bytes."""
+    structure, tensors = flatten_state(payload)
+    state_json = json.dumps(structure, separators=(",", ":"), allow_nan=True)
+    metadata = {
+        "format": FORMAT_MARKER,
+        "version": str(FORMAT_VERSION),
+        "state": state_json,
+        "sha256": _digest(state_json, tensors),
+    }
+    return save_safetensors(tensors, metadata=metadata)
+
+
+def _read_metadata(data: bytes, label: str) -> dict[str, str]:
+    """The ``__metadata__`` of a safetensors header, parsed by hand with bounds checks."""
+    if len(data) < 8:
+        raise CheckpointError(f"{label} is truncated: {len(data)} bytes, not even a header")
+    (header_size,) = struct.unpack("<Q", data[:8])
+    if header_size > len(data) - 8:
+        raise CheckpointError(
+            f"{label} is truncated or not a safetensors file: its header claims {header_size} "
+            f"bytes but only {len(data) - 8} follow"
+        )
+    try:
+        header = json.loads(data[8 : 8 + header_size])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError(f"{label} is not a safetensors file (unreadable header)") from None
+    metadata = header.get("__metadata__") if isinstance(header, dict) else None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_MARKER:
+        raise CheckpointError(
+            f"{label} is not a MetaLearn Studio checkpoint (format marker {FORMAT_MARKER!r} missing)"
+        )
+    return metadata
+
+
+def decode_checkpoint(data: bytes, label: str = "checkpoint") -> dict[str, Any]:
+    """Parse and verify checkpoint bytes; raise ``CheckpointError`` on any mismatch."""
+    metadata = _read_metadata(data, label)
+    if metadata.get("version") != str(FORMAT_VERSION):
+        raise CheckpointError(
+            f"{label} has format version {metadata.get('version')!r}; this version reads {FORMAT_VERSION}"
+        )
+    try:
+        tensors = load_safetensors(data)
+    except (SafetensorError, ValueError, RuntimeError) as error:
+        raise CheckpointError(f"{label} is truncated or corrupted: {error}") from None
+    state_json = metadata.get("state", "")
+    if _digest(state_json, tensors) != metadata.get("sha256"):
+        raise CheckpointError(
+            f"{label} failed its SHA-256 check: the file was modified or damaged after it was written"
+        )
+    return unflatten_state(json.loads(state_json), tensors)
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write to a temporary file beside ``path``, flush it to disk, then rename over ``path``."""
+    path = Path(path)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def write_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    atomic_write(Path(path), encode_checkpoint(payload))
+
+
+def read_checkpoint(path: Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
+    return decode_checkpoint(path.read_bytes(), label=str(path))
+
+
+def checkpoint_path(run_dir: str | os.PathLike[str]) -> Path:
+    """The checkpoint inside a run directory; ``FileNotFoundError`` naming it if absent."""
+    run = Path(run_dir)
+    if not run.is_dir():
+        raise FileNotFoundError(f"run directory {str(run)!r} does not exist")
+    path = run / CHECKPOINT_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{str(run)!r} holds no {CHECKPOINT_FILE}: is it a run directory?")
+    return path
+
+
+# ----- zip transport -------------------------------------------------------------------------
+def zip_run_dir(run_dir: Path, folder_name: str | None = None) -> bytes:
+    """The run directory's files in a zip, under one folder (the run's name)."""
+    run = Path(run_dir)
+    checkpoint_path(run)  # must be a run
+    folder = folder_name or run.resolve().name or "run"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in RUN_FILES:
+            if (run / name).is_file():
+                archive.write(run / name, arcname=f"{folder}/{name}")
+    return buffer.getvalue()
+
+
+def unzip_run(data: bytes, dest_dir: str | os.PathLike[str]) -> Path:
+    """Extract a run zip into ``dest_dir`` (created; must be empty) and verify its checkpoint.
+
+    Accepts the run files at the zip's root or inside one folder. Anything else (other
+    files, paths leaving the folder, oversized members) is refused before writing.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise CheckpointError("the upload is not a zip file") from None
+    with archive:
+        members = _run_members(archive)
+        dest = Path(dest_dir)
+        if dest.exists() and any(dest.iterdir()):
+            raise FileExistsError(f"{str(dest)!r} is not empty; choose a new folder for the run")
+        dest.mkdir(parents=True, exist_ok=True)
+        for name, info in members.items():
+            atomic_write(dest / name, archive.read(info))
+    read_checkpoint(dest / CHECKPOINT_FILE)  # refuse a damaged run now, not at first use
+    return dest
+
+
+def _run_members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    files = [info for info in archive.infolist() if not info.is_dir()]
+    prefixes = {info.filename.rsplit("/", 1)[0] if "/" in info.filename else "" for info in files}
+    if len(prefixes) != 1 or ".." in next(iter(prefixes), "") or "/" in next(iter(prefixes), ""):
+        raise CheckpointError(
+            "a run zip holds config.json, metrics.csv and checkpoint.safetensors, at its root "
+            f"or in one folder; this one holds {sorted(info.filename for info in files)[:6]}"
+        )
+    members: dict[str, zipfile.ZipInfo] = {}
+    total = 0
+    for info in files:
+        name = info.filename.rsplit("/", 1)[-1]
+        if name not in RUN_FILES:
+            raise CheckpointError(
+                f"unexpected file {info.filename!r} in run zip; allowed: {', '.join(RUN_FILES)}"
+            )
+        total += info.file_size
+        members[name] = info
+    if total > MAX_ZIP_BYTES:
+        raise CheckpointError(
+            f"run zip unpacks to {total} bytes, more than the {MAX_ZIP_BYTES} allowed"
+        )
+    if CHECKPOINT_FILE not in members:
+        raise CheckpointError(f"run zip holds no {CHECKPOINT_FILE}")
+    return members

@@ -1,0 +1,157 @@
+"""The standard few-shot evaluation protocol.
+
+Adapt to ``episodes`` (600 by convention) freshly drawn test episodes and report the
+mean query accuracy with a 95% confidence interval over episodes,
+
+    ci95 = 1.96 * std(acc_1..acc_n) / sqrt(n)
+
+(population std, as in the reference implementations of Prototypical Networks and
+MAML). For regression (sinusoid) the same is reported for the query MSE.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from metalearn_core.algorithms.base import MetaLearner
+from metalearn_core.data.episodes import Episode, EpisodeSampler, TaskSource
+
+if TYPE_CHECKING:
+    from metalearn_core.engine.trainer import Trainer
+
+DEFAULT_EVAL_EPISODES = 600
+
+
+def mean_ci95(values: list[float] | np.ndarray) -> tuple[float, float]:
+    """Mean and 95% confidence half-width ``1.96 * std / sqrt(n)`` of per-episode scores."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.size == 0:
+        raise ValueError("cannot summarise zero episodes")
+    return float(array.mean()), float(1.96 * array.std() / math.sqrt(array.size))
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """Mean query score over ``episodes`` episodes of shape ``n_way``-way ``k_shot``-shot.
+
+    ``ci95`` is the 95% half-width of the main metric: accuracy for classification,
+    ``mse`` for regression (where ``accuracy`` is None).
+    """
+
+    accuracy: float | None
+    ci95: float
+    episodes: int
+    n_way: int
+    k_shot: int
+    q_query: int
+    loss: float  # mean query loss (cross-entropy, or MSE)
+    mse: float | None = None
+    split: str = ""
+    dataset: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class EpisodeScores:
+    """Per-episode query scores: what both validation and evaluation summarise."""
+
+    losses: np.ndarray  # (episodes,)
+    accuracies: np.ndarray | None  # (episodes,), None for regression
+
+
+def score_episodes(
+    learner: MetaLearner, episodes: list[Episode] | EpisodeSampler, count: int, seed: int
+) -> EpisodeScores:
+    """Adapt to ``count`` episodes, in eval mode, with the global RNG seeded and restored.
+
+    The learner's own randomness (if any) is drawn from ``seed`` inside a forked RNG,
+    so scoring never disturbs a training run's random stream.
+    """
+    losses, accuracies = [], []
+    learner.eval()
+    try:
+        with torch.random.fork_rng(devices=_cuda_devices(learner.device)):
+            torch.manual_seed(seed)
+            for index in range(count):
+                episode = (
+                    episodes.sample() if isinstance(episodes, EpisodeSampler) else episodes[index]
+                )
+                adaptation = learner.adapt(episode.to(learner.device))
+                losses.append(float(adaptation.query_loss))
+                if adaptation.query_accuracy is not None:
+                    accuracies.append(float(adaptation.query_accuracy))
+    finally:
+        learner.train()
+    return EpisodeScores(
+        np.asarray(losses, dtype=np.float64),
+        np.asarray(accuracies, dtype=np.float64) if accuracies else None,
+    )
+
+
+def evaluate(
+    trainer_or_learner: Trainer | MetaLearner,
+    source: TaskSource,
+    n_way: int,
+    k_shot: int,
+    q_query: int,
+    episodes: int = DEFAULT_EVAL_EPISODES,
+    seed: int = 0,
+) -> EvaluationResult:
+    """Score a trained learner on ``episodes`` episodes drawn from ``source`` with ``seed``.
+
+    Args:
+        trainer_or_learner: a ``Trainer`` (its learner is used) or a ``MetaLearner``.
+        source: the split to draw from, usually the test split.
+        n_way, k_shot, q_query: the evaluation episode shape; it may differ from training.
+        episodes: number of episodes (600 is the standard protocol).
+        seed: episode sampling (and any randomness in adaptation) seed.
+    Returns:
+        ``EvaluationResult`` with mean accuracy (or MSE) and its 95% CI.
+    """
+    learner = getattr(trainer_or_learner, "learner", trainer_or_learner)
+    if not isinstance(learner, MetaLearner):
+        raise ValueError(
+            f"expected a Trainer or MetaLearner, got {type(trainer_or_learner).__name__}"
+        )
+    if not isinstance(episodes, int) or episodes < 1:
+        raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
+    if tuple(source.input_shape) != tuple(learner.spec.input_shape):
+        raise ValueError(
+            f"{source.describe()} has inputs of shape {tuple(source.input_shape)} but the model "
+            f"was trained on {tuple(learner.spec.input_shape)}"
+        )
+    sampler = EpisodeSampler(source, n_way, k_shot, q_query, seed=seed)
+    scores = score_episodes(learner, sampler, episodes, seed)
+    loss = float(scores.losses.mean())
+    if scores.accuracies is not None:
+        accuracy, ci95 = mean_ci95(scores.accuracies)
+        mse = None
+    else:
+        accuracy = None
+        mse, ci95 = mean_ci95(scores.losses)
+    return EvaluationResult(
+        accuracy=accuracy,
+        ci95=ci95,
+        episodes=episodes,
+        n_way=n_way,
+        k_shot=k_shot,
+        q_query=q_query,
+        loss=loss,
+        mse=mse,
+        split=getattr(source, "split", ""),
+        dataset=getattr(source, "name", ""),
+    )
+
+
+def _cuda_devices(device: torch.device) -> list[int]:
+    """Which CUDA devices' RNG state to fork: the learner's, if it lives on one."""
+    if device.type != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]

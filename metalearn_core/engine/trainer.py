@@ -1,0 +1,524 @@
+"""``Trainer``: one run, advanced in ticks, reproducible to the bit.
+
+The app calls ``run_tick(max_seconds=0.05)`` between redraws; the command line calls
+it in a loop. Either way the numbers are identical for the same config: every random
+draw of a run comes from state the trainer owns,
+
+- the training ``EpisodeSampler``'s ``torch.Generator`` (which episodes),
+- a private copy of the global torch RNG state, swapped in around each step with
+  ``torch.random.fork_rng`` (any randomness inside the algorithm), so that several
+  trainers interleaved in one process (a classroom) never disturb each other,
+- a fixed validation seed: every validation scores the same ``val_episodes`` episodes.
+
+Divergence: after each step the loss and every floating-point tensor of the learner's
+state are checked. On NaN/inf the step is undone (model, optimiser, sampler and RNG
+go back to their state before it), ``divergence`` names the step and the
+hyperparameters to lower, and further steps are refused; the last good state can be
+saved as usual.
+
+>>> trainer = Trainer(RunConfig(dataset="blobs", algo="protonet", n_way=5, k_shot=1))
+>>> report = trainer.run_tick(max_seconds=0.5)
+>>> trainer.history.train_arrays()["loss"], trainer.validate().mean
+>>> trainer.save("runs/blobs-protonet"); again = Trainer.load("runs/blobs-protonet")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import math
+import os
+import time
+from collections.abc import Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from metalearn_core.algorithms.base import Adaptation, MetaLearner, ProblemSpec
+from metalearn_core.data.episodes import Episode, EpisodeSampler, TaskSource
+from metalearn_core.engine.checkpoint import (
+    CONFIG_FILE,
+    METRICS_FILE,
+    CheckpointError,
+    atomic_write,
+    checkpoint_path,
+    clone_state,
+    read_checkpoint,
+    state_is_finite,
+    write_checkpoint,
+)
+from metalearn_core.engine.config import ConfigError, RunConfig
+from metalearn_core.engine.evaluation import mean_ci95, score_episodes
+from metalearn_core.engine.history import History
+
+logger = logging.getLogger(__name__)
+
+SPLITS = ("train", "val", "test")
+PROBE_POINTS = 200  # regression inspector: points on the probe grid
+DEFAULT_PROBE_RANGE = (-5.0, 5.0)  # sinusoid inputs (Finn et al. 2017)
+
+
+class TrainingDiverged(RuntimeError):
+    """Raised by ``step()`` once a run has diverged; the message says what to lower."""
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Mean query score over ``episodes`` validation episodes and its 95% half-width.
+
+    ``mean`` is accuracy in [0, 1] for classification, MSE for regression (``metric``).
+    """
+
+    mean: float
+    ci95: float
+    episodes: int
+    metric: str = "accuracy"
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One meta-iteration. ``iteration`` counts completed steps (1 after the first)."""
+
+    iteration: int
+    loss: float  # mean query loss of the batch (cross-entropy or MSE)
+    accuracy: float | None  # mean query accuracy; None for regression
+    episodes: int  # episodes in this step's meta-batch
+    seconds: float  # wall-clock time of the step, validation excluded
+    validation: ValidationResult | None = None  # when this step was a validation step
+    diverged: str | None = None  # set when this step was undone as divergent
+
+
+@dataclass(frozen=True)
+class TickReport:
+    """What one ``run_tick`` did."""
+
+    iterations: int
+    episodes: int
+    seconds: float  # wall-clock, validation included
+    validated: bool
+    diverged: str | None
+    last: StepRecord | None = None
+
+
+def derive_seed(seed: int, purpose: str) -> int:
+    """An independent 63-bit seed for each purpose (init, episodes, validation, ...)."""
+    digest = hashlib.sha256(f"{seed}:{purpose}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; ``"cuda"`` without a GPU is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError("device", name, "no CUDA device is available here; use 'cpu' or 'auto'")
+    return torch.device(name)
+
+
+def load_source(config: RunConfig, split: str) -> TaskSource:
+    """Open one split of the config's data set."""
+    from metalearn_core.data import load_task_source
+
+    return load_task_source(
+        config.dataset,
+        split,
+        data_dir=config.data_dir,
+        image_size=config.image_size,
+        rotations=config.rotations,
+        seed=config.data_seed,
+    )
+
+
+def build_learner(config: RunConfig, spec: ProblemSpec, device: torch.device) -> MetaLearner:
+    """The config's algorithm, its weights initialised from the run's seed."""
+    from metalearn_core.algorithms import make_learner
+
+    # hparams are overrides of the algorithm's defaults for this kind of task
+    return make_learner(
+        config.algo, spec, dict(config.hparams), device, seed=derive_seed(config.seed, "init")
+    )
+
+
+def problem_spec(config: RunConfig, source: TaskSource) -> ProblemSpec:
+    backbone = config.resolved_backbone(tuple(source.input_shape))
+    return ProblemSpec(
+        task_kind=source.task_kind,
+        input_shape=tuple(source.input_shape),
+        n_way=config.n_way,
+        backbone=backbone,
+        width=config.resolved_width(backbone),
+        embedding_2d=config.embedding_2d,
+    )
+
+
+def _cuda_devices(device: torch.device) -> list[int]:
+    if device.type != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]
+
+
+def _check_shape(source: TaskSource, config: RunConfig) -> None:
+    """The source's own shape check, re-raised as a ``ConfigError`` naming the field."""
+    try:
+        source.check_episode_shape(config.n_way, config.k_shot, config.q_query)
+    except ValueError as error:
+        field = "n_way" if "n_way" in str(error) else "k_shot + q_query"
+        value = config.n_way if field == "n_way" else config.k_shot + config.q_query
+        raise ConfigError(field, value, str(error)) from None
+
+
+class Trainer:
+    """Runs one ``RunConfig``: meta-training steps, validation, history, checkpoints.
+
+    Args:
+        config: the run.
+        sources: optional already-open splits by name (``"train"``, ``"val"``, ...), e.g.
+            from an app-level cache; sources are read-only, so runs may share them.
+            Missing splits are opened with ``load_task_source``.
+    Raises:
+        ConfigError: a value the data cannot satisfy (n_way, k_shot + q_query, device).
+    """
+
+    def __init__(self, config: RunConfig, *, sources: Mapping[str, TaskSource] | None = None):
+        if not isinstance(config, RunConfig):
+            raise ValueError(f"Trainer needs a RunConfig, got {type(config).__name__}")
+        self.config = config
+        self.device = resolve_device(config.device)
+        if config.threads is not None:
+            torch.set_num_threads(config.threads)  # process-wide, by torch's design
+        self._sources: dict[str, TaskSource] = dict(sources or {})
+        train_source = self.source("train")
+        _check_shape(train_source, config)
+        if config.val_every > 0:
+            _check_shape(self.source("val"), config)
+        self.task_kind = train_source.task_kind
+        self.spec = problem_spec(config, train_source)
+        self.learner = build_learner(config, self.spec, self.device)
+        self.sampler = EpisodeSampler(
+            train_source, config.n_way, config.k_shot, config.q_query,
+            seed=derive_seed(config.seed, "episodes"),
+        )  # fmt: skip
+        self._rng_state = self._initial_rng_state()
+        self._prepared = False
+        self.history = History(config.history_limit)
+        self.iteration = 0
+        self.episodes_seen = 0
+        self.train_seconds = 0.0  # time inside meta_train_step
+        self.elapsed_seconds = 0.0  # steps + validation
+        self.divergence: str | None = None
+        self.learner.train()
+
+    # ----- data -------------------------------------------------------------------------
+    def source(self, split: str) -> TaskSource:
+        """The data set split, opened on first use."""
+        if split not in SPLITS:
+            raise ValueError(f"split={split!r} is invalid: must be one of {', '.join(SPLITS)}")
+        if split not in self._sources:
+            self._sources[split] = load_source(self.config, split)
+        return self._sources[split]
+
+    @property
+    def meta_batch(self) -> int:
+        return int(getattr(self.learner.hparams, "meta_batch", 1))
+
+    @property
+    def episodes_per_second(self) -> float:
+        """Training throughput over the whole run (validation time excluded)."""
+        return self.episodes_seen / self.train_seconds if self.train_seconds > 0 else 0.0
+
+    # ----- random state -------------------------------------------------------------------
+    def _initial_rng_state(self) -> dict[str, torch.Tensor]:
+        with torch.random.fork_rng(devices=_cuda_devices(self.device)):
+            torch.manual_seed(derive_seed(self.config.seed, "algorithm"))
+            return self._capture_rng()
+
+    def _capture_rng(self) -> dict[str, torch.Tensor]:
+        state = {"cpu": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            state["cuda"] = torch.cuda.get_rng_state(self.device)
+        return state
+
+    @contextmanager
+    def _own_rng(self):
+        """Run a block on this trainer's RNG stream, leaving the process's stream untouched."""
+        with torch.random.fork_rng(devices=_cuda_devices(self.device)):
+            torch.set_rng_state(self._rng_state["cpu"])
+            if "cuda" in self._rng_state:
+                torch.cuda.set_rng_state(self._rng_state["cuda"], self.device)
+            yield
+            self._rng_state = self._capture_rng()
+
+    # ----- training ---------------------------------------------------------------------------
+    def step(self) -> StepRecord:
+        """One meta-iteration on a fresh meta-batch; validates when it is a validation step.
+
+        Raises:
+            TrainingDiverged: if the run has already diverged.
+        """
+        if self.divergence is not None:
+            raise TrainingDiverged(self.divergence)
+        if not self._prepared:
+            with self._own_rng():
+                self.learner.prepare(self.source("train"))
+            self._prepared = True
+        before = self._snapshot()
+        start = time.perf_counter()
+        with self._own_rng():
+            batch = self.sampler.sample_batch(self.meta_batch).to(self.device)
+            result = self.learner.meta_train_step(batch)
+        seconds = time.perf_counter() - start
+        if not (math.isfinite(result.loss) and state_is_finite(self.learner.state_dict())):
+            return self._diverge(before, result.loss, seconds)
+        self.iteration += 1
+        self.episodes_seen += result.episodes
+        self.train_seconds += seconds
+        self.elapsed_seconds += seconds
+        self.history.add_step(
+            self.iteration, result.loss, result.accuracy, self.episodes_seen, self.train_seconds
+        )
+        validation = None
+        if self.config.val_every and self.iteration % self.config.val_every == 0:
+            validation = self.validate()
+            self.history.add_validation(
+                self.iteration, validation.mean, validation.ci95, validation.episodes
+            )
+        return StepRecord(
+            self.iteration, result.loss, result.accuracy, result.episodes, seconds, validation
+        )
+
+    def run_tick(
+        self, max_iterations: int | None = None, max_seconds: float | None = None
+    ) -> TickReport:
+        """Steps until ``max_iterations`` steps or ``max_seconds`` have passed (at least one
+        step unless ``max_iterations`` is 0; one step when both are None). Stops early on
+        divergence. The split into ticks never changes the numbers.
+        """
+        if max_iterations is not None and max_iterations < 0:
+            raise ValueError(f"max_iterations must be >= 0, got {max_iterations}")
+        if max_iterations is None and max_seconds is None:
+            max_iterations = 1
+        start = time.perf_counter()
+        done = episodes = 0
+        validated = False
+        last = None
+        while self.divergence is None and (max_iterations is None or done < max_iterations):
+            last = self.step()
+            if last.diverged:
+                break
+            done += 1
+            episodes += last.episodes
+            validated = validated or last.validation is not None
+            if max_seconds is not None and time.perf_counter() - start >= max_seconds:
+                break
+        return TickReport(
+            done, episodes, time.perf_counter() - start, validated, self.divergence, last
+        )
+
+    # ----- divergence ---------------------------------------------------------------------------
+    def _snapshot(self) -> dict[str, Any]:
+        return {
+            "learner": clone_state(self.learner.state_dict()),
+            "sampler": self.sampler.get_state().clone(),
+            "rng": {k: v.clone() for k, v in self._rng_state.items()},
+        }
+
+    def _diverge(self, before: dict[str, Any], loss: float, seconds: float) -> StepRecord:
+        self.learner.load_state_dict(before["learner"])
+        self.sampler.set_state(before["sampler"])
+        self._rng_state = before["rng"]
+        self.divergence = self._divergence_message(self.iteration + 1, loss)
+        logger.warning(self.divergence)
+        return StepRecord(self.iteration, loss, None, 0, seconds, None, self.divergence)
+
+    def _divergence_message(self, step: int, loss: float) -> str:
+        hparams = self.learner.hparams
+        names = [f.name for f in dataclasses.fields(hparams) if f.name.endswith("lr")]
+        names.sort(key=lambda name: (name != "outer_lr", name))  # the outer rate first
+        lower = " or ".join(f"{name} (now {getattr(hparams, name)!r})" for name in names)
+        what = (
+            f"the loss became {loss}" if not math.isfinite(loss) else "the weights became NaN/inf"
+        )
+        return (
+            f"training diverged at step {step}: {what}. Lower {lower or 'the learning rate'} and "
+            f"start again; the run was kept at step {self.iteration}, its last good state."
+        )
+
+    # ----- validation and inspection ----------------------------------------------------------------
+    def validate(self, episodes: int | None = None) -> ValidationResult:
+        """Score the same fixed validation episodes every time (seeded by the run's seed)."""
+        count = episodes if episodes is not None else self.config.val_episodes
+        if not isinstance(count, int) or count < 1:
+            raise ValueError(f"episodes must be a positive integer, got {count!r}")
+        start = time.perf_counter()
+        seed = derive_seed(self.config.seed, "validation")
+        sampler = EpisodeSampler(
+            self.source("val"), self.config.n_way, self.config.k_shot, self.config.q_query, seed
+        )
+        scores = score_episodes(self.learner, sampler, count, seed)
+        self.elapsed_seconds += time.perf_counter() - start
+        if scores.accuracies is not None:
+            mean, ci95 = mean_ci95(scores.accuracies)
+            return ValidationResult(mean, ci95, count, "accuracy")
+        mean, ci95 = mean_ci95(scores.losses)
+        return ValidationResult(mean, ci95, count, "mse")
+
+    def inspect(
+        self,
+        split: str = "val",
+        seed: int = 0,
+        *,
+        n_way: int | None = None,
+        k_shot: int | None = None,
+        q_query: int | None = None,
+    ) -> tuple[Episode, Adaptation]:
+        """One reproducible episode of ``split`` and the learner's adaptation to it.
+
+        For regression a probe grid of ``PROBE_POINTS`` inputs over the task's input range
+        is predicted too (``Adaptation.probe_prediction``, shape (P, 1)); the grid itself is
+        ``Adaptation.details["probe_x"]``. The episode shape defaults to the training one.
+        """
+        source = self.source(split)
+        sampler = EpisodeSampler(
+            source,
+            n_way or self.config.n_way,
+            k_shot or self.config.k_shot,
+            q_query or self.config.q_query,
+            seed,
+        )
+        episode = sampler.sample()
+        probe_x = None
+        if source.task_kind == "regression":
+            low, high = getattr(source, "input_range", DEFAULT_PROBE_RANGE)
+            probe_x = torch.linspace(low, high, PROBE_POINTS).unsqueeze(1)  # (P, 1)
+        self.learner.eval()
+        try:
+            with torch.random.fork_rng(devices=_cuda_devices(self.device)):
+                torch.manual_seed(derive_seed(seed, "inspect"))
+                adaptation = self.learner.adapt(
+                    episode.to(self.device), None if probe_x is None else probe_x.to(self.device)
+                )
+        finally:
+            self.learner.train()
+        if probe_x is not None:
+            adaptation.details.setdefault("probe_x", probe_x)
+        return episode, adaptation
+
+    # ----- checkpoints ------------------------------------------------------------------------------
+    def checkpoint_payload(self) -> dict[str, Any]:
+        """Everything needed to continue the run bit-identically."""
+        return {
+            "config": self.config.to_dict(),
+            "algo": self.config.algo,
+            "spec": dataclasses.asdict(self.spec),
+            "learner": self.learner.state_dict(),
+            "sampler": self.sampler.get_state(),
+            "rng": dict(self._rng_state),
+            "history": self.history.state(),
+            "counters": {
+                "iteration": self.iteration,
+                "episodes_seen": self.episodes_seen,
+                "train_seconds": self.train_seconds,
+                "elapsed_seconds": self.elapsed_seconds,
+                "prepared": self._prepared,
+                "divergence": self.divergence,
+            },
+        }
+
+    def save(self, run_dir: str | os.PathLike[str]) -> Path:
+        """Write ``config.json``, ``metrics.csv`` and ``checkpoint.safetensors`` (atomically)."""
+        run = Path(run_dir)
+        run.mkdir(parents=True, exist_ok=True)
+        full_hparams = dataclasses.asdict(self.learner.hparams)
+        write_checkpoint(run / "checkpoint.safetensors", self.checkpoint_payload())
+        atomic_write(run / CONFIG_FILE, self.config.replace(hparams=full_hparams).to_json() + "\n")
+        atomic_write(run / METRICS_FILE, self.history.to_csv())
+        logger.info("saved %s at iteration %d", run, self.iteration)
+        return run
+
+    @classmethod
+    def load(
+        cls,
+        run_dir: str | os.PathLike[str],
+        *,
+        device: str | None = None,
+        data_dir: str | None = None,
+        sources: Mapping[str, TaskSource] | None = None,
+    ) -> Trainer:
+        """Resume a saved run; it continues exactly as if it had never stopped.
+
+        ``device`` and ``data_dir`` override the machine-specific settings (a run saved on
+        CUDA opens on this machine's ``"auto"`` device when CUDA is missing here).
+        """
+        payload = read_checkpoint(checkpoint_path(run_dir))
+        config = config_from_payload(payload, device=device, data_dir=data_dir)
+        trainer = cls(config, sources=sources)
+        trainer._restore(payload)
+        return trainer
+
+    def _restore(self, payload: dict[str, Any]) -> None:
+        try:
+            self.learner.load_state_dict(payload["learner"])
+            self.sampler.set_state(payload["sampler"])
+            self._rng_state = {
+                k: v for k, v in payload["rng"].items() if k == "cpu" or self.device.type == "cuda"
+            }
+            if self.device.type == "cuda" and "cuda" not in self._rng_state:
+                self._rng_state["cuda"] = self._initial_rng_state()["cuda"]
+            self.history = History.from_state(payload["history"])
+            counters = payload["counters"]
+        except (KeyError, TypeError, RuntimeError) as error:
+            raise CheckpointError(f"checkpoint does not match its run: {error}") from None
+        self.iteration = int(counters["iteration"])
+        self.episodes_seen = int(counters["episodes_seen"])
+        self.train_seconds = float(counters["train_seconds"])
+        self.elapsed_seconds = float(counters["elapsed_seconds"])
+        self._prepared = bool(counters["prepared"])
+        self.divergence = counters["divergence"]
+
+
+def config_from_payload(
+    payload: dict[str, Any], *, device: str | None = None, data_dir: str | None = None
+) -> RunConfig:
+    """The run's config from a checkpoint, with machine-specific overrides."""
+    try:
+        config = RunConfig.from_dict(payload["config"])
+    except KeyError:
+        raise CheckpointError("checkpoint holds no run config") from None
+    changes: dict[str, Any] = {}
+    if data_dir is not None:
+        changes["data_dir"] = data_dir
+    if device is not None:
+        changes["device"] = device
+    elif config.device.startswith("cuda") and not torch.cuda.is_available():
+        logger.info("run was saved on %s; no CUDA here, so it opens on the CPU", config.device)
+        changes["device"] = "auto"
+    return config.replace(**changes) if changes else config
+
+
+def load_learner(
+    run_dir: str | os.PathLike[str], *, device: str | None = None
+) -> tuple[RunConfig, MetaLearner]:
+    """A saved run's config and trained learner, without opening any data split.
+
+    This is what evaluation needs: the learner is rebuilt from the problem spec stored in
+    the checkpoint, then its state (model + optimiser) is loaded.
+    """
+    payload = read_checkpoint(checkpoint_path(run_dir))
+    config = config_from_payload(payload, device=device)
+    try:
+        spec_values = dict(payload["spec"])
+        spec_values["input_shape"] = tuple(spec_values["input_shape"])
+        spec = ProblemSpec(**spec_values)
+    except (KeyError, TypeError) as error:
+        raise CheckpointError(f"checkpoint holds no valid problem spec: {error}") from None
+    learner = build_learner(config, spec, resolve_device(config.device))
+    try:
+        learner.load_state_dict(payload["learner"])
+    except (KeyError, TypeError, RuntimeError) as error:
+        raise CheckpointError(f"checkpoint does not match {config.algo}: {error}") from None
+    learner.eval()
+    return config, learner
