@@ -21,7 +21,7 @@ current = st.navigation(
         for entry in available_pages()
     ]
 )
-# Pages read these to notice a page change (the Train page pauses when it is left).
-st.session_state["app_previous_page"] = st.session_state.get("app_current_page")
-st.session_state["app_current_page"] = current.title
+# Counts this session's script runs: a page that sees the count jump by more than one
+# since its own last run knows another page ran in between (the Train page pauses).
+st.session_state["app_runs"] = st.session_state.get("app_runs", 0) + 1
 current.run()

@@ -162,3 +162,16 @@ def test_detail_figure_handles_vectors_matrices_and_others():
     assert ef.detail_figure("m", torch.ones(2, 3)).data[0].type == "heatmap"
     assert ef.detail_figure("s", "text") is None
     assert ef.detail_figure("t", torch.ones(2, 2, 2)) is None
+
+
+def test_regression_band_is_two_standard_deviations():
+    episode = Episode(torch.zeros(1, 1), torch.zeros(1, 1), torch.zeros(1, 1),
+                      torch.zeros(1, 1), 1, 1, 1)  # fmt: skip
+    probe = torch.tensor([[0.0], [1.0]])
+    fig = ef.regression_figure(
+        episode, probe, None, [torch.tensor([[1.0], [2.0]])], probe_std=torch.tensor([[0.5], [1.0]])
+    )
+    band = fig.data[0]
+    assert band.name == "±2σ"
+    assert list(band.x) == [0.0, 1.0, 1.0, 0.0]
+    assert list(band.y) == pytest.approx([2.0, 4.0, 0.0, 0.0])  # mean ± 2σ, lower edge reversed

@@ -1,0 +1,236 @@
+"""Train: pick a data set and an algorithm, press Play, watch episodes train.
+
+Live mechanism (chosen by measurement, see BENCHMARKS.md "Live training page"): while
+playing, the end of this script loops over short training ticks and redraws a few
+``st.empty()`` placeholders after each. Any button press or page change reruns the
+script, which stops the loop at its next redraw, so Pause, Reset and leaving the page
+act within one tick.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from metalearn_core.engine import Trainer
+from metalearn_core.figures.training import learning_curves_figure
+from studio_ui import train_session as session
+from studio_ui.inspector import CHART_CONFIG, render_inspector
+from studio_ui.train_settings import algorithm_title, settings_widgets
+
+# ----------------------------------------------------------------------------- live area
+
+
+def live_metrics(trainer: Trainer, wall_rate: float | None) -> None:
+    """The episode counter, meta-iterations, episodes/s and the latest validation."""
+    columns = st.columns(4)
+    columns[0].metric("Episodes", f"{trainer.episodes_seen:,}")
+    columns[1].metric("Meta-iterations", f"{trainer.iteration:,}")
+    rate = wall_rate if wall_rate is not None else trainer.episodes_per_second
+    columns[2].metric("Episodes / s", f"{rate:.1f}")
+    last = trainer.history.last_validation
+    if last is None:
+        columns[3].metric("Validation", "–")
+    elif trainer.task_kind == "regression":
+        columns[3].metric("Validation MSE", f"{last.mean:.3f} ± {last.ci95:.3f}")
+    else:
+        columns[3].metric("Validation accuracy", f"{100 * last.mean:.1f}% ± {100 * last.ci95:.1f}")
+
+
+def curves_figure(trainer: Trainer):
+    """Learning curves from the trainer's bounded history (episodes on the x axis)."""
+    train = trainer.history.train_arrays()
+    val = trainer.history.validation_arrays()
+    regression = trainer.task_kind == "regression"
+    return learning_curves_figure(
+        train["episodes"].tolist(),
+        train["loss"].tolist(),
+        None if regression else train["accuracy"].tolist(),
+        (val["iteration"] * trainer.meta_batch).tolist(),  # episodes seen at that iteration
+        val["mean"].tolist(),
+        val["ci95"].tolist(),
+        metric="mse" if regression else "accuracy",
+        chance=None if regression else 1.0 / trainer.config.n_way,
+    )
+
+
+def draw_live(
+    trainer: Trainer, metrics_slot, chart_slot, redraw: int, wall_rate: float | None = None
+) -> None:
+    """Redraw the counter and the curves; ``redraw`` keys the chart (one key per redraw)."""
+    with metrics_slot.container():
+        live_metrics(trainer, wall_rate)
+    chart_slot.plotly_chart(
+        curves_figure(trainer), config=CHART_CONFIG, key=f"train_curves_{redraw}"
+    )
+
+
+# ----------------------------------------------------------------------------- page parts
+
+
+def settings_panel() -> dict:
+    with st.sidebar:
+        st.header("Run settings")
+        return settings_widgets()
+
+
+def show_messages(values: dict, differs: bool) -> None:
+    """One-off messages, bad settings, and the offer to start a new run."""
+    message = st.session_state.pop(session.MESSAGE, None)
+    if message is not None:
+        level, text = message
+        getattr(st, level)(text)
+    current = session.trainer()
+    error = session.settings_error()
+    if error is not None:
+        kept = " The current run is unchanged." if current is not None else ""
+        st.error(f"These settings cannot run: {error}.{kept}")
+    elif differs and current is not None and current.iteration > 0:
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        left.warning(
+            "The settings differ from the current run's. A new run discards the current one "
+            f"({current.episodes_seen} episodes of training; download it first to keep it)."
+        )
+        right.button(
+            "Start a new run",
+            on_click=session.start_new_run,
+            args=(values,),
+            type="primary",
+            key="train_new_run",
+        )
+
+
+def confirm_panel() -> None:
+    pending = st.session_state.get(session.CONFIRM)
+    if pending is None:
+        return
+    with st.container(border=True):
+        st.warning(pending[1])
+        yes, no, _ = st.columns([1, 1, 4])
+        label = "Yes, reset" if pending[0] == "reset" else "Yes, open it"
+        yes.button(label, on_click=session.confirm, type="primary", key="train_confirm_yes")
+        no.button("Cancel", on_click=session.cancel, key="train_confirm_no")
+
+
+def controls(trainer: Trainer) -> str:
+    """Play/Pause, Step, Reset and the speed; returns the chosen speed's name."""
+    playing = st.session_state[session.PLAYING]
+    diverged = trainer.divergence is not None
+    columns = st.columns([1, 1, 1, 3], vertical_alignment="bottom")
+    if playing:
+        columns[0].button("Pause", icon=":material/pause:", on_click=session.pause,
+                          key="train_pause", width="stretch")  # fmt: skip
+    else:
+        columns[0].button("Play", icon=":material/play_arrow:", on_click=session.play,
+                          key="train_play", type="primary", disabled=diverged,
+                          width="stretch")  # fmt: skip
+    columns[1].button("Step", icon=":material/skip_next:", on_click=session.step,
+                      key="train_step", disabled=diverged, width="stretch",
+                      help=f"One meta-iteration: {trainer.meta_batch} episode(s)")  # fmt: skip
+    columns[2].button("Reset", icon=":material/restart_alt:", on_click=session.request_reset,
+                      key="train_reset", width="stretch")  # fmt: skip
+    speed = columns[3].segmented_control(
+        "Speed",
+        list(session.SPEEDS),
+        default=session.DEFAULT_SPEED,
+        key="train_speed",
+        persist_state="session",
+        help="Slow: one meta-iteration per redraw. Fast: longer ticks, fewer redraws.",
+    )
+    return speed or session.DEFAULT_SPEED
+
+
+def run_file_panel(trainer: Trainer) -> None:
+    """Download the run as the command line's zip; upload one to inspect or continue it."""
+    st.subheader("Run file")
+    left, right = st.columns(2)
+    with left:
+        config = trainer.config
+        lock = st.session_state[session.LOCK]
+        st.download_button(
+            "Download run (.zip)",
+            data=lambda: session.export_bytes(trainer, lock),
+            file_name=f"{config.dataset}-{config.algo}-{config.n_way}w{config.k_shot}s"
+            f"-it{trainer.iteration}.zip",
+            mime="application/zip",
+            icon=":material/download:",
+            on_click="ignore",
+            key="train_download",
+        )
+        st.caption(
+            "The same zip `python -m metalearn_core train --out DIR` writes: "
+            "`config.json`, `metrics.csv` and the checkpoint."
+        )
+    with right:
+        st.file_uploader(
+            "Open a run zip", type=["zip"], key=session.UPLOAD_KEY,
+            on_change=session.upload_changed,
+        )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- the page
+
+session.init_state()
+if session.returned_from_another_page():
+    session.pause()  # the run is kept, paused
+
+st.title("Train")
+values = settings_panel()
+differs = session.sync_with_settings(values)
+show_messages(values, differs)
+trainer = session.trainer()
+if trainer is None:
+    st.info("Choose a data set and an algorithm in the sidebar to start a run.")
+    st.stop()
+
+config = trainer.config
+st.caption(
+    f"**{algorithm_title(config.algo)}** on **{config.dataset}**, {config.n_way}-way "
+    f"{config.k_shot}-shot, {config.q_query} queries per class, meta-batch "
+    f"{trainer.meta_batch}, seed {config.seed}"
+)
+confirm_panel()
+if trainer.divergence is not None:
+    st.error(trainer.divergence, icon=":material/warning:")
+speed = session.SPEEDS[controls(trainer)]
+
+with st.container(key="train_counter"):
+    metrics_slot = st.empty()
+with st.container(key="train_chart"):
+    chart_slot = st.empty()
+draw_live(trainer, metrics_slot, chart_slot, redraw=0)
+
+inspector_title, inspector_button = st.columns([4, 1], vertical_alignment="bottom")
+inspector_title.subheader("Episode inspector")
+inspector_button.button("Another episode", on_click=session.next_inspector_episode,
+                        icon=":material/shuffle:", key="train_next_episode")  # fmt: skip
+inspector_slot = st.empty()
+with inspector_slot.container():
+    render_inspector(trainer, st.session_state[session.INSPECT_SEED])
+
+run_file_panel(trainer)
+
+# The Play loop: a rerun (any button, any widget, a page change) stops it at the next redraw.
+lock = st.session_state[session.LOCK]
+started, start_episodes = time.perf_counter(), trainer.episodes_seen
+last_inspection, redraws = started, 0
+while st.session_state[session.PLAYING]:
+    redraws += 1
+    with lock:
+        if speed.tick_seconds is None:
+            trainer.run_tick(max_iterations=1)
+        else:
+            trainer.run_tick(max_seconds=speed.tick_seconds)
+    now = time.perf_counter()
+    rate = (trainer.episodes_seen - start_episodes) / (now - started)
+    draw_live(trainer, metrics_slot, chart_slot, redraws, rate)
+    if trainer.divergence is not None:
+        session.pause()
+        st.rerun()  # redraw the page with the divergence message and Play disabled
+    if now - last_inspection >= speed.inspect_every:
+        with inspector_slot.container():
+            render_inspector(trainer, st.session_state[session.INSPECT_SEED], redraws)
+        last_inspection = time.perf_counter()
+    if speed.pause_seconds:
+        time.sleep(speed.pause_seconds)

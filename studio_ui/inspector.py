@@ -1,0 +1,146 @@
+"""The Train page's episode inspector: one episode, the model's predictions, its internals.
+
+What it draws depends on the data (images, 2-D points, a 1-D function) and on what
+the algorithm put in ``Adaptation.details`` (documented in ``algorithms/base.py``):
+inner-step losses for MAML/first-order MAML/Reptile, distances to the prototypes for
+ProtoNet, attention for Matching Networks, and a generic picture of anything else.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+
+from metalearn_core.algorithms.base import Adaptation
+from metalearn_core.data.episodes import Episode
+from metalearn_core.engine import Trainer
+from metalearn_core.figures import episodes as figures
+
+log = logging.getLogger("metalearn_studio.inspector")
+
+CHART_CONFIG = {"displayModeBar": False}
+# Details drawn by a dedicated figure, or too raw to be worth a picture.
+_HANDLED = {
+    "inner_losses", "inner_accuracies", "probe_predictions", "probe_x", "distances",
+    "attention", "support_losses", "support_embeddings", "query_embeddings", "prototypes",
+    "probe_std",
+}  # fmt: skip
+
+
+def _true_function(trainer: Trainer, episode: Episode, probe_x: torch.Tensor) -> Any:
+    source = trainer.source("val")
+    true_function = getattr(source, "true_function", None)
+    if true_function is None or not episode.task_params:
+        return None
+    return true_function(probe_x, episode.task_params)
+
+
+def episode_figure(trainer: Trainer, episode: Episode, adaptation: Adaptation) -> go.Figure:
+    """The episode with predictions: images, 2-D points, or curves for regression."""
+    title = "Support and query, predictions marked"
+    if trainer.task_kind == "regression":
+        probe_x = adaptation.details.get("probe_x")
+        steps = list(adaptation.details.get("probe_predictions") or [])
+        if not steps and adaptation.probe_prediction is not None:
+            steps = [adaptation.probe_prediction]
+        true_y = _true_function(trainer, episode, probe_x) if probe_x is not None else None
+        return figures.regression_figure(
+            episode,
+            probe_x,
+            true_y,
+            steps,
+            probe_std=adaptation.details.get("probe_std"),
+            title="Adapted function after each inner step" if len(steps) > 1 else "Prediction",
+        )
+    if episode.support_x.dim() == 4:
+        return figures.episode_grid_figure(episode, adaptation.query_prediction, title=title)
+    if episode.support_x.dim() == 2 and episode.support_x.shape[1] == 2:
+        return figures.episode_points_figure(episode, adaptation.query_prediction, title=title)
+    raise ValueError(f"no picture for inputs of shape {tuple(episode.support_x.shape[1:])}")
+
+
+def internals_figures(episode: Episode, adaptation: Adaptation) -> list[tuple[str, go.Figure]]:
+    """The algorithm's internals as (caption, figure) pairs."""
+    details = adaptation.details
+    out: list[tuple[str, go.Figure]] = []
+    if details.get("inner_losses"):
+        accuracies = details.get("inner_accuracies") or None
+        out.append(
+            (
+                "Query loss after each inner step: step 0 is the meta-learned "
+                "initialisation before it has seen the support set.",
+                figures.inner_steps_figure(details["inner_losses"], accuracies),
+            )
+        )
+    if isinstance(details.get("distances"), torch.Tensor):
+        out.append(
+            (
+                "Each query's squared distance to each class prototype (the mean embedding "
+                "of its support examples); the nearest prototype is the prediction.",
+                figures.distances_heatmap(details["distances"], episode.query_y),
+            )
+        )
+    if isinstance(details.get("attention"), torch.Tensor):
+        out.append(
+            (
+                "Each query's attention over the support examples; the class with the "
+                "most attention in total is the prediction.",
+                figures.attention_heatmap(details["attention"], episode.support_y, episode.query_y),
+            )
+        )
+    for name, value in details.items():
+        if name in _HANDLED:
+            continue
+        figure = figures.detail_figure(name, value)
+        if figure is not None:
+            out.append((f"`{name}`", figure))
+    return out
+
+
+def scalar_details(adaptation: Adaptation) -> dict[str, Any]:
+    """Details that are plain numbers or strings, to print as they are."""
+    return {
+        name: value
+        for name, value in adaptation.details.items()
+        if isinstance(value, int | float | str | bool)
+    }
+
+
+def render_inspector(trainer: Trainer, seed: int, redraw: int = 0) -> None:
+    """Draw the inspector for validation episode ``seed`` into the current container.
+
+    ``redraw`` numbers the redraws within one script run: charts drawn again in the
+    same run need keys of their own.
+    """
+    try:
+        episode, adaptation = trainer.inspect(split="val", seed=seed)
+        main_figure = episode_figure(trainer, episode, adaptation)
+        extras = internals_figures(episode, adaptation)
+    except Exception as error:  # the inspector must never take the page down
+        log.exception("inspector failed")
+        st.warning(f"The inspector cannot show this run: {type(error).__name__}: {error}")
+        return
+    score = (
+        f"query accuracy **{100 * adaptation.query_accuracy:.0f}%**, "
+        if adaptation.query_accuracy is not None
+        else ""
+    )
+    st.markdown(
+        f"Validation episode #{seed} after {trainer.episodes_seen} training episodes: "
+        f"{score}query loss **{adaptation.query_loss:.3f}**"
+    )
+    left, right = st.columns([3, 2]) if extras else (st.container(), None)
+    with left:
+        st.plotly_chart(main_figure, config=CHART_CONFIG, key=f"train_inspect_{redraw}")
+    if right is not None:
+        with right:
+            for index, (caption, figure) in enumerate(extras):
+                st.plotly_chart(figure, config=CHART_CONFIG, key=f"train_inspect_{redraw}_{index}")
+                st.caption(caption)
+    scalars = scalar_details(adaptation)
+    if scalars:
+        st.caption(", ".join(f"{k} = {v}" for k, v in scalars.items()))

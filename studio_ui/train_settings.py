@@ -1,0 +1,315 @@
+"""The Train page's run settings: widgets in, a ``RunConfig`` candidate out.
+
+Every widget keeps its value across page changes (``persist_state="session"``), and
+the hyperparameter widgets are built from the algorithm's hyperparameter dataclass,
+so a newly registered algorithm gets its widgets with no change here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import typing
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from metalearn_core.algorithms import ALGORITHMS, algorithm_names, default_hparams
+from metalearn_core.algorithms.base import Hyperparameters, ProblemSpec
+from metalearn_core.data import DATASETS
+from metalearn_core.engine import RunConfig
+from studio_ui.data import cached_task_source
+
+log = logging.getLogger("metalearn_studio.train_settings")
+
+KEY = "train_w_"  # widget keys of this page start with this
+DEFAULT_DATASET, DEFAULT_ALGO = "glyphs", "protonet"
+QUICK_DEMO, PAPER = "Quick demo", "Paper settings"
+PRESET_KEY = "train_preset"  # the last preset chosen: new algorithms start from it
+# Data sets that read images from a folder the user names.
+FOLDER_DATASETS = ("omniglot", "folder")
+
+
+# ----------------------------------------------------------------------------- registry
+
+
+def dataset_names() -> list[str]:
+    """The data sets the page offers, the embedded default first."""
+    names = list(DATASETS)
+    return sorted(names, key=lambda name: (name != DEFAULT_DATASET, names.index(name)))
+
+
+def dataset_kind(name: str) -> str:
+    """``"classification"`` or ``"regression"`` as the data registry says."""
+    from metalearn_core.data import dataset_info
+
+    info = dataset_info(name)
+    kind = info.get("task_kind") if isinstance(info, dict) else getattr(info, "task_kind", None)
+    return kind or "classification"
+
+
+def dataset_description(name: str) -> str:
+    from metalearn_core.data import dataset_info
+
+    info = dataset_info(name)
+    text = info.get("description") if isinstance(info, dict) else getattr(info, "description", "")
+    return text or ""
+
+
+def algorithm_title(name: str) -> str:
+    return getattr(ALGORITHMS[name], "title", name)
+
+
+def _spec_for(dataset: str, n_way: int, data_dir: str | None) -> ProblemSpec:
+    """The problem an algorithm would face on ``dataset``, for its task-specific defaults."""
+    kind = dataset_kind(dataset)
+    input_shape: tuple[int, ...] = (1, 28, 28) if kind == "classification" else (1,)
+    try:
+        input_shape = tuple(cached_task_source(dataset, "train", data_dir).input_shape)
+    except (ValueError, FileNotFoundError, OSError) as error:
+        log.info("defaults for %s without its data: %s", dataset, error)
+    return ProblemSpec(kind, input_shape, n_way)  # type: ignore[arg-type]
+
+
+def algorithm_defaults(algo: str, dataset: str, n_way: int = 5) -> Hyperparameters:
+    """The papers' defaults of ``algo`` for the kind of task ``dataset`` holds."""
+    return default_hparams(algo, _spec_for(dataset, n_way, None))
+
+
+# ----------------------------------------------------------------------------- presets
+
+
+def preset_values(preset: str, dataset: str, algo: str) -> dict[str, Any]:
+    """Widget values of a preset for the chosen data set and algorithm.
+
+    Quick demo: small episodes, a narrow backbone, small meta-batches and frequent
+    validation, so the curves move within seconds on a CPU. Paper settings: 5-way
+    1-shot with 15 queries (10/10 points for the sinusoid), the backbone's default
+    width and every hyperparameter at the paper's default.
+    """
+    if preset not in (QUICK_DEMO, PAPER):
+        raise ValueError(f"preset={preset!r} is unknown: use {QUICK_DEMO!r} or {PAPER!r}")
+    regression = dataset_kind(dataset) == "regression"
+    defaults = algorithm_defaults(algo, dataset)
+    hparams = dataclasses.asdict(defaults)
+    if preset == QUICK_DEMO:
+        values = {
+            "n_way": 1 if regression else 5,
+            "k_shot": 10 if regression else 1,
+            "q_query": 10 if regression else 5,
+            "width": 40 if regression else 32,
+            "val_every": 20,
+            "val_episodes": 20,
+        }
+        if "meta_batch" in hparams:
+            hparams["meta_batch"] = min(int(hparams["meta_batch"]), 8 if regression else 4)
+    else:
+        values = {
+            "n_way": 1 if regression else 5,
+            "k_shot": 10 if regression else 1,
+            "q_query": 10 if regression else 15,
+            "width": 0,  # 0: the backbone's default (64 filters, 40 hidden units)
+            "val_every": 50,
+            "val_episodes": 100,
+        }
+    values["hparams"] = hparams
+    return values
+
+
+def apply_values(values: dict[str, Any], dataset: str, algo: str) -> None:
+    """Write setting values into the widgets' session state (call from a callback)."""
+    st.session_state[KEY + "dataset"] = dataset
+    st.session_state[KEY + "algo"] = algo
+    for name, value in values.items():
+        if name == "hparams":
+            for field, field_value in value.items():
+                st.session_state[_hparam_key(algo, dataset, field)] = field_value
+        else:
+            st.session_state[KEY + name] = value
+
+
+def apply_preset(preset: str) -> None:
+    """Button callback: load a preset for the currently chosen data set and algorithm.
+
+    The preset also becomes the starting point of every algorithm chosen afterwards
+    (``hparams_widgets``), so switching to MAML after "Quick demo" stays quick.
+    """
+    dataset = st.session_state.get(KEY + "dataset", DEFAULT_DATASET)
+    algo = st.session_state.get(KEY + "algo", DEFAULT_ALGO)
+    st.session_state[PRESET_KEY] = preset
+    for key in [k for k in st.session_state if str(k).startswith(KEY + "hp_")]:
+        del st.session_state[key]  # other algorithms restart from this preset too
+    apply_values(preset_values(preset, dataset, algo), dataset, algo)
+
+
+def apply_config(config: RunConfig, full_hparams: dict[str, Any]) -> None:
+    """Show a loaded run's settings in the widgets (call from a callback)."""
+    values = {
+        "n_way": config.n_way,
+        "k_shot": config.k_shot,
+        "q_query": config.q_query,
+        "width": config.width or 0,
+        "seed": config.seed,
+        "val_every": config.val_every,
+        "val_episodes": config.val_episodes,
+        "data_dir": config.data_dir or "",
+        "hparams": full_hparams,
+    }
+    apply_values(values, config.dataset, config.algo)
+
+
+def initialise_defaults() -> None:
+    """First visit: the quick demo of ProtoNet on glyphs."""
+    if KEY + "dataset" not in st.session_state:
+        st.session_state[PRESET_KEY] = QUICK_DEMO
+        values = preset_values(QUICK_DEMO, DEFAULT_DATASET, DEFAULT_ALGO)
+        apply_values({**values, "seed": 0, "data_dir": ""}, DEFAULT_DATASET, DEFAULT_ALGO)
+
+
+# ----------------------------------------------------------------------------- widgets
+
+
+def _hparam_key(algo: str, dataset: str, field: str) -> str:
+    # per algorithm and kind of task: MAML's sinusoid defaults differ from its image ones
+    return f"{KEY}hp_{algo}_{dataset_kind(dataset)}_{field}"
+
+
+def _choices(hparams_class: type, field: dataclasses.Field) -> tuple[Any, ...] | None:
+    """Allowed values of a field: a ``Literal`` hint or ``metadata["choices"]``."""
+    if "choices" in field.metadata:
+        return tuple(field.metadata["choices"])
+    hint = typing.get_type_hints(hparams_class).get(field.name)
+    if typing.get_origin(hint) is typing.Literal:
+        return typing.get_args(hint)
+    return None
+
+
+def _hparam_widget(key: str, field: dataclasses.Field, default: Any, choices: Any) -> Any:
+    """One widget for one hyperparameter, chosen by the default's type."""
+    label = field.name
+    if key not in st.session_state:
+        st.session_state[key] = default
+    common: dict[str, Any] = {"key": key, "persist_state": "session"}
+    if choices:
+        return st.selectbox(label, list(choices), **common)
+    if isinstance(default, bool):
+        return st.checkbox(label, **common)
+    if isinstance(default, int):
+        return st.number_input(label, min_value=0, step=1, **common)
+    if isinstance(default, float):
+        # a step a tenth of the default: +/- moves a learning rate of 1e-3 by 1e-4
+        step = abs(default) / 10 if default else 0.01
+        return st.number_input(label, min_value=0.0, step=step, format="%g", **common)
+    if isinstance(default, str):
+        return st.text_input(label, **common)
+    st.caption(f"{label} = {default!r} (fixed)")
+    return default
+
+
+def hparams_widgets(algo: str, dataset: str, n_way: int) -> dict[str, Any]:
+    """Widgets for every field of ``algo``'s hyperparameters; returns their values.
+
+    A widget shown for the first time starts at the last preset's value (the papers'
+    defaults, with smaller meta-batches under "Quick demo").
+    """
+    defaults = algorithm_defaults(algo, dataset, n_way)
+    preset = st.session_state.get(PRESET_KEY, PAPER)
+    starting = preset_values(preset, dataset, algo)["hparams"]
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(defaults):
+        key = _hparam_key(algo, dataset, field.name)
+        default = starting.get(field.name, getattr(defaults, field.name))
+        choices = _choices(type(defaults), field)
+        values[field.name] = _hparam_widget(key, field, default, choices)
+    return values
+
+
+def _int_input(label: str, name: str, low: int, high: int, **extra: Any) -> int:
+    return int(
+        st.number_input(
+            label,
+            min_value=low,
+            max_value=high,
+            step=1,
+            key=KEY + name,
+            persist_state="session",
+            **extra,
+        )
+    )
+
+
+def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[str, Any]:
+    """The settings panel; returns the chosen values (not yet validated).
+
+    Returns a dict with the ``RunConfig`` fields the page sets: dataset, algo, n_way,
+    k_shot, q_query, width (None for the default), seed, val_every, val_episodes,
+    data_dir and hparams (every field of the algorithm's dataclass).
+    """
+    initialise_defaults()
+    left, right = st.columns(2)
+    left.button("Quick demo", on_click=on_preset, args=(QUICK_DEMO,), width="stretch",
+                help="Small, fast settings: learns visibly within seconds")  # fmt: skip
+    right.button("Paper settings", on_click=on_preset, args=(PAPER,), width="stretch",
+                 help="The papers' episode shape, width and hyperparameters")  # fmt: skip
+
+    datasets = dataset_names()
+    if st.session_state.get(KEY + "dataset") not in datasets:
+        st.session_state[KEY + "dataset"] = datasets[0]
+    dataset = st.selectbox("Data set", datasets, key=KEY + "dataset", persist_state="session")
+    description = dataset_description(dataset)
+    if description:
+        st.caption(description)
+    data_dir = ""
+    if dataset in FOLDER_DATASETS:
+        data_dir = st.text_input(
+            "Data folder",
+            key=KEY + "data_dir",
+            persist_state="session",
+            help="The folder holding images_background.zip / images_evaluation.zip "
+            "(or a folder of class sub-folders)",
+        )
+    kind = dataset_kind(dataset)
+    algos = algorithm_names(kind)
+    if st.session_state.get(KEY + "algo") not in algos:
+        st.session_state[KEY + "algo"] = algos[0]
+    algo = st.selectbox(
+        "Algorithm",
+        algos,
+        format_func=algorithm_title,
+        key=KEY + "algo",
+        persist_state="session",
+    )
+    regression = kind == "regression"
+    if regression:
+        st.session_state[KEY + "n_way"] = 1
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        n_way = _int_input("N-way", "n_way", 1, 100, disabled=regression)
+    with c2:
+        k_shot = _int_input("K-shot", "k_shot", 1, 100)
+    with c3:
+        q_query = _int_input("Q-query", "q_query", 1, 100)
+    c1, c2 = st.columns(2)
+    with c1:
+        width = _int_input("Width", "width", 0, 512, help="Conv filters or MLP units; 0: default")
+    with c2:
+        seed = _int_input("Seed", "seed", 0, 2**31 - 1)
+    with st.expander("Hyperparameters (papers' defaults)"):
+        hparams = hparams_widgets(algo, dataset, n_way)
+    with st.expander("Validation"):
+        val_every = _int_input("Validate every (meta-iterations)", "val_every", 0, 100_000)
+        val_episodes = _int_input("Validation episodes", "val_episodes", 1, 10_000)
+    return {
+        "dataset": dataset,
+        "algo": algo,
+        "n_way": n_way,
+        "k_shot": k_shot,
+        "q_query": q_query,
+        "width": width or None,
+        "seed": seed,
+        "val_every": val_every,
+        "val_episodes": val_episodes,
+        "data_dir": data_dir.strip() or None,
+        "hparams": hparams,
+    }

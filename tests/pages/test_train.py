@@ -1,0 +1,192 @@
+"""Train page through Streamlit's AppTest: Step, Reset, every offered combination, bad input.
+
+Runs are tiny (2-way 1-shot, width 8, meta-batch 2, no validation) so the whole file
+stays within seconds per test. The Play loop itself is covered by the browser test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from metalearn_core.algorithms import algorithm_names
+from studio_ui import train_session as session
+from studio_ui.serving import REPO_ROOT
+from studio_ui.train_settings import FOLDER_DATASETS, KEY, dataset_kind, dataset_names
+
+TRAIN_PAGE = str(REPO_ROOT / "pages" / "train.py")
+META_BATCH = 2
+
+
+def offered_combinations() -> list[tuple[str, str]]:
+    return [
+        (dataset, algo)
+        for dataset in dataset_names()
+        if dataset not in FOLDER_DATASETS  # those need a user's folder: see the test below
+        for algo in algorithm_names(dataset_kind(dataset))
+    ]
+
+
+def metric(at: AppTest, label: str) -> str:
+    for element in at.metric:
+        if element.label == label:
+            return element.value
+    raise AssertionError(f"no metric {label!r}: {[m.label for m in at.metric]}")
+
+
+def choose(at: AppTest, dataset: str, algo: str, **sizes: int) -> AppTest:
+    """Pick a data set and algorithm with tiny settings; the untrained run follows them."""
+    at.selectbox(key=KEY + "dataset").set_value(dataset).run()
+    at.selectbox(key=KEY + "algo").set_value(algo).run()
+    regression = dataset_kind(dataset) == "regression"
+    values = {"k_shot": 2 if regression else 1, "q_query": 2, "width": 8, "val_every": 0}
+    if not regression:
+        values["n_way"] = 2
+    values.update(sizes)
+    for name, value in values.items():
+        at.number_input(key=KEY + name).set_value(value)
+    meta_batch_key = f"{KEY}hp_{algo}_{dataset_kind(dataset)}_meta_batch"
+    if any(w.key == meta_batch_key for w in at.number_input):
+        at.number_input(key=meta_batch_key).set_value(META_BATCH)
+    return at.run()
+
+
+@pytest.fixture
+def app() -> AppTest:
+    at = AppTest.from_file(TRAIN_PAGE, default_timeout=60).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_first_visit_offers_the_quick_demo(app):
+    trainer = app.session_state[session.TRAINER]
+    assert (trainer.config.dataset, trainer.config.algo) == ("glyphs", "protonet")
+    assert metric(app, "Episodes") == "0"
+    assert app.button(key="train_play").proto.type == "primary"
+
+
+def test_step_advances_by_one_meta_batch_and_reset_clears(app):
+    choose(app, "glyphs", "maml")
+    app.button(key="train_step").click().run()
+    assert not app.exception and not app.error
+    assert (metric(app, "Episodes"), metric(app, "Meta-iterations")) == (str(META_BATCH), "1")
+    app.button(key="train_step").click().run()
+    assert metric(app, "Episodes") == str(2 * META_BATCH)
+
+    app.button(key="train_reset").click().run()  # a trained run: asks first
+    assert "discards 4 episodes" in app.warning[0].value
+    assert metric(app, "Episodes") == "4"
+    app.button(key="train_confirm_no").click().run()
+    assert metric(app, "Episodes") == "4"
+    app.button(key="train_reset").click().run()
+    app.button(key="train_confirm_yes").click().run()
+    assert (metric(app, "Episodes"), metric(app, "Meta-iterations")) == ("0", "0")
+    assert app.session_state[session.TRAINER].config.algo == "maml"
+
+
+@pytest.mark.parametrize(("dataset", "algo"), offered_combinations())
+def test_every_offered_combination_steps(app, dataset, algo):
+    choose(app, dataset, algo)
+    assert not app.error, [e.value for e in app.error]
+    trainer = app.session_state[session.TRAINER]
+    assert (trainer.config.dataset, trainer.config.algo) == (dataset, algo)
+    app.button(key="train_step").click().run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    assert metric(app, "Meta-iterations") == "1"
+    assert int(metric(app, "Episodes")) == trainer.meta_batch
+    assert app.get("plotly_chart"), "no chart drawn"
+
+
+def test_bad_input_shows_an_error_and_keeps_the_run(app):
+    choose(app, "blobs", "protonet")
+    app.button(key="train_step").click().run()
+    trained = app.session_state[session.TRAINER]
+    app.number_input(key=KEY + "n_way").set_value(100).run()  # more ways than classes
+    assert not app.exception
+    assert any("n_way=100" in e.value for e in app.error), [e.value for e in app.error]
+    assert app.session_state[session.TRAINER] is trained
+    assert metric(app, "Episodes") == str(META_BATCH)
+    app.number_input(key=KEY + "n_way").set_value(2)
+    app.number_input(key=KEY + "k_shot").set_value(100)
+    app.number_input(key=KEY + "q_query").set_value(100)
+    app.run()
+    assert app.session_state[session.TRAINER] is trained
+    assert not app.exception
+    # blobs draw 200 points per class, so 100 + 100 fits: the offer to start afresh shows
+    assert app.button(key="train_new_run")
+
+
+def test_k_plus_q_too_large_is_an_error(app):
+    choose(app, "glyphs", "protonet", k_shot=100, q_query=100)
+    assert not app.exception
+    assert any("k_shot + q_query" in e.value for e in app.error), [e.value for e in app.error]
+
+
+def test_changed_settings_on_a_trained_run_need_a_new_run(app):
+    choose(app, "blobs", "protonet")
+    app.button(key="train_step").click().run()
+    app.number_input(key=KEY + "seed").set_value(7).run()
+    assert app.session_state[session.TRAINER].config.seed == 0
+    app.button(key="train_new_run").click().run()
+    new = app.session_state[session.TRAINER]
+    assert (new.config.seed, new.iteration) == (7, 0)
+
+
+def test_download_then_upload_restores_the_run(app):
+    choose(app, "blobs", "protonet")
+    for _ in range(3):
+        app.button(key="train_step").click().run()
+    trained = app.session_state[session.TRAINER]
+    data = session.export_bytes(trained, app.session_state[session.LOCK])
+    fresh = AppTest.from_file(TRAIN_PAGE, default_timeout=60).run()
+    fresh.file_uploader(key=session.UPLOAD_KEY).set_value(("run.zip", data, "application/zip"))
+    fresh.run()
+    assert not fresh.exception and not fresh.error, [e.value for e in fresh.error]
+    loaded = fresh.session_state[session.TRAINER]
+    assert (loaded.config.dataset, loaded.iteration) == ("blobs", 3)
+    assert metric(fresh, "Episodes") == str(3 * META_BATCH)
+    assert fresh.selectbox(key=KEY + "dataset").value == "blobs"  # widgets follow the run
+    assert dataclasses.asdict(loaded.learner.hparams)["meta_batch"] == META_BATCH
+
+
+def test_foreign_upload_is_an_error_and_keeps_the_run(app):
+    app.button(key="train_step").click().run()
+    trained = app.session_state[session.TRAINER]
+    app.file_uploader(key=session.UPLOAD_KEY).set_value(
+        ("notes.zip", b"PK\x05\x06" + b"\x00" * 18, "application/zip")
+    )
+    app.run()
+    assert not app.exception
+    assert any("notes.zip is not a run" in e.value for e in app.error), [e.value for e in app.error]
+    assert app.session_state[session.TRAINER] is trained
+
+
+def test_diverged_run_shows_why_and_disables_play(app):
+    app.button(key="train_step").click().run()
+    trainer = app.session_state[session.TRAINER]
+    trainer.divergence = "training diverged at step 2: the loss became nan. Lower outer_lr"
+    app.run()
+    assert any("diverged at step 2" in e.value for e in app.error)
+    assert app.button(key="train_play").disabled
+    assert app.button(key="train_step").disabled
+
+
+def test_leaving_the_page_keeps_the_run_paused():
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/train.py").run()
+    at.button(key="train_step").click().run()
+    trainer = at.session_state[session.TRAINER]
+    at.session_state[session.PLAYING] = True  # as if Play had been pressed
+    at.switch_page("pages/home.py").run()
+    assert at.title[0].value == "MetaLearn Studio"
+    # AppTest runs page scripts without re-running app.py, which counts the session's
+    # runs in a real server; count the Home run and the coming Train run as it would.
+    at.session_state["app_runs"] = at.session_state["app_runs"] + 2
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert at.session_state[session.TRAINER] is trainer
+    assert at.session_state[session.PLAYING] is False
+    assert metric(at, "Episodes") == "1"
