@@ -179,13 +179,33 @@ class ImageDomain:
                 f"k_shot={k_shot} must be smaller than the {smallest} images of the "
                 f"smallest {classes.name} class"
             )
-        images = torch.cat(classes.all_classes)
-        labels = torch.cat(
-            [torch.full((len(c),), i, dtype=torch.long) for i, c in enumerate(classes.all_classes)]
-        )
+        self.reject_label = len(classes.all_classes)
+        images, labels = self._judge_training_set(seed)
         self.classifier: FeatureClassifier = train_classifier(
-            images, labels, len(classes.all_classes), seed=seed
+            images, labels, self.reject_label + 1, seed=seed
         )
+
+    def _judge_training_set(self, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every class, plus a "none of these" class of noise, flat grey and blurred noise.
+
+        Without the extra class a closed-set classifier must call a grey or noisy image
+        *some* digit, and an untrained generator would score by chance.
+        """
+        rng = torch.Generator().manual_seed(seed + 17)
+        classes = self.classes.all_classes
+        count, dim = sum(len(c) for c in classes) // len(classes), classes[0].shape[1]
+        side = self.classes.side
+        third = count // 3
+        uniform = torch.rand(third, dim, generator=rng)
+        flat = torch.rand(third, 1, generator=rng) + 0.05 * torch.randn(third, dim, generator=rng)
+        coarse = torch.rand(count - 2 * third, 1, side // 2, side // 2, generator=rng)
+        blurred = F.interpolate(coarse, size=(side, side), mode="bilinear").reshape(-1, dim)
+        reject = torch.cat([uniform, flat.clamp(0, 1), blurred])
+        images = torch.cat([*classes, reject])
+        labels = torch.cat(
+            [torch.full((len(c),), i, dtype=torch.long) for i, c in enumerate([*classes, reject])]
+        )
+        return images, labels
 
     def draw_task(self, rng: torch.Generator) -> torch.Tensor:
         index = int(torch.randint(len(self.classes.train), (1,), generator=rng))

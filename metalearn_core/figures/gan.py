@@ -1,0 +1,308 @@
+"""Pictures for the GAN Lab page: pure builders, arrays in, ``go.Figure`` out.
+
+Builders
+    gan_lab_figure            real and fake points over the discriminator heatmap, with the
+                              generator's warped noise grid and gradient arrows
+    loss_curves_figure        discriminator and generator loss per step
+    coverage_figure           modes covered and high-quality share over steps
+    mode_counts_figure        generated samples per mode (the reverse-KL picture)
+    fewshot_points_figure     2-D few-shot: meta-learned start vs from scratch, side by side
+    image_grid_figure         a mosaic of small grey images (samples, steps, latent walks)
+
+The page redraws these several times a second while training plays, so every figure
+stays light: one heatmap at modest resolution, a few hundred points, lines merged into
+single traces with gaps, and no named template (copying one costs tens of ms).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+from plotly.subplots import make_subplots
+
+REAL_COLOR = "#1a9850"
+FAKE_COLOR = "#7b3294"
+GRID_COLOR = "rgba(123, 50, 148, 0.35)"
+ARROW_COLOR = "#e66101"
+D_COLOR = "#4575b4"
+G_COLOR = "#d73027"
+MODE_COLOR = "#333333"
+FONT = {"size": 14}
+
+ArrayLike = np.ndarray | torch.Tensor | Sequence
+
+
+def _np(values: ArrayLike) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        return values.detach().cpu().numpy()
+    return np.asarray(values)
+
+
+def _with_gaps(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(L, P, 2) polylines → x, y arrays with NaN between lines (one trace for all)."""
+    gap = np.full((lines.shape[0], 1, 2), np.nan)
+    joined = np.concatenate([lines, gap], axis=1).reshape(-1, 2)
+    return joined[:, 0], joined[:, 1]
+
+
+def _square_layout(fig: go.Figure, extent: float, height: int, title: str | None) -> go.Figure:
+    fig.update_layout(
+        title={"text": title} if title else None,
+        font=FONT,
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        legend={"orientation": "h", "y": -0.05},
+        uirevision="gan",  # keep the user's zoom across redraws
+    )
+    fig.update_xaxes(range=[-extent, extent], constrain="domain", showgrid=False)
+    fig.update_yaxes(range=[-extent, extent], scaleanchor="x", scaleratio=1, showgrid=False)
+    return fig
+
+
+def gan_lab_figure(
+    real: ArrayLike,
+    fake: ArrayLike,
+    *,
+    extent: float,
+    heatmap: tuple[ArrayLike, ArrayLike] | None = None,
+    heatmap_label: str = "D(x)",
+    grid_lines: ArrayLike | None = None,
+    arrows: tuple[ArrayLike, ArrayLike] | None = None,
+    modes: ArrayLike | None = None,
+    title: str | None = None,
+    height: int = 520,
+) -> go.Figure:
+    """The GAN Lab view.
+
+    Args:
+        real: (N, 2) real points.  fake: (M, 2) generated points.
+        extent: half-width of the square view.
+        heatmap: ``(axis (R,), values (R, R))``, values[i, j] at (axis[j], axis[i]).
+        grid_lines: (L, P, 2) images of the noise grid's lines under G.
+        arrows: ``(points (n, 2), directions (n, 2))``; arrows are rescaled so that the
+            longest spans 15% of the view (their relative lengths are kept).
+        modes: (M, 2) mode centres of a Gaussian mixture, drawn as crosses.
+    Trace order: heatmap, grid, real, fake, arrows, modes (each only if given).
+    """
+    fig = go.Figure()
+    if heatmap is not None:
+        axis, values = _np(heatmap[0]), _np(heatmap[1])
+        fig.add_trace(
+            go.Heatmap(
+                x=axis, y=axis, z=values, colorscale="RdBu", opacity=0.55, name=heatmap_label,
+                colorbar={"title": {"text": heatmap_label}, "len": 0.6}, hoverinfo="skip",
+            )
+        )  # fmt: skip
+    if grid_lines is not None:
+        x, y = _with_gaps(_np(grid_lines))
+        fig.add_trace(
+            go.Scattergl(x=x, y=y, mode="lines", line={"color": GRID_COLOR, "width": 1},
+                         name="warped noise grid", hoverinfo="skip")
+        )  # fmt: skip
+    real, fake = _np(real), _np(fake)
+    fig.add_trace(
+        go.Scattergl(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
+                     marker={"color": REAL_COLOR, "size": 5, "opacity": 0.7})
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scattergl(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated",
+                     marker={"color": FAKE_COLOR, "size": 5, "opacity": 0.8})
+    )  # fmt: skip
+    if arrows is not None:
+        fig.add_trace(_arrow_trace(_np(arrows[0]), _np(arrows[1]), 0.15 * 2 * extent))
+    if modes is not None:
+        modes = _np(modes)
+        fig.add_trace(
+            go.Scatter(x=modes[:, 0], y=modes[:, 1], mode="markers", name="modes",
+                       marker={"symbol": "x-thin", "size": 10, "line": {"width": 2,
+                               "color": MODE_COLOR}}, hoverinfo="skip")
+        )  # fmt: skip
+    return _square_layout(fig, extent, height, title)
+
+
+def _arrow_trace(points: np.ndarray, directions: np.ndarray, longest: float) -> go.Scattergl:
+    norms = np.linalg.norm(directions, axis=1)
+    scale = longest / norms.max() if norms.size and norms.max() > 0 else 0.0
+    ends = points + scale * directions
+    segments = np.stack([points, ends], axis=1)  # (n, 2, 2)
+    x, y = _with_gaps(segments)
+    return go.Scattergl(
+        x=x, y=y, mode="lines", line={"color": ARROW_COLOR, "width": 2},
+        name="generator gradient", hoverinfo="skip",
+    )  # fmt: skip
+
+
+def _thin(steps: np.ndarray, values: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bucket means so that a long history draws at most ``max_points`` points."""
+    if len(steps) <= max_points:
+        return steps, values
+    buckets = np.array_split(np.arange(len(steps)), max_points)
+    return (
+        np.array([steps[b].mean() for b in buckets]),
+        np.array([np.nanmean(values[b]) for b in buckets]),
+    )
+
+
+def loss_curves_figure(
+    history: Sequence[Mapping[str, float]], *, max_points: int = 300, height: int = 260
+) -> go.Figure:
+    """Discriminator and generator loss against step; records need step, d_loss, g_loss."""
+    fig = go.Figure()
+    if history:
+        steps = np.array([r["step"] for r in history], dtype=float)
+        for key, name, color in (("d_loss", "discriminator", D_COLOR),
+                                 ("g_loss", "generator", G_COLOR)):  # fmt: skip
+            x, y = _thin(steps, np.array([r[key] for r in history], dtype=float), max_points)
+            fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, line={"color": color}))
+    fig.update_layout(
+        font=FONT, height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        title={"text": "Losses"}, xaxis_title="step", yaxis_title="loss",
+        legend={"orientation": "h", "y": -0.3}, uirevision="losses",
+    )  # fmt: skip
+    return fig
+
+
+def coverage_figure(
+    coverage_history: Sequence[Mapping[str, float]], num_modes: int, *, height: int = 260
+) -> go.Figure:
+    """Modes covered (left axis, 0..num_modes) and high-quality share (right axis, 0..1)."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    steps = [r["step"] for r in coverage_history]
+    fig.add_trace(
+        go.Scatter(x=steps, y=[r["modes"] for r in coverage_history], mode="lines+markers",
+                   name="modes covered", line={"color": D_COLOR, "shape": "hv"}),
+        secondary_y=False,
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(x=steps, y=[r["high_quality"] for r in coverage_history], mode="lines",
+                   name="high-quality share", line={"color": G_COLOR}),
+        secondary_y=True,
+    )  # fmt: skip
+    fig.update_yaxes(range=[0, num_modes + 0.5], title_text="modes", secondary_y=False)
+    fig.update_yaxes(range=[0, 1.05], title_text="high quality", secondary_y=True)
+    fig.update_layout(
+        font=FONT, height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        title={"text": "Mode coverage"}, xaxis_title="step",
+        legend={"orientation": "h", "y": -0.3}, uirevision="coverage",
+    )  # fmt: skip
+    return fig
+
+
+def mode_counts_figure(counts: Sequence[int], high_quality_counts: Sequence[int]) -> go.Figure:
+    """Generated samples per mode, split into high quality and the rest."""
+    counts_arr, high = np.asarray(counts), np.asarray(high_quality_counts)
+    modes = [f"mode {i}" for i in range(len(counts_arr))]
+    fig = go.Figure(
+        [
+            go.Bar(x=modes, y=high, name="high quality", marker_color=REAL_COLOR),
+            go.Bar(x=modes, y=counts_arr - high, name="other", marker_color="#bababa"),
+        ]
+    )
+    fig.update_layout(
+        barmode="stack", font=FONT, height=240, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        title={"text": "Samples per nearest mode"}, legend={"orientation": "h", "y": -0.3},
+    )  # fmt: skip
+    return fig
+
+
+def fewshot_points_figure(
+    examples: ArrayLike,
+    panels: Mapping[str, ArrayLike],
+    *,
+    modes: ArrayLike | None = None,
+    extent: float = 2.0,
+    height: int = 380,
+) -> go.Figure:
+    """Side-by-side 2-D panels (e.g. "meta-learned start", "from scratch"), each showing
+    the K examples, that panel's generated points (S, 2) and the task's modes."""
+    titles = list(panels)
+    fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles,
+                        horizontal_spacing=0.04)  # fmt: skip
+    examples = _np(examples)
+    for col, title in enumerate(titles, start=1):
+        points = _np(panels[title])
+        first = col == 1
+        fig.add_trace(
+            go.Scattergl(x=points[:, 0], y=points[:, 1], mode="markers", name="generated",
+                         marker={"color": FAKE_COLOR, "size": 4, "opacity": 0.6},
+                         showlegend=first, legendgroup="generated"),
+            row=1, col=col,
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scattergl(x=examples[:, 0], y=examples[:, 1], mode="markers",
+                         name="K examples", marker={"color": REAL_COLOR, "size": 7},
+                         showlegend=first, legendgroup="examples"),
+            row=1, col=col,
+        )  # fmt: skip
+        if modes is not None:
+            m = _np(modes)
+            fig.add_trace(
+                go.Scatter(x=m[:, 0], y=m[:, 1], mode="markers", name="modes",
+                           marker={"symbol": "x-thin", "size": 10,
+                                   "line": {"width": 2, "color": MODE_COLOR}},
+                           showlegend=first, legendgroup="modes"),
+                row=1, col=col,
+            )  # fmt: skip
+        anchor = "x" if col == 1 else f"x{col}"
+        fig.update_xaxes(range=[-extent, extent], row=1, col=col, showgrid=False)
+        fig.update_yaxes(range=[-extent, extent], row=1, col=col, showgrid=False,
+                         scaleanchor=anchor, scaleratio=1)  # fmt: skip
+    fig.update_layout(
+        font=FONT, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "y": -0.1},
+    )  # fmt: skip
+    return fig
+
+
+def image_mosaic(images: ArrayLike, columns: int, pad: int = 1) -> np.ndarray:
+    """(N, H, W) images in [0, 1] → one (rows·(H+pad)-pad, columns·(W+pad)-pad) array,
+    row-major, padding and empty cells set to NaN (drawn blank)."""
+    stack = _np(images).astype(float)
+    if stack.ndim != 3:
+        raise ValueError(f"images must have shape (N, H, W), got {stack.shape}")
+    if columns < 1:
+        raise ValueError(f"columns must be at least 1, got {columns}")
+    count, height, width = stack.shape
+    rows = -(-count // columns)
+    mosaic = np.full((rows * (height + pad) - pad, columns * (width + pad) - pad), np.nan)
+    for index in range(count):
+        r, c = divmod(index, columns)
+        top, left = r * (height + pad), c * (width + pad)
+        mosaic[top : top + height, left : left + width] = stack[index]
+    return mosaic
+
+
+def image_grid_figure(
+    images: ArrayLike,
+    columns: int,
+    *,
+    row_labels: Sequence[str] | None = None,
+    title: str | None = None,
+    cell_pixels: int = 28,
+) -> go.Figure:
+    """A mosaic of (N, H, W) grey images in [0, 1] as one heatmap (dark = ink)."""
+    stack = _np(images)
+    mosaic = image_mosaic(stack, columns)
+    height_cells = mosaic.shape[0] / (stack.shape[1] + 1)
+    fig = go.Figure(
+        go.Heatmap(z=mosaic[::-1], colorscale="Greys", zmin=0, zmax=1, showscale=False,
+                   hoverinfo="skip")
+    )  # fmt: skip
+    tick_rows = stack.shape[1] + 1
+    if row_labels:
+        positions = [mosaic.shape[0] - 1 - (i * tick_rows + stack.shape[1] / 2)
+                     for i in range(len(row_labels))]  # fmt: skip
+        fig.update_yaxes(tickvals=positions, ticktext=list(row_labels), showticklabels=True)
+    else:
+        fig.update_yaxes(showticklabels=False)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1)
+    fig.update_layout(
+        title={"text": title} if title else None, font=FONT,
+        height=int(max(120, height_cells * cell_pixels + (60 if title else 20))),
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+    )  # fmt: skip
+    return fig
