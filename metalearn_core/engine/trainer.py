@@ -507,7 +507,13 @@ def load_learner(
     This is what evaluation needs: the learner is rebuilt from the problem spec stored in
     the checkpoint, then its state (model + optimiser) is loaded.
     """
-    payload = read_checkpoint(checkpoint_path(run_dir))
+    return learner_from_payload(read_checkpoint(checkpoint_path(run_dir)), device=device)
+
+
+def learner_from_payload(
+    payload: dict[str, Any], *, device: str | None = None
+) -> tuple[RunConfig, MetaLearner]:
+    """``load_learner`` on an already-read checkpoint payload."""
     config = config_from_payload(payload, device=device)
     try:
         spec_values = dict(payload["spec"])

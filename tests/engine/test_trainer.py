@@ -1,0 +1,157 @@
+"""Trainer: ticks, interleaved runs, validation, inspection. Same config -> same numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from metalearn_core.engine import Trainer, TrainingDiverged
+
+
+def _losses(trainer: Trainer, steps: int) -> list[float]:
+    return [trainer.step().loss for _ in range(steps)]
+
+
+def assert_same_state(a: Trainer, b: Trainer) -> None:
+    state_a, state_b = a.learner.state_dict()["model"], b.learner.state_dict()["model"]
+    assert state_a.keys() == state_b.keys()
+    for key in state_a:
+        assert torch.equal(state_a[key], state_b[key]), key
+
+
+def test_ticks_give_the_same_numbers_as_one_go(blobs_config):
+    one_go = Trainer(blobs_config)
+    report = one_go.run_tick(max_iterations=9)
+    assert (report.iterations, report.episodes, report.validated) == (9, 9, True)
+
+    ticked = Trainer(blobs_config)
+    for size in (2, 1, 4, 2):
+        ticked.run_tick(max_iterations=size)
+    assert ticked.iteration == 9
+    for key, values in one_go.history.train_arrays().items():
+        if key != "seconds":
+            np.testing.assert_array_equal(values, ticked.history.train_arrays()[key], key)
+    np.testing.assert_array_equal(
+        one_go.history.validation_arrays()["mean"], ticked.history.validation_arrays()["mean"]
+    )
+    assert_same_state(one_go, ticked)
+
+
+def test_time_budget_ticks_stop_and_count(blobs_config):
+    trainer = Trainer(blobs_config)
+    report = trainer.run_tick(max_seconds=0.0)  # at least one step
+    assert report.iterations == 1 and trainer.iteration == 1
+    assert trainer.episodes_seen == 1 and trainer.episodes_per_second > 0
+    assert trainer.run_tick(max_iterations=0).iterations == 0
+
+
+def test_two_interleaved_trainers_do_not_disturb_each_other(blobs_config, sinusoid_config):
+    alone_a, alone_b = Trainer(blobs_config), Trainer(sinusoid_config)
+    expected_a, expected_b = _losses(alone_a, 4), _losses(alone_b, 4)
+
+    a, b = Trainer(blobs_config), Trainer(sinusoid_config)
+    got_a, got_b = [], []
+    for _ in range(4):
+        got_a.append(a.step().loss)
+        torch.rand(3)  # someone else using the global RNG in between
+        got_b.append(b.step().loss)
+    assert got_a == expected_a and got_b == expected_b
+
+
+def test_steps_leave_the_global_rng_alone(blobs_config):
+    trainer = Trainer(blobs_config)
+    torch.manual_seed(123)
+    expected = torch.rand(5)
+    torch.manual_seed(123)
+    trainer.run_tick(max_iterations=4)
+    trainer.validate()
+    trainer.inspect()
+    assert torch.equal(torch.rand(5), expected)
+
+
+def test_different_seeds_give_different_runs(blobs_config):
+    a = _losses(Trainer(blobs_config), 3)
+    b = _losses(Trainer(blobs_config.replace(seed=blobs_config.seed + 1)), 3)
+    assert a != b
+
+
+def test_validation_every_n_steps_on_fixed_episodes(blobs_config):
+    trainer = Trainer(blobs_config)  # val_every=3, val_episodes=4
+    records = [trainer.step() for _ in range(7)]
+    assert [r.validation is not None for r in records] == [False, False, True] * 2 + [False]
+    assert list(trainer.history.validation_arrays()["iteration"]) == [3, 6]
+    first, again = trainer.validate(), trainer.validate()
+    assert first == again  # the same fixed episodes, the same weights
+    assert 0.0 <= first.mean <= 1.0 and first.episodes == 4 and first.metric == "accuracy"
+    assert trainer.iteration == 7  # validating does not train
+
+
+def test_regression_validation_is_mse(sinusoid_config):
+    trainer = Trainer(sinusoid_config)
+    record = trainer.run_tick(max_iterations=2).last
+    assert record.accuracy is None
+    assert record.validation.metric == "mse" and record.validation.mean > 0
+
+
+def test_inspect_is_reproducible_and_probes_regression(blobs_config, sinusoid_config):
+    trainer = Trainer(blobs_config)
+    episode, adaptation = trainer.inspect(split="val", seed=4)
+    again, adaptation_again = trainer.inspect(split="val", seed=4)
+    assert torch.equal(episode.query_x, again.query_x)
+    assert torch.equal(adaptation.query_prediction, adaptation_again.query_prediction)
+    assert adaptation.query_prediction.shape == (3 * 3, 3)  # (N*Q, N)
+    other, _ = trainer.inspect(split="test", seed=4, n_way=2, k_shot=1)
+    assert other.support_x.shape[0] == 2
+
+    regression = Trainer(sinusoid_config)
+    _, adaptation = regression.inspect()
+    probe_x = adaptation.details["probe_x"]
+    assert probe_x.shape == (200, 1) and adaptation.probe_prediction.shape == (200, 1)
+    assert probe_x[0, 0] == -5.0 and probe_x[-1, 0] == 5.0
+
+
+def test_bad_split_and_bad_tick_arguments(blobs_config):
+    trainer = Trainer(blobs_config)
+    with pytest.raises(ValueError, match="split='train2' is invalid"):
+        trainer.inspect(split="train2")
+    with pytest.raises(ValueError, match="max_iterations must be >= 0, got -1"):
+        trainer.run_tick(max_iterations=-1)
+    with pytest.raises(ValueError, match="episodes must be a positive integer, got 0"):
+        trainer.validate(episodes=0)
+
+
+def test_divergence_stops_cleanly_and_keeps_the_last_good_state(blobs_config, monkeypatch):
+    trainer = Trainer(blobs_config)
+    trainer.run_tick(max_iterations=2)
+    good = {k: v.clone() for k, v in trainer.learner.state_dict()["model"].items()}
+    history_before = trainer.history.state()
+
+    original = trainer.learner.meta_train_step
+
+    def poisoned(batch):
+        result = original(batch)  # the weights do change ...
+        result.loss = float("nan")  # ... but the loss is NaN
+        return result
+
+    monkeypatch.setattr(trainer.learner, "meta_train_step", poisoned)
+    report = trainer.run_tick(max_iterations=5)
+    assert report.iterations == 0
+    assert "step 3" in report.diverged and "outer_lr" in report.diverged
+    assert trainer.divergence == report.diverged and trainer.iteration == 2
+    for key, value in trainer.learner.state_dict()["model"].items():
+        assert torch.equal(value, good[key]), key
+    assert trainer.history.state() == history_before
+    with pytest.raises(TrainingDiverged, match="step 3"):
+        trainer.step()
+    assert trainer.run_tick(max_iterations=3).iterations == 0
+
+
+def test_an_absurd_learning_rate_diverges_and_names_it(blobs_config):
+    trainer = Trainer(blobs_config.replace(hparams={"outer_lr": 1e12}, val_every=0))
+    report = trainer.run_tick(max_iterations=50)
+    assert report.diverged is not None
+    assert "outer_lr (now 1000000000000.0)" in report.diverged
+    assert f"step {trainer.iteration + 1}" in report.diverged
+    for value in trainer.learner.state_dict()["model"].values():
+        assert torch.isfinite(value).all()
