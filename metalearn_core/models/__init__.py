@@ -1,0 +1,117 @@
+"""Backbones for the meta-learners: an MLP and the standard Conv4.
+
+``build_backbone(spec, out_features)`` is the one constructor the algorithms use:
+
+- ``spec.backbone == "mlp"``: flatten, 2 hidden layers with ReLU (the MAML sinusoid
+  net). Hidden units: 40 by default; ``spec.width`` sets them when it differs from
+  ``ProblemSpec``'s default (64, which is the Conv4 default), so that the sinusoid
+  network matches the paper without any setting.
+- ``spec.backbone == "conv4"``: 4 x [3x3 conv with ``spec.width`` filters, batch norm,
+  ReLU, 2x2 max-pool], for images from 8x8 to 105x105 (a pool is skipped where the
+  map would vanish), ``in_channels = spec.input_shape[0]``.
+- ``spec.embedding_2d``: a final ``Linear(D, 2)`` so that embeddings can be drawn
+  without projection; ``embedding_dim`` is then 2.
+
+Batch norm: ``track_running_stats=False`` makes every forward pass use the batch's
+own statistics, in training and evaluation alike. MAML and Reptile build their
+backbones that way, as in the MAML paper (each task normalised by its own support or
+query batch, and ``vmap`` over tasks needs no shared buffers).
+
+>>> spec = ProblemSpec("classification", (1, 28, 28), n_way=5)
+>>> net = build_backbone(spec, out_features=None)
+>>> net(torch.zeros(10, 1, 28, 28)).shape, embedding_dim(net)
+(torch.Size([10, 64]), 64)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from torch import nn
+
+from metalearn_core.models.backbones import (
+    MLP_HIDDEN_DEFAULT,
+    Backbone,
+    conv4_embedding_dim,
+    conv4_feature_map_size,
+    conv4_features,
+    mlp_features,
+)
+
+if TYPE_CHECKING:  # algorithms/__init__ imports the learners, which import this module
+    from metalearn_core.algorithms.base import ProblemSpec
+
+BACKBONES = ("conv4", "mlp")
+
+__all__ = [
+    "BACKBONES",
+    "Backbone",
+    "build_backbone",
+    "conv4_feature_map_size",
+    "embedding_dim",
+    "mlp_hidden_units",
+]
+
+
+def mlp_hidden_units(spec: ProblemSpec) -> int:
+    """Hidden units of the MLP: 40 unless ``spec.width`` was changed from its default."""
+    width_default = next(f.default for f in dataclasses.fields(spec) if f.name == "width")
+    return MLP_HIDDEN_DEFAULT if spec.width == width_default else spec.width
+
+
+def _check_spec(spec: ProblemSpec) -> None:
+    if spec.backbone not in BACKBONES:
+        raise ValueError(f"backbone must be one of {BACKBONES}, got {spec.backbone!r}")
+    if spec.width < 1:
+        raise ValueError(f"width must be a positive integer, got {spec.width}")
+    if spec.backbone == "conv4" and len(spec.input_shape) != 3:
+        raise ValueError(
+            f"conv4 needs image inputs (C, H, W), got input_shape={spec.input_shape}; "
+            "use backbone='mlp'"
+        )
+
+
+def _feature_dim(spec: ProblemSpec) -> int:
+    if spec.backbone == "mlp":
+        return mlp_hidden_units(spec)
+    return conv4_embedding_dim(spec.input_shape, spec.width)
+
+
+def build_backbone(
+    spec: ProblemSpec, out_features: int | None = None, *, track_running_stats: bool = True
+) -> Backbone:
+    """Build the backbone named by ``spec.backbone``.
+
+    Args:
+        spec: input shape, backbone name, width and the 2-D embedding option.
+        out_features: size of a final linear head; None for an embedding network.
+        track_running_stats: Conv4 batch norm keeps running statistics (used in
+            ``eval()`` mode) when True; when False every pass uses batch statistics.
+
+    Returns:
+        A ``Backbone``: (B, *spec.input_shape) -> (B, out_features or embedding_dim).
+    """
+    _check_spec(spec)
+    if out_features is not None and out_features < 1:
+        raise ValueError(f"out_features must be a positive integer or None, got {out_features}")
+    if spec.backbone == "mlp":
+        features: nn.Sequential = mlp_features(spec.input_shape, mlp_hidden_units(spec))
+    else:
+        features = conv4_features(spec.input_shape, spec.width, track_running_stats)
+    dim = _feature_dim(spec)
+    if spec.embedding_2d:
+        features.append(nn.Linear(dim, 2))
+        dim = 2
+    return Backbone(features, dim, out_features)
+
+
+def embedding_dim(module_or_spec: nn.Module | ProblemSpec) -> int:
+    """D, the embedding size of a ``Backbone`` or of the backbone a spec would build."""
+    if not isinstance(module_or_spec, nn.Module):  # a ProblemSpec
+        _check_spec(module_or_spec)
+        return 2 if module_or_spec.embedding_2d else _feature_dim(module_or_spec)
+    dim = getattr(module_or_spec, "embedding_dim", None)
+    if dim is None:
+        raise ValueError(f"{type(module_or_spec).__name__} has no embedding_dim attribute")
+    return int(dim)

@@ -1,0 +1,411 @@
+r"""Model-Agnostic Meta-Learning (MAML) and first-order MAML, one code path.
+
+Finn, Abbeel & Levine, "Model-Agnostic Meta-Learning for Fast Adaptation of Deep
+Networks", ICML 2017. https://arxiv.org/abs/1703.03400
+
+Inner loop (per task i, k steps of SGD on the support set S_i, from the meta-parameters):
+
+.. math::
+    \phi_i^{(0)} = \theta, \qquad
+    \phi_i^{(s+1)} = \phi_i^{(s)} - \alpha \nabla_{\phi} \mathcal{L}_{S_i}(\phi_i^{(s)})
+
+Outer loop (Adam with step size beta on the mean query loss over a meta-batch of B tasks):
+
+.. math::
+    \theta \leftarrow \theta - \beta \nabla_\theta \frac{1}{B}\sum_i \mathcal{L}_{Q_i}(\phi_i^{(k)}(\theta))
+
+The meta-gradient differentiates *through* the inner loop: with one inner step it is
+:math:`(I - \alpha \nabla^2_\theta \mathcal{L}_{S_i}(\theta)) \nabla \mathcal{L}_{Q_i}(\phi_i)`.
+First-order MAML drops the Hessian terms: it treats every inner gradient as a
+constant, so the meta-gradient is just :math:`\nabla_\phi \mathcal{L}_{Q_i}(\phi_i)`
+evaluated at the adapted weights.
+
+Implementation notes
+- Parameters are a dict of tensors run through ``torch.func.functional_call``; the
+  module's own parameters are never rebound and no per-task state lives on ``self``.
+- Two strategies compute the same meta-gradient: ``"vmap"`` batches the tasks of a
+  meta-batch with ``torch.func.vmap`` (inner gradients by ``torch.func.grad``);
+  ``"loop"`` is the plain per-task reference with ``torch.autograd.grad``
+  (``create_graph=True`` for second order). ``"auto"`` picks what measured fastest
+  (BENCHMARKS.md): vmap on CUDA and for the MLP, the loop for convolutions on CPU.
+- Batch norm uses each task's batch statistics (``track_running_stats=False``), as in
+  the paper: the support set is normalised by its own statistics, the query set by its own.
+- Head for any N (the zeroing trick: Kao et al., "MAML is a Noisy Contrastive Learner",
+  ICLR 2022; Ye & Chao, "How to Train Your MAML to Excel in Few-Shot Classification",
+  ICLR 2022): for classification every task starts from a zero (N, D) linear head
+  and the inner loop adapts it with the body. Starting all classes equal makes the
+  learner invariant to label permutations and lets it adapt to episodes of any N
+  (train 5-way, test 3- or 10-way). A meta-learned initial row shared by the N classes
+  (Unicorn-MAML) would get an exactly zero meta-gradient here (the softmax ignores a
+  shift common to all logits), so the head is not a meta-parameter at all. After one
+  inner step row n is alpha times the support features of class n minus their mean
+  (scaled by 1/N and the batch size): a prototype-like classifier. Regression uses an
+  ordinary meta-learned ``Linear(D, 1)`` head.
+
+Example:
+    >>> spec = ProblemSpec("regression", (1,), n_way=1, backbone="mlp")
+    >>> maml = MAML(spec)                                  # sinusoid defaults
+    >>> result = maml.meta_train_step(sampler.sample_batch(25))
+    >>> adaptation = maml.adapt(episode, probe_x=torch.linspace(-5, 5, 100)[:, None])
+    >>> adaptation.details["probe_predictions"]            # curve after steps 0..k
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call, grad, vmap
+
+from metalearn_core.algorithms.base import (
+    Adaptation,
+    Hyperparameters,
+    MetaLearner,
+    ProblemSpec,
+    StepResult,
+)
+from metalearn_core.algorithms.functional import accuracy, check_choice, check_positive, task_loss
+from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
+from metalearn_core.models import build_backbone
+
+logger = logging.getLogger(__name__)
+
+STRATEGIES = ("auto", "vmap", "loop")
+Weights = dict[str, torch.Tensor]
+
+
+@dataclass
+class MAMLHyperparameters(Hyperparameters):
+    """MAML's settings; defaults are the paper's Omniglot ones (``for_task`` gives sinusoid's).
+
+    Omniglot 5-way (Finn et al., 2017): alpha 0.4, 1 inner step in training and 3 at test,
+    Adam 1e-3, 32 tasks per meta-batch. Sinusoid: alpha 0.01, 1 step, 25 tasks.
+    """
+
+    outer_lr: float = 1e-3  # beta, Adam
+    meta_batch: int = 32  # tasks per outer step
+    inner_lr: float = 0.4  # alpha
+    inner_steps: int = 1  # inner SGD steps in meta-training
+    inner_steps_test: int = 3  # inner SGD steps in adapt()
+    first_order: bool = False  # drop the second-order terms (first-order MAML)
+    strategy: str = "auto"  # "vmap" | "loop" | "auto" (by device and backbone)
+
+    def __post_init__(self) -> None:
+        check_positive("outer_lr", self.outer_lr)
+        check_positive("meta_batch", self.meta_batch, integer=True)
+        check_positive("inner_lr", self.inner_lr)
+        check_positive("inner_steps", self.inner_steps, integer=True)
+        check_positive("inner_steps_test", self.inner_steps_test, integer=True)
+        check_choice("strategy", self.strategy, STRATEGIES)
+
+    @classmethod
+    def for_task(cls, task_kind: TaskKind) -> MAMLHyperparameters:
+        """The paper's defaults for classification (Omniglot) or regression (sinusoid)."""
+        if task_kind == "regression":
+            return cls(meta_batch=25, inner_lr=0.01, inner_steps=1, inner_steps_test=10)
+        return cls()
+
+
+@dataclass
+class FOMAMLHyperparameters(MAMLHyperparameters):
+    """First-order MAML: MAML's settings with ``first_order=True``."""
+
+    first_order: bool = True
+
+
+def build_maml_network(spec: ProblemSpec) -> nn.ModuleDict:
+    """The meta-parameters: the body (batch statistics only) and, for regression, a head."""
+    body = build_backbone(spec, None, track_running_stats=False)
+    modules: dict[str, nn.Module] = {"body": body}
+    if spec.task_kind == "regression":
+        modules["head"] = nn.Linear(body.embedding_dim, 1)
+    return nn.ModuleDict(modules)
+
+
+def initial_task_weights(
+    params: Weights, task_kind: TaskKind, n_out: int, embedding_dim: int
+) -> Weights:
+    """phi^(0): the meta-parameters plus, for classification, a zero head (N, D), (N,)."""
+    weights = dict(params)
+    if task_kind == "classification":
+        reference = next(iter(params.values()))
+        weights["head.weight"] = reference.new_zeros(n_out, embedding_dim)
+        weights["head.bias"] = reference.new_zeros(n_out)
+    return weights
+
+
+class MAML(MetaLearner):
+    """Second-order MAML (first-order with ``hparams.first_order``); see the module docstring."""
+
+    name = "maml"
+    title = "MAML"
+    task_kinds = ("classification", "regression")
+    hparams_class = MAMLHyperparameters
+    hparams: MAMLHyperparameters
+
+    def __init__(
+        self,
+        spec: ProblemSpec,
+        hparams: MAMLHyperparameters | None = None,
+        device: torch.device | str = "cpu",
+    ):
+        super().__init__(spec, hparams or self.default_hparams(spec), device)
+        self.net = build_maml_network(spec).to(self.device)
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=self.hparams.outer_lr)
+
+    @classmethod
+    def default_hparams(cls, spec: ProblemSpec) -> MAMLHyperparameters:
+        defaults = MAMLHyperparameters.for_task(spec.task_kind)
+        return cls.hparams_class(**dataclasses.asdict(defaults) | cls._forced_defaults())
+
+    @classmethod
+    def _forced_defaults(cls) -> dict[str, Any]:
+        return {}
+
+    # ----- the functional model: weights dict in, predictions out --------------------------
+
+    def _meta_parameters(self) -> Weights:
+        return dict(self.net.named_parameters())
+
+    def _task_weights(self, params: Weights, n_out: int) -> Weights:
+        """theta -> phi^(0) for a task of ``n_out`` classes (a zero head), or regression."""
+        dim = self.net["body"].embedding_dim
+        return initial_task_weights(params, self.spec.task_kind, n_out, dim)
+
+    def _predict(self, weights: Weights, x: torch.Tensor) -> torch.Tensor:
+        """(M, *X) -> logits (M, N) or values (M, 1) under ``weights``."""
+        body = {name[5:]: w for name, w in weights.items() if name.startswith("body.")}
+        features = functional_call(self.net["body"], body, (x,))  # (M, D)
+        return F.linear(features, weights["head.weight"], weights["head.bias"])
+
+    def _loss(self, weights: Weights, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return task_loss(self._predict(weights, x), y, self.spec.task_kind)
+
+    def _sgd_step(self, weights: Weights, grads: Weights) -> Weights:
+        """phi <- phi - alpha * g; first order treats g as a constant (no second-order terms)."""
+        alpha = self.hparams.inner_lr
+        if self.hparams.first_order:
+            grads = {name: g.detach() for name, g in grads.items()}
+        return {name: weights[name] - alpha * grads[name] for name in weights}
+
+    def _n_out(self, n_way: int) -> int:
+        return n_way if self.spec.task_kind == "classification" else 1
+
+    # ----- strategy "vmap": all tasks at once ---------------------------------------------
+
+    def _functional_task(
+        self,
+        params: Weights,
+        support_x: torch.Tensor,
+        support_y: torch.Tensor,
+        query_x: torch.Tensor,
+        query_y: torch.Tensor,
+        n_out: int,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One task, pure (vmap-able): query loss () and query predictions (M, N)."""
+        weights = self._task_weights(params, n_out)
+        for _ in range(self.hparams.inner_steps):
+            weights = self._sgd_step(weights, grad(self._loss)(weights, support_x, support_y))
+        prediction = self._predict(weights, query_x)
+        return task_loss(prediction, query_y, self.spec.task_kind), prediction
+
+    def _vmap_tasks(
+        self, params: Weights, batch: EpisodeBatch
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Query losses (B,) and predictions (B, M, N) of every task, batched by vmap."""
+        n_out = self._n_out(batch.n_way)
+
+        def one_task(sx, sy, qx, qy):
+            return self._functional_task(params, sx, sy, qx, qy, n_out)
+
+        return vmap(one_task)(batch.support_x, batch.support_y, batch.query_x, batch.query_y)
+
+    # ----- strategy "loop": the readable per-task reference -------------------------------
+
+    def _adapt_autograd(
+        self,
+        params: Weights,
+        support_x: torch.Tensor,
+        support_y: torch.Tensor,
+        n_out: int,
+        steps: int,
+        create_graph: bool,
+    ) -> Weights:
+        """k SGD steps on the support set with ``torch.autograd.grad``."""
+        weights = self._task_weights(params, n_out)
+        weights = {
+            name: w if w.requires_grad else w.requires_grad_(True) for name, w in weights.items()
+        }
+        for _ in range(steps):
+            loss = self._loss(weights, support_x, support_y)
+            grads = torch.autograd.grad(loss, list(weights.values()), create_graph=create_graph)
+            weights = self._sgd_step(weights, dict(zip(weights, grads, strict=True)))
+        return weights
+
+    def _loop_task(self, params: Weights, episode: Episode) -> tuple[torch.Tensor, torch.Tensor]:
+        weights = self._adapt_autograd(
+            params,
+            episode.support_x,
+            episode.support_y,
+            self._n_out(episode.n_way),
+            self.hparams.inner_steps,
+            create_graph=not self.hparams.first_order,
+        )
+        prediction = self._predict(weights, episode.query_x)
+        return task_loss(prediction, episode.query_y, self.spec.task_kind), prediction
+
+    # ----- meta-training ------------------------------------------------------------------
+
+    def resolved_strategy(self) -> str:
+        """ "vmap" or "loop": "auto" is vmap on CUDA and for the MLP, else the loop (measured)."""
+        if self.hparams.strategy != "auto":
+            return self.hparams.strategy
+        if self.device.type == "cuda" or self.spec.backbone == "mlp":
+            return "vmap"
+        return "loop"
+
+    def meta_loss(self, batch: EpisodeBatch, strategy: str | None = None) -> torch.Tensor:
+        """Mean query loss after adaptation, differentiable w.r.t. the meta-parameters: ()."""
+        batch = batch.to(self.device)
+        params = self._meta_parameters()
+        with torch.enable_grad():
+            if (strategy or self.resolved_strategy()) == "vmap":
+                return self._vmap_tasks(params, batch)[0].mean()
+            return torch.stack([self._loop_task(params, e)[0] for e in batch.episodes()]).mean()
+
+    def _backward(self, batch: EpisodeBatch, strategy: str) -> tuple[float, float | None]:
+        """Accumulate the meta-gradient in ``.grad``; return mean query loss and accuracy."""
+        params = self._meta_parameters()
+        if strategy == "vmap":
+            losses, predictions = self._vmap_tasks(params, batch)
+            losses.mean().backward()
+        else:
+            losses_list, predictions_list = [], []
+            for episode in batch.episodes():
+                loss, prediction = self._loop_task(params, episode)
+                # One backward per task keeps one task's graph in memory at a time.
+                (loss / len(batch)).backward()
+                losses_list.append(loss.detach())
+                predictions_list.append(prediction.detach())
+            losses, predictions = torch.stack(losses_list), torch.stack(predictions_list)
+        if self.spec.task_kind == "regression":
+            return losses.mean().item(), None
+        return losses.mean().item(), accuracy(predictions.detach(), batch.query_y).item()
+
+    def meta_gradients(self, batch: EpisodeBatch, strategy: str | None = None) -> Weights:
+        """The meta-gradient d(meta_loss)/d(theta) as a dict of tensors (no update made)."""
+        batch = batch.to(self.device)
+        self.optimizer.zero_grad(set_to_none=True)
+        with torch.enable_grad():
+            self._backward(batch, strategy or self.resolved_strategy())
+        grads = {name: p.grad.detach().clone() for name, p in self.net.named_parameters()}
+        self.optimizer.zero_grad(set_to_none=True)
+        return grads
+
+    def meta_train_step(self, batch: EpisodeBatch) -> StepResult:
+        start = time.perf_counter()
+        batch = batch.to(self.device)
+        self.net.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        with torch.enable_grad():
+            loss, acc = self._backward(batch, self.resolved_strategy())
+        self.optimizer.step()
+        return StepResult(loss, acc, time.perf_counter() - start, len(batch))
+
+    # ----- adaptation for inspection and evaluation ---------------------------------------
+
+    def adapt(self, episode: Episode, probe_x: torch.Tensor | None = None) -> Adaptation:
+        """``inner_steps_test`` SGD steps on the support set, recording every step.
+
+        details: ``inner_losses`` / ``inner_accuracies`` (query, after steps 0..k; accuracies
+        empty for regression), ``support_losses`` (steps 0..k), ``probe_predictions``
+        (list of (P, 1) tensors after steps 0..k, when ``probe_x`` is given).
+        """
+        episode = episode.to(self.device)
+        probe = probe_x.to(self.device) if probe_x is not None else None
+        weights = self._task_weights(self._meta_parameters(), self._n_out(episode.n_way))
+        weights = {name: w.detach().requires_grad_(True) for name, w in weights.items()}
+        details: dict[str, Any] = {
+            "inner_losses": [],
+            "inner_accuracies": [],
+            "support_losses": [],
+            "probe_predictions": [],
+        }
+        steps = self.hparams.inner_steps_test
+        with torch.enable_grad():
+            for step in range(steps + 1):
+                support_loss = self._loss(weights, episode.support_x, episode.support_y)
+                self._record_step(details, weights, episode, probe, support_loss)
+                if step == steps:
+                    break
+                grads = torch.autograd.grad(support_loss, list(weights.values()))
+                weights = self._sgd_step(weights, dict(zip(weights, grads, strict=True)))
+                weights = {name: w.detach().requires_grad_(True) for name, w in weights.items()}
+        with torch.no_grad():
+            prediction = self._predict(weights, episode.query_x)
+        return Adaptation(
+            query_prediction=prediction.detach(),
+            query_loss=details["inner_losses"][-1],
+            query_accuracy=details["inner_accuracies"][-1] if details["inner_accuracies"] else None,
+            probe_prediction=details["probe_predictions"][-1] if probe is not None else None,
+            details=details,
+        )
+
+    def _record_step(
+        self,
+        details: dict[str, Any],
+        weights: Weights,
+        episode: Episode,
+        probe: torch.Tensor | None,
+        support_loss: torch.Tensor,
+    ) -> None:
+        with torch.no_grad():
+            prediction = self._predict(weights, episode.query_x)
+            details["support_losses"].append(support_loss.item())
+            details["inner_losses"].append(
+                task_loss(prediction, episode.query_y, self.spec.task_kind).item()
+            )
+            if self.spec.task_kind == "classification":
+                details["inner_accuracies"].append(accuracy(prediction, episode.query_y).item())
+            if probe is not None:
+                details["probe_predictions"].append(self._predict(weights, probe).detach())
+
+    # ----- checkpoints and modes ----------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"model": self.net.state_dict(), "optimizer": self.optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.net.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+
+    def train(self) -> None:
+        self.net.train()
+
+    def eval(self) -> None:
+        self.net.eval()
+
+
+class FOMAML(MAML):
+    """First-order MAML: the meta-gradient is the query gradient at the adapted weights.
+
+    .. math::
+        \\theta \\leftarrow \\theta - \\beta \\frac{1}{B}\\sum_i
+        \\nabla_\\phi \\mathcal{L}_{Q_i}(\\phi)\\big|_{\\phi = \\phi_i^{(k)}}
+
+    Same code path as ``MAML`` (see there) with ``first_order=True`` by default.
+    """
+
+    name = "fomaml"
+    title = "First-order MAML"
+    hparams_class = FOMAMLHyperparameters
+
+    @classmethod
+    def _forced_defaults(cls) -> dict[str, Any]:
+        return {"first_order": True}

@@ -1,0 +1,233 @@
+r"""Matching Networks.
+
+Vinyals, Blundell, Lillicrap, Kavukcuoglu & Wierstra, "Matching Networks for One Shot
+Learning", NeurIPS 2016. https://arxiv.org/abs/1606.04080
+
+A query is labelled by attention over the support set:
+
+.. math::
+    \hat y = \sum_{i=1}^{NK} a(\hat x, x_i)\, y_i, \qquad
+    a(\hat x, x_i) = \frac{\exp(c(f(\hat x), g(x_i)))}{\sum_j \exp(c(f(\hat x), g(x_j)))}
+
+with y_i one-hot, c the cosine similarity (or, as an option, minus the squared
+Euclidean distance), and f = g = the embedding network. Training maximises
+log ŷ at the true query labels.
+
+Full-context embeddings (``full_context_embeddings=True``): g embeds each support
+example in the context of the whole support set with a bidirectional LSTM,
+g(x_i) = g'(x_i) + h_fwd_i + h_bwd_i, and f reads the support set with an attention
+LSTM for ``fce_steps`` steps:
+:math:`\hat h_k, c_k = \mathrm{LSTM}(f'(\hat x), [h_{k-1} + r_{k-1}], c_{k-1})`,
+:math:`h_k = \hat h_k + f'(\hat x)`,
+:math:`r_k = \sum_i \mathrm{softmax}_i(h_{k-1}^\top g(x_i))\, g(x_i)`
+(the hidden state and the read-out are summed rather than concatenated, which keeps
+the LSTM's state size D).
+
+Example:
+    >>> matching = MatchingNet(ProblemSpec("classification", (1, 28, 28), n_way=5))
+    >>> adaptation = matching.adapt(episode)
+    >>> adaptation.details["attention"].sum(dim=1)            # ones, (NQ,)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from metalearn_core.algorithms.base import (
+    Adaptation,
+    Hyperparameters,
+    MetaLearner,
+    ProblemSpec,
+    StepResult,
+)
+from metalearn_core.algorithms.functional import (
+    DISTANCES,
+    accuracy,
+    check_choice,
+    check_positive,
+    cosine_similarity,
+    embed_episode,
+    squared_euclidean,
+)
+from metalearn_core.data.episodes import Episode, EpisodeBatch
+from metalearn_core.models import build_backbone
+
+
+@dataclass
+class MatchingNetHyperparameters(Hyperparameters):
+    """Matching Networks' settings (Vinyals et al., 2016: cosine attention, Adam)."""
+
+    outer_lr: float = 1e-3  # Adam
+    meta_batch: int = 1  # episodes per step
+    distance: str = "cosine"  # "cosine" | "euclidean" (squared)
+    full_context_embeddings: bool = False  # the FCE LSTMs
+    fce_steps: int = 5  # read steps of the attention LSTM (FCE only)
+    attention_scale: float = 1.0  # similarities are multiplied by this before the softmax
+
+    def __post_init__(self) -> None:
+        check_positive("outer_lr", self.outer_lr)
+        check_positive("meta_batch", self.meta_batch, integer=True)
+        check_choice("distance", self.distance, DISTANCES)
+        check_positive("fce_steps", self.fce_steps, integer=True)
+        check_positive("attention_scale", self.attention_scale)
+
+
+def attention_log_probabilities(
+    attention_logits: torch.Tensor, support_y: torch.Tensor, n_way: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """log ŷ_n = log Σ_{i: y_i = n} a_i, computed stably.
+
+    Args:
+        attention_logits: (M, NK) similarities; support_y: (NK,) in 0..N-1.
+
+    Returns:
+        log class probabilities (M, N) and attention (M, NK), rows summing to 1.
+    """
+    log_attention = attention_logits.log_softmax(dim=-1)  # (M, NK)
+    one_hot = F.one_hot(support_y, n_way).T.to(log_attention.dtype)  # (N, NK)
+    # log of the one-hot mask: 0 where y_i = n, -inf elsewhere
+    mask = torch.where(one_hot > 0, 0.0, float("-inf"))
+    log_probabilities = torch.logsumexp(log_attention.unsqueeze(1) + mask, dim=-1)  # (M, N)
+    return log_probabilities, log_attention.exp()
+
+
+class FullContextEmbedding(nn.Module):
+    """The FCE of Matching Networks over embeddings of size D (see the module docstring)."""
+
+    def __init__(self, dim: int, steps: int):
+        super().__init__()
+        self.support_lstm = nn.LSTM(dim, dim, batch_first=True, bidirectional=True)
+        self.query_cell = nn.LSTMCell(dim, dim)
+        self.steps = steps
+
+    def embed_support(self, support: torch.Tensor) -> torch.Tensor:
+        """g: (NK, D) -> (NK, D), each example in the context of the whole set."""
+        outputs, _ = self.support_lstm(support.unsqueeze(0))  # (1, NK, 2D)
+        forward, backward = outputs[0].chunk(2, dim=-1)
+        return support + forward + backward
+
+    def embed_query(self, query: torch.Tensor, support: torch.Tensor) -> torch.Tensor:
+        """f: (M, D) -> (M, D), conditioned on the context-embedded support (NK, D)."""
+        h = torch.zeros_like(query)
+        c = torch.zeros_like(query)
+        readout = torch.zeros_like(query)
+        for _ in range(self.steps):
+            h_hat, c = self.query_cell(query, (h + readout, c))
+            h = h_hat + query
+            readout = (h @ support.T).softmax(dim=-1) @ support
+        return h
+
+
+class MatchingNet(MetaLearner):
+    """Matching Networks; see the module docstring for the rule and an example."""
+
+    name = "matchingnet"
+    title = "Matching Networks"
+    hparams_class = MatchingNetHyperparameters
+    hparams: MatchingNetHyperparameters
+
+    def __init__(
+        self,
+        spec: ProblemSpec,
+        hparams: MatchingNetHyperparameters | None = None,
+        device: torch.device | str = "cpu",
+    ):
+        super().__init__(spec, hparams, device)
+        self.model = build_backbone(spec, None)
+        modules: dict[str, nn.Module] = {"embedding": self.model}
+        self.fce: FullContextEmbedding | None = None
+        if self.hparams.full_context_embeddings:
+            self.fce = FullContextEmbedding(self.model.embedding_dim, self.hparams.fce_steps)
+            modules["fce"] = self.fce
+        self.networks = nn.ModuleDict(modules).to(self.device)
+        self.optimizer = torch.optim.Adam(self.networks.parameters(), lr=self.hparams.outer_lr)
+
+    @classmethod
+    def default_hparams(cls, spec: ProblemSpec) -> MatchingNetHyperparameters:
+        return cls.hparams_class()
+
+    def _attention_logits(
+        self, support: torch.Tensor, query: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Context embeddings g(S) (NK, D), f(Q) (M, D) and similarities (M, NK)."""
+        if self.fce is not None:
+            support = self.fce.embed_support(support)
+            query = self.fce.embed_query(query, support)
+        if self.hparams.distance == "cosine":
+            similarity = cosine_similarity(query, support)
+        else:
+            similarity = -squared_euclidean(query, support)
+        return support, query, self.hparams.attention_scale * similarity
+
+    def _episode_log_probabilities(
+        self, support: torch.Tensor, support_y: torch.Tensor, query: torch.Tensor, n_way: int
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        support, query, logits = self._attention_logits(support, query)
+        log_probabilities, attention = attention_log_probabilities(logits, support_y, n_way)
+        return log_probabilities, attention, support, query
+
+    def meta_train_step(self, batch: EpisodeBatch) -> StepResult:
+        start = time.perf_counter()
+        batch = batch.to(self.device)
+        self.networks.train()
+        b, nk, nq = len(batch), batch.support_x.shape[1], batch.query_x.shape[1]
+        x = torch.cat([batch.support_x.flatten(0, 1), batch.query_x.flatten(0, 1)])
+        embeddings = self.model(x)
+        support = embeddings[: b * nk].view(b, nk, -1)
+        query = embeddings[b * nk :].view(b, nq, -1)
+        log_probabilities = torch.stack(
+            [
+                self._episode_log_probabilities(s, y, q, batch.n_way)[0]
+                for s, y, q in zip(support, batch.support_y, query, strict=True)
+            ]
+        )  # (B, NQ, N)
+        loss = F.nll_loss(log_probabilities.flatten(0, 1), batch.query_y.flatten())
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        acc = accuracy(log_probabilities.detach(), batch.query_y).item()
+        return StepResult(loss.item(), acc, time.perf_counter() - start, len(batch))
+
+    def adapt(self, episode: Episode, probe_x: torch.Tensor | None = None) -> Adaptation:
+        """Attention of each query over the support set.
+
+        ``query_prediction`` is log ŷ (NQ, N): its softmax is the attention-weighted
+        one-hot labels. details: ``support_embeddings`` (NK, D), ``query_embeddings``
+        (NQ, D) (after FCE when enabled), ``attention`` (NQ, NK).
+        """
+        episode = episode.to(self.device)
+        with torch.no_grad():
+            support, query = embed_episode(self.model, episode)
+            log_probabilities, attention, support, query = self._episode_log_probabilities(
+                support, episode.support_y, query, episode.n_way
+            )
+        return Adaptation(
+            query_prediction=log_probabilities,
+            query_loss=F.nll_loss(log_probabilities, episode.query_y).item(),
+            query_accuracy=accuracy(log_probabilities, episode.query_y).item(),
+            probe_prediction=None,
+            details={
+                "support_embeddings": support,
+                "query_embeddings": query,
+                "attention": attention,
+            },
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"model": self.networks.state_dict(), "optimizer": self.optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.networks.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+
+    def train(self) -> None:
+        self.networks.train()
+
+    def eval(self) -> None:
+        self.networks.eval()

@@ -1,0 +1,193 @@
+r"""Prototypical Networks.
+
+Snell, Swersky & Zemel, "Prototypical Networks for Few-shot Learning", NeurIPS 2017.
+https://arxiv.org/abs/1703.05175
+
+Each class n is represented by the mean of its embedded support examples, and a
+query is classified by a softmax over negative distances to these prototypes:
+
+.. math::
+    c_n = \frac{1}{K}\sum_{(x_i, y_i) \in S,\, y_i = n} f_\theta(x_i), \qquad
+    p(y = n \mid x) = \frac{\exp(-d(f_\theta(x), c_n))}{\sum_{n'} \exp(-d(f_\theta(x), c_{n'}))}
+
+with d the squared Euclidean distance (or, as an option, the cosine distance 1 - cos).
+Training minimises the query cross-entropy with Adam (the paper: 1e-3, halved every
+2,000 episodes). Nothing is adapted per task, so any N and K work at test time.
+Batch norm keeps running statistics: ``eval()`` uses them.
+
+Example:
+    >>> spec = ProblemSpec("classification", (1, 28, 28), n_way=5)
+    >>> protonet = ProtoNet(spec)
+    >>> protonet.meta_train_step(sampler.sample_batch(1))
+    >>> adaptation = protonet.adapt(episode)
+    >>> adaptation.details["prototypes"].shape              # (N, D)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from metalearn_core.algorithms.base import (
+    Adaptation,
+    Hyperparameters,
+    MetaLearner,
+    ProblemSpec,
+    StepResult,
+)
+from metalearn_core.algorithms.functional import (
+    DISTANCES,
+    accuracy,
+    check_choice,
+    check_positive,
+    class_means,
+    embed_episode,
+    embed_without_side_effects,
+    pairwise_distance,
+)
+from metalearn_core.data.episodes import Episode, EpisodeBatch
+from metalearn_core.models import build_backbone
+
+
+@dataclass
+class ProtoNetHyperparameters(Hyperparameters):
+    """Prototypical Networks' settings; defaults from Snell et al. (2017)."""
+
+    outer_lr: float = 1e-3  # Adam
+    meta_batch: int = 1  # episodes per step
+    distance: str = "euclidean"  # "euclidean" (squared) | "cosine"
+    lr_halve_every: int = 2000  # steps between halvings of outer_lr; 0 keeps it constant
+
+    def __post_init__(self) -> None:
+        check_positive("outer_lr", self.outer_lr)
+        check_positive("meta_batch", self.meta_batch, integer=True)
+        check_choice("distance", self.distance, DISTANCES)
+        if (
+            isinstance(self.lr_halve_every, bool)
+            or not isinstance(self.lr_halve_every, int)
+            or self.lr_halve_every < 0
+        ):
+            raise ValueError(f"lr_halve_every must be an integer >= 0, got {self.lr_halve_every!r}")
+
+
+def prototype_logits(
+    support_embeddings: torch.Tensor,
+    support_y: torch.Tensor,
+    query_embeddings: torch.Tensor,
+    n_way: int,
+    distance: str = "euclidean",
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Logits = -d(query, prototype).
+
+    Args:
+        support_embeddings: (N*K, D); support_y: (N*K,) in 0..N-1.
+        query_embeddings: (M, D).
+
+    Returns:
+        logits (M, N), prototypes (N, D), distances (M, N).
+    """
+    prototypes = class_means(support_embeddings, support_y, n_way)  # (N, D)
+    distances = pairwise_distance(query_embeddings, prototypes, distance)  # (M, N)
+    return -distances, prototypes, distances
+
+
+class ProtoNet(MetaLearner):
+    """Prototypical Networks; see the module docstring for the rule and an example."""
+
+    name = "protonet"
+    title = "Prototypical Networks"
+    hparams_class = ProtoNetHyperparameters
+    hparams: ProtoNetHyperparameters
+
+    def __init__(
+        self,
+        spec: ProblemSpec,
+        hparams: ProtoNetHyperparameters | None = None,
+        device: torch.device | str = "cpu",
+    ):
+        super().__init__(spec, hparams, device)
+        self.model = build_backbone(spec, None).to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.hparams.outer_lr)
+        self.scheduler = torch.optim.lr_scheduler.StepLR(
+            self.optimizer, step_size=self.hparams.lr_halve_every or 1, gamma=0.5
+        )
+
+    @classmethod
+    def default_hparams(cls, spec: ProblemSpec) -> ProtoNetHyperparameters:
+        return cls.hparams_class()
+
+    def _embed_batch(self, batch: EpisodeBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        """One forward pass over every image of the batch: (B, NK, D), (B, NQ, D)."""
+        b, nk, nq = len(batch), batch.support_x.shape[1], batch.query_x.shape[1]
+        x = torch.cat([batch.support_x.flatten(0, 1), batch.query_x.flatten(0, 1)])
+        embeddings = self.model(x)
+        return embeddings[: b * nk].view(b, nk, -1), embeddings[b * nk :].view(b, nq, -1)
+
+    def meta_train_step(self, batch: EpisodeBatch) -> StepResult:
+        start = time.perf_counter()
+        batch = batch.to(self.device)
+        self.model.train()
+        support, query = self._embed_batch(batch)
+        logits = torch.stack(
+            [
+                prototype_logits(s, y, q, batch.n_way, self.hparams.distance)[0]
+                for s, y, q in zip(support, batch.support_y, query, strict=True)
+            ]
+        )  # (B, NQ, N)
+        loss = F.cross_entropy(logits.flatten(0, 1), batch.query_y.flatten())
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        if self.hparams.lr_halve_every:
+            self.scheduler.step()
+        acc = accuracy(logits.detach(), batch.query_y).item()
+        return StepResult(loss.item(), acc, time.perf_counter() - start, len(batch))
+
+    def adapt(self, episode: Episode, probe_x: torch.Tensor | None = None) -> Adaptation:
+        """Prototypes from the support set; details: ``support_embeddings`` (NK, D),
+        ``query_embeddings`` (NQ, D), ``prototypes`` (N, D), ``distances`` (NQ, N)."""
+        episode = episode.to(self.device)
+        with torch.no_grad():
+            support, query = embed_episode(self.model, episode)
+            logits, prototypes, distances = prototype_logits(
+                support, episode.support_y, query, episode.n_way, self.hparams.distance
+            )
+            probe_prediction = None
+            if probe_x is not None:
+                probe = embed_without_side_effects(self.model, probe_x.to(self.device))
+                probe_prediction = -pairwise_distance(probe, prototypes, self.hparams.distance)
+        return Adaptation(
+            query_prediction=logits,
+            query_loss=F.cross_entropy(logits, episode.query_y).item(),
+            query_accuracy=accuracy(logits, episode.query_y).item(),
+            probe_prediction=probe_prediction,
+            details={
+                "support_embeddings": support,
+                "query_embeddings": query,
+                "prototypes": prototypes,
+                "distances": distances,
+            },
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if "scheduler" in state:
+            self.scheduler.load_state_dict(state["scheduler"])
+
+    def train(self) -> None:
+        self.model.train()
+
+    def eval(self) -> None:
+        self.model.eval()

@@ -1,0 +1,249 @@
+r"""Reptile.
+
+Nichol, Achiam & Schulman, "On First-Order Meta-Learning Algorithms", 2018.
+https://arxiv.org/abs/1803.02999
+
+For each task i of a meta-batch, train a copy of the weights for k steps on its support
+set with an ordinary optimiser (SGD, or Adam with beta1 = 0 as in the paper), giving
+phi_i = U^k_{S_i}(theta); then move the meta-parameters towards the average:
+
+.. math::
+    \theta \leftarrow \theta + \epsilon \Big(\frac{1}{B}\sum_i \phi_i - \theta\Big)
+
+No gradient flows through the inner loop. The outer move is made by handing
+``theta - mean(phi)`` to an outer optimiser as a gradient: plain SGD with learning rate
+epsilon gives exactly the rule above (``outer_optimizer="sgd"``, the default); Adam
+(``"adam"``, with learning rate ``outer_lr``) is an option. ``epsilon`` is Reptile's
+outer step size; ``outer_lr`` is used only by the Adam option.
+
+Head and batch norm: as in ``MAML`` (see maml.py), every classification task starts
+from a zero (N, D) head (so any N works at test time) that is thrown away after the
+task, and batch norm uses each batch's own statistics.
+
+Example:
+    >>> reptile = Reptile(ProblemSpec("regression", (1,), n_way=1, backbone="mlp"))
+    >>> reptile.meta_train_step(sampler.sample_batch(5))
+    >>> reptile.adapt(episode, probe_x=xs).details["probe_predictions"]
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch.func import functional_call
+
+from metalearn_core.algorithms.base import (
+    Adaptation,
+    Hyperparameters,
+    MetaLearner,
+    ProblemSpec,
+    StepResult,
+)
+from metalearn_core.algorithms.functional import accuracy, check_choice, check_positive, task_loss
+from metalearn_core.algorithms.maml import build_maml_network, initial_task_weights
+from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
+
+OPTIMIZERS = ("sgd", "adam")
+Weights = dict[str, torch.Tensor]
+
+
+@dataclass
+class ReptileHyperparameters(Hyperparameters):
+    """Reptile's settings; defaults from Nichol et al. (2018), Omniglot (``for_task``: sinusoid).
+
+    Omniglot: Adam (beta1 = 0) with lr 1e-3, 5 inner steps in training and 50 at test,
+    epsilon 1.0 (the paper anneals it to 0), 5 tasks per meta-batch.
+    Sinusoid: SGD with lr 0.02, 32 inner steps, epsilon 0.1.
+    """
+
+    meta_batch: int = 5  # tasks per outer step
+    inner_lr: float = 1e-3
+    inner_steps: int = 5
+    inner_steps_test: int = 50
+    inner_optimizer: str = "adam"  # "sgd" | "adam" (beta1 = 0)
+    epsilon: float = 1.0  # outer step size
+    outer_optimizer: str = "sgd"  # "sgd" gives theta += epsilon (phi - theta) exactly
+    outer_lr: float = 1e-3  # Adam's learning rate, only with outer_optimizer="adam"
+
+    def __post_init__(self) -> None:
+        check_positive("outer_lr", self.outer_lr)
+        check_positive("meta_batch", self.meta_batch, integer=True)
+        check_positive("inner_lr", self.inner_lr)
+        check_positive("inner_steps", self.inner_steps, integer=True)
+        check_positive("inner_steps_test", self.inner_steps_test, integer=True)
+        check_choice("inner_optimizer", self.inner_optimizer, OPTIMIZERS)
+        check_positive("epsilon", self.epsilon)
+        check_choice("outer_optimizer", self.outer_optimizer, OPTIMIZERS)
+
+    @classmethod
+    def for_task(cls, task_kind: TaskKind) -> ReptileHyperparameters:
+        if task_kind == "regression":
+            return cls(
+                meta_batch=5,
+                inner_lr=0.02,
+                inner_steps=32,
+                inner_steps_test=32,
+                inner_optimizer="sgd",
+                epsilon=0.1,
+            )
+        return cls()
+
+
+class Reptile(MetaLearner):
+    """Reptile; see the module docstring for the rule and an example."""
+
+    name = "reptile"
+    title = "Reptile"
+    task_kinds = ("classification", "regression")
+    hparams_class = ReptileHyperparameters
+    hparams: ReptileHyperparameters
+
+    def __init__(
+        self,
+        spec: ProblemSpec,
+        hparams: ReptileHyperparameters | None = None,
+        device: torch.device | str = "cpu",
+    ):
+        super().__init__(spec, hparams or self.default_hparams(spec), device)
+        self.net = build_maml_network(spec).to(self.device)
+        if self.hparams.outer_optimizer == "sgd":
+            self.optimizer: torch.optim.Optimizer = torch.optim.SGD(
+                self.net.parameters(), lr=self.hparams.epsilon
+            )
+        else:
+            self.optimizer = torch.optim.Adam(self.net.parameters(), lr=self.hparams.outer_lr)
+
+    @classmethod
+    def default_hparams(cls, spec: ProblemSpec) -> ReptileHyperparameters:
+        return cls.hparams_class.for_task(spec.task_kind)
+
+    # ----- the functional model -----------------------------------------------------------
+
+    def _n_out(self, n_way: int) -> int:
+        return n_way if self.spec.task_kind == "classification" else 1
+
+    def _task_weights(self, n_out: int) -> Weights:
+        """Fresh leaf copies of theta for one task (plus a zero head for classification)."""
+        params = {name: p.detach().clone() for name, p in self.net.named_parameters()}
+        dim = self.net["body"].embedding_dim
+        weights = initial_task_weights(params, self.spec.task_kind, n_out, dim)
+        return {name: w.requires_grad_(True) for name, w in weights.items()}
+
+    def _predict(self, weights: Weights, x: torch.Tensor) -> torch.Tensor:
+        body = {name[5:]: w for name, w in weights.items() if name.startswith("body.")}
+        features = functional_call(self.net["body"], body, (x,))
+        return F.linear(features, weights["head.weight"], weights["head.bias"])
+
+    def _inner_optimizer(self, weights: Weights) -> torch.optim.Optimizer:
+        if self.hparams.inner_optimizer == "adam":
+            return torch.optim.Adam(weights.values(), lr=self.hparams.inner_lr, betas=(0.0, 0.999))
+        return torch.optim.SGD(weights.values(), lr=self.hparams.inner_lr)
+
+    def _train_on_support(self, episode: Episode, steps: int, on_step=None) -> Weights:
+        """phi = U^k(theta): ``steps`` optimiser steps on the support set (leaf tensors)."""
+        weights = self._task_weights(self._n_out(episode.n_way))
+        optimizer = self._inner_optimizer(weights)
+        with torch.enable_grad():
+            for step in range(steps):
+                loss = task_loss(
+                    self._predict(weights, episode.support_x),
+                    episode.support_y,
+                    self.spec.task_kind,
+                )
+                if on_step is not None:
+                    on_step(step, weights, loss)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+        return weights
+
+    # ----- meta-training ------------------------------------------------------------------
+
+    def meta_train_step(self, batch: EpisodeBatch) -> StepResult:
+        """theta <- theta + epsilon (mean_i phi_i - theta), via the outer optimiser."""
+        start = time.perf_counter()
+        batch = batch.to(self.device)
+        self.net.train()
+        theta = dict(self.net.named_parameters())
+        phi_sum = {name: torch.zeros_like(p) for name, p in theta.items()}
+        losses, accuracies = [], []
+        for episode in batch.episodes():
+            adapted = self._train_on_support(episode, self.hparams.inner_steps)
+            with torch.no_grad():
+                prediction = self._predict(adapted, episode.query_x)
+                losses.append(task_loss(prediction, episode.query_y, self.spec.task_kind).item())
+                if self.spec.task_kind == "classification":
+                    accuracies.append(accuracy(prediction, episode.query_y).item())
+                for name in phi_sum:  # the task's zero head is not a meta-parameter
+                    phi_sum[name] += adapted[name]
+        self.optimizer.zero_grad(set_to_none=True)
+        for name, p in theta.items():
+            # "gradient" theta - mean(phi): SGD with lr epsilon moves theta by epsilon (phi - theta)
+            p.grad = p.detach() - phi_sum[name] / len(batch)
+        self.optimizer.step()
+        acc = sum(accuracies) / len(accuracies) if accuracies else None
+        return StepResult(sum(losses) / len(losses), acc, time.perf_counter() - start, len(batch))
+
+    # ----- adaptation ---------------------------------------------------------------------
+
+    def adapt(self, episode: Episode, probe_x: torch.Tensor | None = None) -> Adaptation:
+        """``inner_steps_test`` optimiser steps on the support set, recording every step.
+
+        details: ``inner_losses`` / ``inner_accuracies`` (query, after steps 0..k; accuracies
+        empty for regression), ``support_losses``, ``probe_predictions`` (steps 0..k).
+        """
+        episode = episode.to(self.device)
+        probe = probe_x.to(self.device) if probe_x is not None else None
+        details: dict[str, Any] = {
+            "inner_losses": [],
+            "inner_accuracies": [],
+            "support_losses": [],
+            "probe_predictions": [],
+        }
+
+        def record(step: int, weights: Weights, support_loss: torch.Tensor | None) -> None:
+            with torch.no_grad():
+                if support_loss is None:
+                    support_loss = task_loss(
+                        self._predict(weights, episode.support_x),
+                        episode.support_y,
+                        self.spec.task_kind,
+                    )
+                prediction = self._predict(weights, episode.query_x)
+                details["support_losses"].append(support_loss.item())
+                details["inner_losses"].append(
+                    task_loss(prediction, episode.query_y, self.spec.task_kind).item()
+                )
+                if self.spec.task_kind == "classification":
+                    details["inner_accuracies"].append(accuracy(prediction, episode.query_y).item())
+                if probe is not None:
+                    details["probe_predictions"].append(self._predict(weights, probe))
+
+        adapted = self._train_on_support(episode, self.hparams.inner_steps_test, on_step=record)
+        record(self.hparams.inner_steps_test, adapted, None)
+        with torch.no_grad():
+            prediction = self._predict(adapted, episode.query_x)
+        return Adaptation(
+            query_prediction=prediction,
+            query_loss=details["inner_losses"][-1],
+            query_accuracy=details["inner_accuracies"][-1] if details["inner_accuracies"] else None,
+            probe_prediction=details["probe_predictions"][-1] if probe is not None else None,
+            details=details,
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"model": self.net.state_dict(), "optimizer": self.optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.net.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+
+    def train(self) -> None:
+        self.net.train()
+
+    def eval(self) -> None:
+        self.net.eval()
