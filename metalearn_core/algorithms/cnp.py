@@ -52,7 +52,6 @@ class CNPHyperparameters(Hyperparameters):
     decoder_layers: int = 3  # linear layers in g_θ (the last outputs μ and s)
     min_std: float = 0.1  # σ_min: keeps the likelihood bounded early in training
     targets_include_support: bool = True  # paper: the context points are also targets
-    seed: int = 0  # weight initialisation
 
     def __post_init__(self) -> None:
         for name in ("hidden", "encoder_layers", "decoder_layers", "meta_batch"):
@@ -144,6 +143,7 @@ class ConditionalNeuralProcess(MetaLearner):
     title: ClassVar[str] = "Conditional Neural Process"
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("regression",)
     hparams_class: ClassVar[type[Hyperparameters]] = CNPHyperparameters
+    hparams: CNPHyperparameters
 
     def __init__(
         self,
@@ -152,12 +152,9 @@ class ConditionalNeuralProcess(MetaLearner):
         device: torch.device | str = "cpu",
     ):
         super().__init__(spec, hparams, device)
-        hp: CNPHyperparameters = self.hparams  # type: ignore[assignment]
-        x_dim = math.prod(spec.input_shape)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(hp.seed)
-            self.network = CNPNetwork(x_dim, 1, hp).to(self.device)
-        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=hp.outer_lr)
+        # Weights come from the global generator, which make_learner seeds.
+        self.network = CNPNetwork(math.prod(spec.input_shape), 1, self.hparams).to(self.device)
+        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=self.hparams.outer_lr)
 
     def meta_train_step(self, batch: EpisodeBatch) -> StepResult:
         start = time.perf_counter()

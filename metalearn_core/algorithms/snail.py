@@ -52,7 +52,7 @@ from metalearn_core.algorithms.base import (
     StepResult,
 )
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
-from metalearn_core.models import build_backbone
+from metalearn_core.models import build_backbone, embedding_dim
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,6 @@ class SNAILHyperparameters(Hyperparameters):
     heads: int = 4  # attention heads (must divide d_model)
     layers: int = 2  # attention blocks
     max_n_way: int = 20  # label slots: the largest N this learner can read
-    seed: int = 0  # weight initialisation and the per-episode label-slot shuffle
 
     def __post_init__(self) -> None:
         for name in ("d_model", "heads", "layers", "max_n_way", "meta_batch"):
@@ -131,8 +130,7 @@ class SequenceNetwork(nn.Module):
         super().__init__()
         self.max_n_way = hparams.max_n_way
         self.backbone = build_backbone(spec, None)
-        feature_size = _feature_size(self.backbone, spec.input_shape)
-        self.project = nn.Linear(feature_size, hparams.d_model)
+        self.project = nn.Linear(embedding_dim(self.backbone), hparams.d_model)
         # slot max_n_way is the "label unknown" embedding that every query token carries
         self.label_slots = nn.Embedding(hparams.max_n_way + 1, hparams.d_model)
         self.blocks = nn.ModuleList(
@@ -172,16 +170,6 @@ class SequenceNetwork(nn.Module):
         return logits, features, attention
 
 
-def _feature_size(backbone: nn.Module, input_shape: tuple[int, ...]) -> int:
-    """Width of the backbone's flattened output, found by one forward pass of zeros."""
-    was_training = backbone.training
-    backbone.eval()
-    with torch.no_grad():
-        size = backbone(torch.zeros(2, *input_shape)).flatten(1).shape[1]
-    backbone.train(was_training)
-    return size
-
-
 def episode_logits(slot_logits: torch.Tensor, label_slots: torch.Tensor) -> torch.Tensor:
     """Pick each label's slot: (B, NQ, max_n_way), (B, N) -> (B, NQ, N)."""
     index = label_slots.unsqueeze(1).expand(-1, slot_logits.shape[1], -1)
@@ -208,6 +196,7 @@ class SNAILLearner(MetaLearner):
     title: ClassVar[str] = "Attentive sequence learner (SNAIL-style)"
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("classification",)
     hparams_class: ClassVar[type[Hyperparameters]] = SNAILHyperparameters
+    hparams: SNAILHyperparameters
 
     def __init__(
         self,
@@ -216,14 +205,12 @@ class SNAILLearner(MetaLearner):
         device: torch.device | str = "cpu",
     ):
         super().__init__(spec, hparams, device)
-        hp: SNAILHyperparameters = self.hparams  # type: ignore[assignment]
         self._check_n_way(spec.n_way)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(hp.seed)
-            self.network = SequenceNetwork(spec, hp).to(self.device)
-        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=hp.outer_lr)
-        # The slot shuffle of training episodes has its own generator (checkpointed).
-        self.slot_generator = torch.Generator().manual_seed(hp.seed + 1)
+        # Weights, and the seed of the slot shuffle, come from the global generator,
+        # which make_learner seeds; the shuffle then has its own checkpointed generator.
+        self.network = SequenceNetwork(spec, self.hparams).to(self.device)
+        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=self.hparams.outer_lr)
+        self.slot_generator = torch.Generator().manual_seed(int(torch.randint(2**62, ())))
 
     def _check_n_way(self, n_way: int) -> None:
         if n_way > self.hparams.max_n_way:

@@ -56,7 +56,7 @@ from metalearn_core.data.episodes import (
     TaskKind,
     TaskSource,
 )
-from metalearn_core.models import build_backbone
+from metalearn_core.models import build_backbone, embedding_dim
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,6 @@ class TransferHyperparameters(Hyperparameters):
     finetune_lr: float = 0.5  # α
     finetune_whole: bool = False  # also fine-tune (a copy of) the backbone θ
     cosine_scale: float = 10.0  # s, the inverse temperature of the cosine head
-    seed: int = 0  # weight initialisation and the pretraining mini-batches
 
     def __post_init__(self) -> None:
         for name in ("pretrain_batch", "meta_batch"):
@@ -104,7 +103,8 @@ class TransferLearner(MetaLearner):
     ``prepare(train_source)`` must be called first with a ``ClassificationSource``:
     its ``num_classes`` sizes the pretraining head. Each ``meta_train_step`` is one
     pretraining mini-batch of ``pretrain_batch`` examples drawn from all training
-    classes by the learner's own generator (seeded by ``seed``, checkpointed); the
+    classes by the learner's own generator (seeded through ``make_learner``'s seed,
+    checkpointed); the
     episodes of the batch are not read. ``StepResult.accuracy`` is the mini-batch
     accuracy over all C classes.
 
@@ -124,6 +124,7 @@ class TransferLearner(MetaLearner):
     title: ClassVar[str] = "Transfer learning (pretrain + fine-tune)"
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("classification",)
     hparams_class: ClassVar[type[Hyperparameters]] = TransferHyperparameters
+    hparams: TransferHyperparameters
 
     def __init__(
         self,
@@ -132,13 +133,14 @@ class TransferLearner(MetaLearner):
         device: torch.device | str = "cpu",
     ):
         super().__init__(spec, hparams, device)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.hparams.seed)
-            self.backbone = build_backbone(spec, None).to(self.device)
+        # Weights, and the seed of the pretraining mini-batches, come from the global
+        # generator, which make_learner seeds; the mini-batches then have their own
+        # checkpointed generator.
+        self.backbone = build_backbone(spec, None).to(self.device)
+        self.pretrain_generator = torch.Generator().manual_seed(int(torch.randint(2**62, ())))
         # Both exist once the number of training classes is known (prepare or load).
         self.classifier: nn.Linear | None = None
         self.optimizer: torch.optim.Adam | None = None
-        self.pretrain_generator = torch.Generator().manual_seed(self.hparams.seed + 1)
         self._train_source: ClassificationSource | None = None
 
     # ----- pretraining ---------------------------------------------------------------
@@ -161,10 +163,7 @@ class TransferLearner(MetaLearner):
         self._train_source = train_source
 
     def _build_classifier(self, num_classes: int) -> None:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.hparams.seed + 2)
-            feature_size = _feature_size(self.backbone, self.spec.input_shape, self.device)
-            self.classifier = nn.Linear(feature_size, num_classes).to(self.device)
+        self.classifier = nn.Linear(embedding_dim(self.backbone), num_classes).to(self.device)
         parameters = list(self.backbone.parameters()) + list(self.classifier.parameters())
         self.optimizer = torch.optim.Adam(parameters, lr=self.hparams.outer_lr)
 
@@ -204,7 +203,7 @@ class TransferLearner(MetaLearner):
     # ----- fine-tuning -----------------------------------------------------------------
 
     def adapt(self, episode: Episode, probe_x: torch.Tensor | None = None) -> Adaptation:
-        hp: TransferHyperparameters = self.hparams  # type: ignore[assignment]
+        hp = self.hparams
         episode = episode.to(self.device)
         # A copy: fine-tuning (and a training-mode BatchNorm) must leave θ untouched.
         backbone = copy.deepcopy(self.backbone)
@@ -292,13 +291,3 @@ class TransferLearner(MetaLearner):
         self.backbone.eval()
         if self.classifier is not None:
             self.classifier.eval()
-
-
-def _feature_size(backbone: nn.Module, input_shape: tuple[int, ...], device: torch.device) -> int:
-    """Width of the backbone's flattened output, found by one forward pass of zeros."""
-    was_training = backbone.training
-    backbone.eval()
-    with torch.no_grad():
-        size = backbone(torch.zeros(2, *input_shape, device=device)).flatten(1).shape[1]
-    backbone.train(was_training)
-    return size
