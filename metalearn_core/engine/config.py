@@ -57,7 +57,8 @@ class RunConfig:
       ``data_seed``: how synthetic data sets are generated and split (keep it fixed to
       compare runs on the same test classes).
     - ``device``: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
-    - ``data_dir``, ``image_size``, ``rotations``: passed to ``load_task_source``.
+    - ``data_dir``, ``image_size``, ``rotations``: passed to ``load_task_source``
+      (``image_size`` None: the data set's own default size).
     - ``val_every``: validate every this many meta-iterations (0 = never) on
       ``val_episodes`` fixed validation episodes.
     - ``history_limit``: most points kept per history curve (older ones are averaged).
@@ -78,7 +79,7 @@ class RunConfig:
     data_seed: int = 0
     device: str = "auto"
     data_dir: str | None = None
-    image_size: int = 28
+    image_size: int | None = None
     rotations: bool = False
     val_every: int = 50
     val_episodes: int = 50
@@ -169,10 +170,10 @@ def load_config_file(path: str) -> RunConfig:
 
 # ----- validation ------------------------------------------------------------------------
 _INT_FIELDS = (
-    "n_way", "k_shot", "q_query", "seed", "data_seed", "image_size",
-    "val_every", "val_episodes", "history_limit",
+    "n_way", "k_shot", "q_query", "seed", "data_seed", "val_every", "val_episodes",
+    "history_limit",
 )  # fmt: skip
-_OPTIONAL_INT_FIELDS = ("width", "threads", "episodes")
+_OPTIONAL_INT_FIELDS = ("width", "threads", "episodes", "image_size")
 _BOOL_FIELDS = ("embedding_2d", "rotations")
 _STR_FIELDS = ("dataset", "algo", "backbone", "device")
 
@@ -222,7 +223,7 @@ def _check_ranges(config: RunConfig) -> None:
     _check_at_least(config, "val_every", 0)
     _check_at_least(config, "seed", 0, MAX_SEED)
     _check_at_least(config, "data_seed", 0, MAX_SEED)
-    _check_at_least(config, "image_size", 8, 256)
+    _check_at_least(config, "image_size", 4, 256)
     _check_at_least(config, "history_limit", 10, 1_000_000)
     _check_at_least(config, "width", 1, 4096)
     _check_at_least(config, "threads", 1, 1024)

@@ -127,7 +127,7 @@ def load_source(config: RunConfig, split: str) -> TaskSource:
         config.dataset,
         split,
         data_dir=config.data_dir,
-        image_size=config.image_size,
+        image_size=config.image_size,  # None: the data set's own size
         rotations=config.rotations,
         seed=config.data_seed,
     )

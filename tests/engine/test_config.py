@@ -53,7 +53,7 @@ def test_the_callers_hparams_dict_cannot_change_a_validated_config():
         ({"backbone": "resnet"}, "backbone", "conv4"),
         ({"device": "tpu"}, "device", "cuda"),
         ({"val_every": -1}, "val_every", ">= 0"),
-        ({"image_size": 4}, "image_size", "8..256"),
+        ({"image_size": 2}, "image_size", "4..256"),
         ({"minutes": -2.0}, "minutes", "> 0"),
         ({"hparams": {"outer_lr": -0.1}}, "hparams.outer_lr", "> 0"),
         ({"hparams": {"outer_lr": float("nan")}}, "hparams.outer_lr", "finite"),
