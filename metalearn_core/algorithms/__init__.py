@@ -16,10 +16,13 @@ from typing import Any
 import torch
 
 from metalearn_core.algorithms.base import Hyperparameters, MetaLearner, ProblemSpec
+from metalearn_core.algorithms.cnp import ConditionalNeuralProcess
 from metalearn_core.algorithms.maml import FOMAML, MAML
 from metalearn_core.algorithms.matchingnet import MatchingNet
 from metalearn_core.algorithms.protonet import ProtoNet
 from metalearn_core.algorithms.reptile import Reptile
+from metalearn_core.algorithms.snail import SNAILLearner
+from metalearn_core.algorithms.transfer import TransferLearner
 from metalearn_core.data.episodes import TaskKind
 
 ALGORITHMS: dict[str, type[MetaLearner]] = {
@@ -28,6 +31,9 @@ ALGORITHMS: dict[str, type[MetaLearner]] = {
     "reptile": Reptile,
     "protonet": ProtoNet,
     "matchingnet": MatchingNet,
+    "cnp": ConditionalNeuralProcess,
+    "snail": SNAILLearner,
+    "transfer": TransferLearner,
 }
 
 __all__ = ["ALGORITHMS", "algorithm_names", "default_hparams", "make_learner"]
