@@ -1,0 +1,391 @@
+"""GAN Lab: watch a 2-D GAN learn, and a meta-learned GAN learn a new task from K examples.
+
+Live mechanism: while playing, the end of the script runs a bounded loop of short
+training ticks (about 80 ms each) and redraws ``st.empty()`` placeholders after each.
+Any button press reruns the script, which stops the loop; the buttons' callbacks set
+``st.session_state`` flags before the rerun starts, so Pause acts within one tick.
+All state lives in this session's ``st.session_state`` under ``gan_`` keys, and every
+random draw comes from the session's own generators (seeded by the Seed box).
+"""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+import torch
+
+from metalearn_core.figures.gan import (
+    coverage_figure,
+    fewshot_points_figure,
+    gan_lab_figure,
+    image_grid_figure,
+    loss_curves_figure,
+    mode_counts_figure,
+)
+from metalearn_core.gan.fewshot import FewShotGAN, latent_walk
+from metalearn_core.gan.fewshot_tasks import (
+    DOMAIN_CONFIGS,
+    ImageDomain,
+    RingDomain,
+    load_image_classes,
+)
+from metalearn_core.gan.losses import LOSSES
+from metalearn_core.gan.toy_data import TOY_DATASETS, make_toy_dataset
+from metalearn_core.gan.toy_gan import PRESETS, ToyGAN, ToyGANConfig
+
+TICK_SECONDS = 0.08  # training per redraw while playing
+DEFAULT_PLAY_TICKS = 1500  # a Play press runs at most this many ticks (about 2-3 minutes)
+CURVES_EVERY = 5  # redraw the loss and coverage curves every this many ticks
+VIEW_POINTS = 256
+HEATMAP_RESOLUTION = 30
+LOSS_TITLES = {"nonsaturating": "Non-saturating", "least_squares": "Least squares",
+               "wgan_gp": "Wasserstein + gradient penalty"}  # fmt: skip
+STRUCTURE = ("dataset", "loss", "pack", "batch_size", "seed")  # changing these starts over
+LIVE = ("g_lr", "d_lr", "d_steps", "g_steps")  # changeable while training
+CHART_CONFIG = {"displayModeBar": False}
+
+# ----------------------------------------------------------------------------- state
+
+
+def init_state() -> None:
+    defaults = {
+        "gan_model": None,
+        "gan_playing": False,
+        "gan_play_ticks": DEFAULT_PLAY_TICKS,
+        "gan_message": None,
+        "gan_fs_model": None,
+        "gan_fs_domain_name": None,
+        "gan_fs_task_seed": 0,
+        "gan_fs_trace": None,
+    }
+    for key, value in defaults.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+
+
+def model() -> ToyGAN | None:
+    return st.session_state["gan_model"]
+
+
+def guarded(action) -> None:
+    """Run a button's action; a bad setting becomes a message, never a stack trace."""
+    try:
+        action()
+    except ValueError as error:
+        st.session_state["gan_message"] = str(error)
+        st.session_state["gan_playing"] = False
+
+
+def step_discriminator() -> None:
+    guarded(lambda: model() and model().step_discriminator())
+
+
+def step_generator() -> None:
+    guarded(lambda: model() and model().step_generator())
+
+
+def step_both() -> None:
+    guarded(lambda: model() and model().step())
+
+
+def play() -> None:
+    st.session_state["gan_playing"] = True
+
+
+def pause() -> None:
+    st.session_state["gan_playing"] = False
+
+
+def reset() -> None:
+    st.session_state["gan_playing"] = False
+    st.session_state["gan_model"] = None  # rebuilt from the settings on this rerun
+
+
+def apply_preset() -> None:
+    config = PRESETS[st.session_state["gan_preset"]][1]
+    for name in (*STRUCTURE, *LIVE):
+        if name != "seed":
+            st.session_state[f"gan_{name}"] = getattr(config, name)
+    reset()
+
+
+# ----------------------------------------------------------------------------- 2-D lab
+
+
+def settings_ui() -> dict:
+    """Widgets for the GAN's settings; returns the chosen values by config field."""
+    defaults = PRESETS["pacgan"][1]
+    for name in (*STRUCTURE, *LIVE):
+        st.session_state.setdefault(f"gan_{name}", getattr(defaults, name))
+    with st.expander("Settings", expanded=True):
+        top = st.columns([2, 1])
+        top[0].selectbox("Lesson preset", list(PRESETS), key="gan_preset",
+                         format_func=lambda name: PRESETS[name][0])  # fmt: skip
+        top[1].button("Load preset", on_click=apply_preset, key="gan_load_preset")
+        data = st.columns(5)
+        data[0].selectbox("Data", list(TOY_DATASETS), key="gan_dataset",
+                          format_func=lambda name: make_toy_dataset(name).title)  # fmt: skip
+        data[1].selectbox("Loss", LOSSES, key="gan_loss", format_func=LOSS_TITLES.get)
+        data[2].number_input("Pack (m)", min_value=1, max_value=8, step=1, key="gan_pack",
+                             help="PacGAN: the discriminator judges m samples at once")  # fmt: skip
+        data[3].number_input("Batch", min_value=1, max_value=2048, step=16, key="gan_batch_size")
+        data[4].number_input("Seed", min_value=0, step=1, key="gan_seed")
+        live = st.columns(4)
+        live[0].number_input("Generator lr", min_value=0.0, max_value=10.0, step=1e-4,
+                             format="%.5f", key="gan_g_lr")  # fmt: skip
+        live[1].number_input("Discriminator lr", min_value=0.0, max_value=10.0, step=1e-4,
+                             format="%.5f", key="gan_d_lr")  # fmt: skip
+        live[2].number_input("D steps per step", min_value=0, max_value=100, step=1,
+                             key="gan_d_steps")  # fmt: skip
+        live[3].number_input("G steps per step", min_value=0, max_value=100, step=1,
+                             key="gan_g_steps")  # fmt: skip
+        st.caption("Data, loss, pack, batch and seed start a new run; learning rates and "
+                   "steps per side apply at once, even while playing.")  # fmt: skip
+    return {name: st.session_state[f"gan_{name}"] for name in (*STRUCTURE, *LIVE)}
+
+
+def sync_model(values: dict) -> ToyGAN | None:
+    """Build the GAN when the structure changed (or after Reset); apply live settings."""
+    try:
+        wanted = ToyGANConfig(**values)
+    except (ValueError, TypeError) as error:
+        st.error(f"Invalid setting: {error}", icon=":material/error:")
+        st.session_state["gan_playing"] = False
+        return None
+    gan = model()
+    if gan is None or any(getattr(gan.config, n) != getattr(wanted, n) for n in STRUCTURE):
+        gan = ToyGAN(wanted)
+        st.session_state["gan_model"] = gan
+    else:
+        gan.set_hyperparameters(**{n: getattr(wanted, n) for n in LIVE})
+    return gan
+
+
+def controls(gan: ToyGAN) -> None:
+    columns = st.columns(5)
+    disabled = gan.divergence is not None
+    columns[0].button("Step D", on_click=step_discriminator, key="gan_step_d",
+                      disabled=disabled, help="discriminator updates only")  # fmt: skip
+    columns[1].button("Step G", on_click=step_generator, key="gan_step_g",
+                      disabled=disabled, help="generator updates only")  # fmt: skip
+    columns[2].button("Step both", on_click=step_both, key="gan_step_both", disabled=disabled)
+    if st.session_state["gan_playing"]:
+        columns[3].button("Pause", on_click=pause, key="gan_pause", icon=":material/pause:")
+    else:
+        columns[3].button("Play", on_click=play, key="gan_play", disabled=disabled,
+                          icon=":material/play_arrow:", type="primary")  # fmt: skip
+    columns[4].button("Reset", on_click=reset, key="gan_reset", icon=":material/restart_alt:")
+
+
+def view_options() -> dict[str, bool]:
+    columns = st.columns(3)
+    return {
+        "heatmap": columns[0].checkbox("Discriminator heatmap", value=True, key="gan_show_heat"),
+        "grid": columns[1].checkbox("Warped noise grid", value=True, key="gan_show_grid"),
+        "arrows": columns[2].checkbox("Generator gradients", value=True, key="gan_show_arrows"),
+    }
+
+
+def draw_metrics(gan: ToyGAN) -> None:
+    columns = st.columns(6)
+    columns[0].metric("Steps", f"{gan.steps:,}")
+    columns[1].metric("D loss", _fmt(gan.last_d_loss))
+    columns[2].metric("G loss", _fmt(gan.last_g_loss))
+    if gan.coverage_history:
+        latest = gan.coverage_history[-1]
+        columns[3].metric("Modes", f"{latest['modes']}/{len(gan.dataset.modes)}")
+        columns[4].metric("High quality", f"{latest['high_quality']:.0%}")
+        columns[5].metric("Reverse KL", f"{latest['reverse_kl']:.3f}")
+
+
+def _fmt(value: float) -> str:
+    return "–" if not math.isfinite(value) else f"{value:.3f}"
+
+
+def draw_field(gan: ToyGAN, options: dict[str, bool], redraw: int) -> None:
+    real = gan.dataset.sample(VIEW_POINTS, torch.Generator().manual_seed(gan.config.seed + 5))
+    heat_label = "P(real)" if gan.config.loss == "nonsaturating" else "score"
+    figure = gan_lab_figure(
+        real,
+        gan.sample(VIEW_POINTS),
+        extent=gan.dataset.extent,
+        heatmap=gan.discriminator_map(HEATMAP_RESOLUTION) if options["heatmap"] else None,
+        heatmap_label=heat_label,
+        grid_lines=gan.warped_noise_grid()
+        if options["grid"] and gan.config.noise_dim >= 2
+        else None,
+        arrows=_arrows(gan) if options["arrows"] else None,
+        modes=gan.dataset.modes,
+    )
+    st.plotly_chart(figure, key=f"gan_field_{redraw}", config=CHART_CONFIG)
+
+
+def _arrows(gan: ToyGAN):
+    field = gan.generator_gradients(64)
+    return field.points, field.directions
+
+
+def draw_curves(gan: ToyGAN, redraw: int) -> None:
+    left, right = st.columns(2)
+    left.plotly_chart(loss_curves_figure(list(gan.history)), key=f"gan_losses_{redraw}",
+                      config=CHART_CONFIG)  # fmt: skip
+    if gan.dataset.modes is not None:
+        right.plotly_chart(
+            coverage_figure(list(gan.coverage_history), len(gan.dataset.modes)),
+            key=f"gan_coverage_{redraw}", config=CHART_CONFIG,
+        )  # fmt: skip
+
+
+def lab_section() -> None:
+    st.markdown(
+        "Real points (green) and generated points (purple) over the discriminator's "
+        "verdict. Lines: the generator's image of a square grid of noise. Orange arrows: "
+        "where the generator's next update pushes each generated point."
+    )
+    values = settings_ui()
+    gan = sync_model(values)
+    message = st.session_state.pop("gan_message", None)
+    if message:
+        st.error(message, icon=":material/error:")
+    if gan is None:
+        return
+    if gan.divergence:
+        st.warning(gan.divergence, icon=":material/warning:")
+    controls(gan)
+    options = view_options()
+    metrics_slot, field_slot, curves_slot = st.empty(), st.empty(), st.empty()
+    _redraw_all(gan, options, metrics_slot, field_slot, curves_slot, 0)
+    if gan.dataset.modes is not None and gan.steps > 0:
+        with st.expander("Samples per mode (the reverse-KL picture)"):
+            coverage = gan.evaluate()
+            st.plotly_chart(mode_counts_figure(coverage.counts, coverage.high_quality_counts),
+                            key="gan_mode_counts", config=CHART_CONFIG)  # fmt: skip
+    play_loop(gan, options, metrics_slot, field_slot, curves_slot)
+
+
+def _redraw_all(gan, options, metrics_slot, field_slot, curves_slot, redraw: int) -> None:
+    with metrics_slot.container():
+        draw_metrics(gan)
+    with field_slot.container():
+        draw_field(gan, options, redraw)
+    if redraw % CURVES_EVERY == 0:
+        with curves_slot.container():
+            draw_curves(gan, redraw)
+
+
+def play_loop(gan, options, metrics_slot, field_slot, curves_slot) -> None:
+    """Train in short ticks while playing; a rerun (any press) ends this loop early."""
+    if not st.session_state["gan_playing"]:
+        return
+    for tick in range(1, int(st.session_state["gan_play_ticks"]) + 1):
+        gan.train(10**9, max_seconds=TICK_SECONDS)
+        _redraw_all(gan, options, metrics_slot, field_slot, curves_slot, tick)
+        if gan.divergence is not None:
+            break
+    st.session_state["gan_playing"] = False
+    st.rerun()
+
+
+# ----------------------------------------------------------------------------- few-shot
+
+
+@st.cache_resource(show_spinner="Loading images and training the judging classifier…")
+def image_domain(name: str, k_shot: int) -> ImageDomain:
+    # Shared read-only across sessions: the class images and the judging classifier.
+    return ImageDomain(load_image_classes(name), k_shot)
+
+
+def fewshot_domain(name: str):
+    config = DOMAIN_CONFIGS[name]
+    return RingDomain(config.k_shot) if name == "rings" else image_domain(name, config.k_shot)
+
+
+def fewshot_section() -> None:
+    st.markdown(
+        "Reptile over GAN tasks (FIGR): meta-train a generator and discriminator on many "
+        "tasks, then adapt both on **K examples** of an unseen task. Left: the meta-learned "
+        "start; right: the same GAN from scratch, after the same number of steps."
+    )
+    columns = st.columns([2, 1, 1])
+    name = columns[0].radio("Tasks", list(DOMAIN_CONFIGS), horizontal=True,
+                            key="gan_fs_domain")  # fmt: skip
+    iterations = columns[1].number_input("Meta-iterations per press", min_value=1,
+                                         max_value=2000, value=50, key="gan_fs_iterations")  # fmt: skip
+    seed = columns[2].number_input("Seed", min_value=0, value=0, step=1, key="gan_fs_seed")
+    try:
+        domain = fewshot_domain(name)
+    except (ValueError, FileNotFoundError, ImportError) as error:
+        st.error(f"Cannot load {name}: {error}", icon=":material/error:")
+        return
+    fs: FewShotGAN | None = st.session_state["gan_fs_model"]
+    if fs is None or st.session_state["gan_fs_domain_name"] != name or fs.config.seed != seed:
+        fs = FewShotGAN(DOMAIN_CONFIGS[name].replace(seed=int(seed)), domain.draw_task)
+        st.session_state.update(gan_fs_model=fs, gan_fs_domain_name=name, gan_fs_trace=None)
+    buttons = st.columns(3)
+    if buttons[0].button("Meta-train", key="gan_fs_train", type="primary"):
+        progress = st.progress(0.0, text="meta-training…")
+        for done in range(int(iterations)):
+            if not fs.meta_train_step():
+                break
+            progress.progress((done + 1) / iterations, text=f"iteration {fs.iteration}")
+        st.session_state["gan_fs_trace"] = None
+    if buttons[1].button("New unseen task", key="gan_fs_new_task"):
+        st.session_state["gan_fs_task_seed"] += 1
+        st.session_state["gan_fs_trace"] = None
+    buttons[2].metric("Meta-iterations", fs.iteration)
+    if fs.divergence:
+        st.warning(fs.divergence, icon=":material/warning:")
+    task = domain.held_out_tasks(1, seed=10_000 + st.session_state["gan_fs_task_seed"])[0]
+    traces = st.session_state["gan_fs_trace"]
+    if traces is None:
+        noise = fs.view_noise(256 if name == "rings" else 12, seed=1)
+        traces = {
+            "meta-learned start": fs.adapt(task.examples, view_noise=noise, seed=0),
+            "from scratch": fs.adapt(task.examples, view_noise=noise, seed=0, from_scratch=True),
+        }
+        st.session_state["gan_fs_trace"] = traces
+    steps = fs.config.adapt_steps
+    shown = st.slider("After adaptation step", 0, steps, steps, key="gan_fs_step")
+    st.caption(f"Unseen task: {task.name}, K = {fs.config.k_shot} examples, {steps} GAN steps.")
+    if name == "rings":
+        panels = {title: trace.snapshots[shown] for title, trace in traces.items()}
+        st.plotly_chart(fewshot_points_figure(task.examples, panels, modes=task.ring.modes),
+                        key="gan_fs_points", config=CHART_CONFIG)  # fmt: skip
+    else:
+        side = domain.classes.side
+        for title, trace in traces.items():
+            strip = torch.stack(trace.snapshots[:: max(1, steps // 5)])[:, :8]  # (steps, 8, D)
+            st.plotly_chart(
+                image_grid_figure(strip.reshape(-1, side, side), 8, title=f"{title}: rows = steps",
+                                  cell_pixels=36),
+                key=f"gan_fs_grid_{title}", config=CHART_CONFIG,
+            )  # fmt: skip
+        st.plotly_chart(image_grid_figure(task.examples.reshape(-1, side, side), 10,
+                                          title="The K examples", cell_pixels=36),
+                        key="gan_fs_examples", config=CHART_CONFIG)  # fmt: skip
+        walk_noise = fs.view_noise(2, seed=st.session_state["gan_fs_task_seed"] + 3)
+        walk = latent_walk(traces["meta-learned start"].pair.generator, walk_noise[0],
+                           walk_noise[1], steps=10)  # fmt: skip
+        st.plotly_chart(image_grid_figure(walk.reshape(-1, side, side), 10,
+                                          title="Latent walk (meta-learned, adapted)",
+                                          cell_pixels=36),
+                        key="gan_fs_walk", config=CHART_CONFIG)  # fmt: skip
+    scores = {}
+    sample_noise = fs.view_noise(domain.sample_count(), seed=2)
+    for title, trace in traces.items():
+        with torch.no_grad():
+            scores[title] = domain.score(trace.pair.generator(sample_noise), task)
+    st.dataframe(scores, key="gan_fs_scores")
+
+
+# ----------------------------------------------------------------------------- page
+
+init_state()
+st.title("GAN Lab")
+section = st.radio("Section", ["2-D GAN", "Few-shot GAN"], horizontal=True,
+                   key="gan_section", label_visibility="collapsed")  # fmt: skip
+if section == "2-D GAN":
+    lab_section()
+else:
+    fewshot_section()

@@ -1,0 +1,107 @@
+"""GAN Lab page through Streamlit's AppTest: step buttons, Play/Pause, Reset, bad input,
+live settings, the few-shot section. Networks are the page's defaults (small MLPs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+GAN_PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "gan.py")
+
+
+@pytest.fixture
+def at() -> AppTest:
+    app = AppTest.from_file(GAN_PAGE, default_timeout=120)
+    app.session_state["gan_batch_size"] = 32  # small steps keep every test fast
+    return app.run()
+
+
+def metric(at: AppTest, label: str) -> str:
+    for element in at.metric:
+        if element.label == label:
+            return element.value
+    raise AssertionError(f"no metric {label!r}: {[m.label for m in at.metric]}")
+
+
+def test_page_opens_on_an_untrained_gan(at):
+    assert not at.exception
+    assert metric(at, "Steps") == "0"
+    assert at.session_state["gan_model"].config.pack == 2
+
+
+def test_step_buttons_advance_the_counters(at):
+    at.button(key="gan_step_d").click().run()
+    gan = at.session_state["gan_model"]
+    assert (gan.d_updates, gan.g_updates) == (1, 0)
+    at.button(key="gan_step_g").click().run()
+    assert (gan.d_updates, gan.g_updates) == (1, 1)
+    at.button(key="gan_step_both").click().run()
+    assert (gan.d_updates, gan.g_updates) == (2, 2)
+    assert metric(at, "Steps") == "3"
+    assert metric(at, "D loss") != "–"
+
+
+def test_reset_clears_the_run(at):
+    at.button(key="gan_step_both").click().run()
+    at.button(key="gan_step_both").click().run()
+    at.button(key="gan_reset").click().run()
+    assert at.session_state["gan_model"].steps == 0
+    assert metric(at, "Steps") == "0"
+
+
+def test_play_runs_a_bounded_loop_then_pause_state_returns(at):
+    at.session_state["gan_play_ticks"] = 2
+    at.button(key="gan_play").click().run()
+    assert at.session_state["gan_model"].steps >= 2
+    assert at.session_state["gan_playing"] is False  # the loop ended and reran the page
+    assert at.button(key="gan_play")  # Play is offered again
+
+
+def test_a_press_while_playing_stops_the_loop_before_it_trains():
+    at = AppTest.from_file(GAN_PAGE, default_timeout=120)
+    at.session_state["gan_batch_size"] = 32
+    at.run()
+    at.session_state["gan_playing"] = True
+    at.session_state["gan_play_ticks"] = 10_000  # would run for minutes if not stopped
+    # Reset's callback clears the playing flag before the rerun reaches the loop.
+    at.button(key="gan_reset").click().run()
+    assert at.session_state["gan_playing"] is False
+    assert at.session_state["gan_model"].steps == 0
+
+
+def test_learning_rates_change_without_restarting(at):
+    at.button(key="gan_step_both").click().run()
+    gan = at.session_state["gan_model"]
+    at.number_input(key="gan_d_lr").set_value(0.0002).run()
+    assert at.session_state["gan_model"] is gan
+    assert gan.d_optimizer.param_groups[0]["lr"] == pytest.approx(0.0002)
+    assert gan.steps == 1
+
+
+def test_bad_input_shows_an_error_not_a_trace(at):
+    at.number_input(key="gan_pack").set_value(3).run()  # 32 is not a multiple of 3
+    assert not at.exception
+    assert "multiple of pack 3" in at.error[0].value
+    at.number_input(key="gan_pack").set_value(2).run()
+    at.number_input(key="gan_g_lr").set_value(0.0).run()
+    assert "g_lr must be in" in at.error[0].value
+
+
+def test_presets_load_the_mode_collapse_lesson(at):
+    at.selectbox(key="gan_preset").set_value("mode_collapse").run()
+    at.button(key="gan_load_preset").click().run()
+    gan = at.session_state["gan_model"]
+    assert (gan.config.pack, gan.config.g_steps) == (1, 5)
+
+
+def test_few_shot_rings_section_compares_meta_learned_and_scratch(at):
+    at.radio(key="gan_section").set_value("Few-shot GAN").run()
+    assert not at.exception
+    at.number_input(key="gan_fs_iterations").set_value(2).run()
+    at.button(key="gan_fs_train").click().run()
+    assert at.session_state["gan_fs_model"].iteration == 2
+    traces = at.session_state["gan_fs_trace"]
+    assert set(traces) == {"meta-learned start", "from scratch"}
+    assert len(traces["from scratch"].snapshots) == 21  # start + 20 steps
