@@ -261,7 +261,7 @@ class Trainer:
         """
         if self.divergence is not None:
             raise TrainingDiverged(self.divergence)
-        if not self._prepared:
+        if not self._prepared:  # once per Trainer object, so again after a resume
             with self._own_rng():
                 self.learner.prepare(self.source("train"))
             self._prepared = True
@@ -423,7 +423,6 @@ class Trainer:
                 "episodes_seen": self.episodes_seen,
                 "train_seconds": self.train_seconds,
                 "elapsed_seconds": self.elapsed_seconds,
-                "prepared": self._prepared,
                 "divergence": self.divergence,
             },
         }
@@ -461,7 +460,10 @@ class Trainer:
 
     def _restore(self, payload: dict[str, Any]) -> None:
         try:
-            self.learner.load_state_dict(payload["learner"])
+            # loading may build modules (a head sized by the checkpoint): keep that off the
+            # process's RNG stream
+            with torch.random.fork_rng(devices=_cuda_devices(self.device)):
+                self.learner.load_state_dict(payload["learner"])
             self.sampler.set_state(payload["sampler"])
             self._rng_state = {
                 k: v for k, v in payload["rng"].items() if k == "cpu" or self.device.type == "cuda"
@@ -476,7 +478,6 @@ class Trainer:
         self.episodes_seen = int(counters["episodes_seen"])
         self.train_seconds = float(counters["train_seconds"])
         self.elapsed_seconds = float(counters["elapsed_seconds"])
-        self._prepared = bool(counters["prepared"])
         self.divergence = counters["divergence"]
 
 
@@ -523,7 +524,8 @@ def learner_from_payload(
         raise CheckpointError(f"checkpoint holds no valid problem spec: {error}") from None
     learner = build_learner(config, spec, resolve_device(config.device))
     try:
-        learner.load_state_dict(payload["learner"])
+        with torch.random.fork_rng(devices=_cuda_devices(learner.device)):
+            learner.load_state_dict(payload["learner"])
     except (KeyError, TypeError, RuntimeError) as error:
         raise CheckpointError(f"checkpoint does not match {config.algo}: {error}") from None
     learner.eval()

@@ -3,8 +3,28 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
-from metalearn_core.engine import RunConfig
+from metalearn_core.engine import RunConfig, Trainer
+
+
+def draw_from_global_rng(trainer: Trainer) -> Trainer:
+    """Make the learner's step use the global torch RNG (as dropout would): the loss it
+    reports gets a random term, so it depends on which random stream the step sees."""
+    original = trainer.learner.meta_train_step
+
+    def noisy_step(batch):
+        result = original(batch)
+        result.loss += float(torch.rand(()))
+        return result
+
+    trainer.learner.meta_train_step = noisy_step
+    return trainer
+
+
+@pytest.fixture
+def noisy():
+    return draw_from_global_rng
 
 
 @pytest.fixture

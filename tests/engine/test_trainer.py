@@ -21,7 +21,7 @@ def assert_same_state(a: Trainer, b: Trainer) -> None:
 
 
 def test_ticks_give_the_same_numbers_as_one_go(blobs_config):
-    one_go = Trainer(blobs_config)
+    one_go = Trainer(blobs_config)  # with validation steps inside the ticks
     report = one_go.run_tick(max_iterations=9)
     assert (report.iterations, report.episodes, report.validated) == (9, 9, True)
 
@@ -46,11 +46,11 @@ def test_time_budget_ticks_stop_and_count(blobs_config):
     assert trainer.run_tick(max_iterations=0).iterations == 0
 
 
-def test_two_interleaved_trainers_do_not_disturb_each_other(blobs_config, sinusoid_config):
-    alone_a, alone_b = Trainer(blobs_config), Trainer(sinusoid_config)
+def test_two_interleaved_trainers_do_not_disturb_each_other(blobs_config, sinusoid_config, noisy):
+    alone_a, alone_b = noisy(Trainer(blobs_config)), noisy(Trainer(sinusoid_config))
     expected_a, expected_b = _losses(alone_a, 4), _losses(alone_b, 4)
 
-    a, b = Trainer(blobs_config), Trainer(sinusoid_config)
+    a, b = noisy(Trainer(blobs_config)), noisy(Trainer(sinusoid_config))
     got_a, got_b = [], []
     for _ in range(4):
         got_a.append(a.step().loss)
@@ -126,6 +126,7 @@ def test_divergence_stops_cleanly_and_keeps_the_last_good_state(blobs_config, mo
     trainer.run_tick(max_iterations=2)
     good = {k: v.clone() for k, v in trainer.learner.state_dict()["model"].items()}
     history_before = trainer.history.state()
+    sampler_before = trainer.sampler.get_state().clone()
 
     original = trainer.learner.meta_train_step
 
@@ -142,6 +143,7 @@ def test_divergence_stops_cleanly_and_keeps_the_last_good_state(blobs_config, mo
     for key, value in trainer.learner.state_dict()["model"].items():
         assert torch.equal(value, good[key]), key
     assert trainer.history.state() == history_before
+    assert torch.equal(trainer.sampler.get_state(), sampler_before)  # the episodes too
     with pytest.raises(TrainingDiverged, match="step 3"):
         trainer.step()
     assert trainer.run_tick(max_iterations=3).iterations == 0
