@@ -1,0 +1,211 @@
+"""Transfer baseline: pretraining batches, nearest class mean by hand, what fine-tuning touches."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from metalearn_core.algorithms.base import ProblemSpec
+from metalearn_core.algorithms.transfer import TransferHyperparameters, TransferLearner
+from metalearn_core.data import load_task_source
+from metalearn_core.data.episodes import (
+    ClassificationSource,
+    Episode,
+    EpisodeBatch,
+    EpisodeSampler,
+)
+
+POINTS = ProblemSpec("classification", (2,), 3, backbone="mlp")
+IMAGES = ProblemSpec("classification", (1, 8, 8), 3, backbone="conv4", width=8)
+
+
+def constant_source(
+    spec: ProblemSpec, num_classes: int = 7, per_class: int = 5
+) -> ClassificationSource:
+    """Class c's examples are filled with c plus a small per-example offset."""
+    examples = [
+        torch.full((per_class, *spec.input_shape), float(c))
+        + 0.01 * torch.arange(per_class).view(-1, *[1] * len(spec.input_shape))
+        for c in range(num_classes)
+    ]
+    return ClassificationSource(
+        "constant", "train", examples, [f"c{c}" for c in range(num_classes)]
+    )
+
+
+def random_episode(spec: ProblemSpec, n_way: int = 3, k_shot: int = 2, q_query: int = 3) -> Episode:
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.arange(n_way)
+    return Episode(
+        torch.randn(n_way * k_shot, *spec.input_shape, generator=generator),
+        labels.repeat_interleave(k_shot),
+        torch.randn(n_way * q_query, *spec.input_shape, generator=generator),
+        labels.repeat_interleave(q_query),
+        n_way, k_shot, q_query,
+    )  # fmt: skip
+
+
+def make_learner(
+    spec: ProblemSpec, seed: int = 0, prepare: bool = True, **changes
+) -> TransferLearner:
+    torch.manual_seed(seed)
+    learner = TransferLearner(spec, TransferHyperparameters(**changes))
+    if prepare:
+        learner.prepare(constant_source(spec))
+    return learner
+
+
+def any_batch(spec: ProblemSpec) -> EpisodeBatch:
+    return EpisodeBatch.stack([random_episode(spec)])
+
+
+def test_pretraining_batches_pair_each_example_with_its_own_class():
+    learner = make_learner(POINTS, pretrain_batch=32)
+    inputs, labels = learner._pretraining_batch()
+    assert inputs.shape == (32, 2) and labels.shape == (32,)
+    torch.testing.assert_close(inputs[:, 0].floor(), labels.float())
+    assert len(set(labels.tolist())) > 3  # drawn from all 7 classes, not one episode's
+
+
+def test_step_loss_is_the_cross_entropy_over_all_training_classes():
+    learner = make_learner(POINTS, pretrain_batch=16)
+    generator_state = learner.pretrain_generator.get_state()
+    inputs, labels = learner._pretraining_batch()
+    learner.pretrain_generator.set_state(generator_state)
+    with torch.no_grad():
+        logits = learner.classifier(learner.backbone(inputs))
+    assert logits.shape == (16, 7)
+    expected = float(F.cross_entropy(logits, labels))
+    assert learner.meta_train_step(any_batch(POINTS)).loss == pytest.approx(expected, rel=1e-6)
+
+
+def test_same_seed_same_pretraining_and_a_different_seed_differs():
+    def losses(seed: int) -> list[float]:
+        learner = make_learner(POINTS, seed=seed)
+        return [learner.meta_train_step(any_batch(POINTS)).loss for _ in range(3)]
+
+    assert losses(0) == losses(0)
+    assert losses(0) != losses(1)
+
+
+@pytest.mark.parametrize("spec", [POINTS, IMAGES], ids=["mlp", "conv4"])
+def test_zero_steps_is_the_cosine_nearest_class_mean_by_hand(spec):
+    learner = make_learner(spec, finetune_steps=0, cosine_scale=10.0)
+    learner.eval()
+    episode = random_episode(spec)
+    out = learner.adapt(episode)
+    with torch.no_grad():
+        support = learner.backbone(episode.support_x)
+        query = learner.backbone(episode.query_x)
+    for j, q in enumerate(query):
+        for c in range(3):
+            members = [
+                s / s.norm() for s, y in zip(support, episode.support_y, strict=True) if y == c
+            ]
+            mean = sum(members) / len(members)
+            cosine = float(q @ mean) / (float(q.norm()) * float(mean.norm()))
+            assert float(out.query_prediction[j, c]) == pytest.approx(10.0 * cosine, abs=1e-4)
+    assert out.details["inner_accuracies"] == [out.query_accuracy]
+
+
+def test_head_only_fine_tuning_is_sgd_on_a_head_over_frozen_features():
+    """Reproduce k SGD steps on W alone; had the backbone moved, the logits would differ."""
+    steps, lr, scale = 4, 0.5, 10.0
+    learner = make_learner(IMAGES, finetune_steps=steps, finetune_lr=lr, cosine_scale=scale)
+    learner.eval()
+    episode = random_episode(IMAGES)
+    out = learner.adapt(episode)
+    with torch.no_grad():
+        support = learner.backbone(episode.support_x)
+        query = learner.backbone(episode.query_x)
+    unit = support / support.norm(dim=1, keepdim=True)
+    weight = torch.stack([unit[episode.support_y == c].mean(0) for c in range(3)])
+    for _ in range(steps):
+        weight.requires_grad_(True)
+        logits = scale * unit @ (weight / weight.norm(dim=1, keepdim=True)).T
+        loss = -logits.log_softmax(1)[torch.arange(6), episode.support_y].mean()
+        (grad,) = torch.autograd.grad(loss, weight)
+        weight = (weight - lr * grad).detach()
+    expected = (
+        scale
+        * (query / query.norm(dim=1, keepdim=True))
+        @ (weight / weight.norm(dim=1, keepdim=True)).T
+    )
+    torch.testing.assert_close(out.query_prediction, expected, atol=1e-5, rtol=1e-4)
+    assert out.details["finetuned_parameters"] == ["head.weight"]
+    assert len(out.details["inner_losses"]) == steps + 1
+    assert out.details["support_losses"][-1] < out.details["support_losses"][0]
+
+
+@pytest.mark.parametrize("whole", [False, True], ids=["head", "whole"])
+@pytest.mark.parametrize("training_mode", [False, True], ids=["eval", "train"])
+def test_adapt_never_changes_the_learner_s_own_weights(whole, training_mode):
+    learner = make_learner(IMAGES, finetune_steps=3, finetune_whole=whole)
+    learner.train() if training_mode else learner.eval()
+    before = copy.deepcopy(learner.state_dict())
+    out = learner.adapt(random_episode(IMAGES))
+    after = learner.state_dict()
+    for part in ("backbone", "classifier"):
+        for name, value in after[part].items():
+            torch.testing.assert_close(value, before[part][name], msg=f"{part}.{name}")
+    if whole:
+        assert "backbone.features.0.weight" in out.details["finetuned_parameters"]
+
+
+def test_whole_network_fine_tuning_moves_the_features():
+    episode = random_episode(IMAGES)
+    head = make_learner(IMAGES, finetune_steps=3).adapt(episode)
+    whole = make_learner(IMAGES, finetune_steps=3, finetune_whole=True).adapt(episode)
+    assert head.details["inner_losses"][0] == pytest.approx(whole.details["inner_losses"][0])
+    assert not torch.allclose(head.query_prediction, whole.query_prediction, atol=1e-4)
+
+
+def test_prepare_and_step_errors_name_the_problem():
+    learner = make_learner(POINTS, prepare=False)
+    with pytest.raises(RuntimeError, match="prepare"):
+        learner.meta_train_step(any_batch(POINTS))
+    with pytest.raises(ValueError, match="classification source"):
+        learner.prepare(load_task_source("sinusoid", "train", seed=0))
+    learner.prepare(constant_source(POINTS, num_classes=7))
+    with pytest.raises(ValueError, match="4 classes but the pretrained head has 7"):
+        learner.prepare(constant_source(POINTS, num_classes=4))
+    with pytest.raises(ValueError, match="finetune_steps"):
+        TransferHyperparameters(finetune_steps=-1)
+
+
+def test_state_dict_round_trip_continues_identically():
+    first = make_learner(POINTS, seed=0)
+    first.meta_train_step(any_batch(POINTS))
+    second = make_learner(POINTS, seed=1, prepare=False)
+    second.load_state_dict(copy.deepcopy(first.state_dict()))  # as a checkpoint would
+    second.prepare(constant_source(POINTS))  # the training data travels separately
+    for _ in range(2):  # same weights, optimiser moments and mini-batch generator
+        assert (
+            first.meta_train_step(any_batch(POINTS)).loss
+            == second.meta_train_step(any_batch(POINTS)).loss
+        )
+
+
+@pytest.mark.parametrize(
+    ("dataset", "spec", "steps"),
+    [
+        ("blobs", ProblemSpec("classification", (2,), 5, backbone="mlp"), 200),
+        ("digits", ProblemSpec("classification", (1, 8, 8), 5, backbone="conv4", width=16), 100),
+    ],
+)
+def test_pretrained_features_classify_held_out_classes_above_chance(dataset, spec, steps):
+    learner = make_learner(spec, prepare=False, finetune_steps=5)
+    learner.prepare(load_task_source(dataset, "train", seed=0))
+    for _ in range(steps):
+        learner.meta_train_step(any_batch(spec))
+    learner.eval()
+    sampler = EpisodeSampler(load_task_source(dataset, "val", seed=0), 5, 1, 5, seed=1)
+    results = [learner.adapt(sampler.sample()) for _ in range(40)]
+    nearest_mean = sum(r.details["inner_accuracies"][0] for r in results) / 40
+    fine_tuned = sum(r.query_accuracy for r in results) / 40
+    assert nearest_mean > 0.5 and fine_tuned > 0.5  # chance is 0.2
+    assert math.isfinite(sum(r.query_loss for r in results))
