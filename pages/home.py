@@ -9,12 +9,14 @@ import streamlit as st
 from metalearn_core.figures.episodes import episode_picture
 from studio_ui.catalog import available_pages
 from studio_ui.data import cached_task_source
+from studio_ui.runtime import ensure_entrypoint
 
 log = logging.getLogger("metalearn_studio.home")
 
 EPISODE_DATASET = "glyphs"
 EPISODE_N_WAY, EPISODE_K_SHOT, EPISODE_Q_QUERY = 5, 1, 3
 
+ensure_entrypoint()
 st.title("MetaLearn Studio")
 st.markdown(
     """

@@ -9,6 +9,7 @@ act within one tick.
 
 from __future__ import annotations
 
+import logging
 import time
 
 import streamlit as st
@@ -17,7 +18,10 @@ from metalearn_core.engine import Trainer
 from metalearn_core.figures.training import learning_curves_figure
 from studio_ui import train_session as session
 from studio_ui.inspector import CHART_CONFIG, render_inspector
+from studio_ui.runtime import ensure_entrypoint
 from studio_ui.train_settings import algorithm_title, settings_widgets
+
+log = logging.getLogger("metalearn_studio.train")
 
 # ----------------------------------------------------------------------------- live area
 
@@ -171,6 +175,7 @@ def run_file_panel(trainer: Trainer) -> None:
 
 # ----------------------------------------------------------------------------- the page
 
+ensure_entrypoint()
 session.init_state()
 if session.returned_from_another_page():
     session.pause()  # the run is kept, paused
@@ -217,6 +222,7 @@ started, start_episodes = time.perf_counter(), trainer.episodes_seen
 last_inspection, redraws = started, 0
 while st.session_state[session.PLAYING]:
     redraws += 1
+    tick_start = time.perf_counter()
     with lock:
         if speed.tick_seconds is None:
             trainer.run_tick(max_iterations=1)
@@ -225,6 +231,7 @@ while st.session_state[session.PLAYING]:
     now = time.perf_counter()
     rate = (trainer.episodes_seen - start_episodes) / (now - started)
     draw_live(trainer, metrics_slot, chart_slot, redraws, rate)
+    log.debug("tick %.3f s, redraw %.3f s", now - tick_start, time.perf_counter() - now)
     if trainer.divergence is not None:
         session.pause()
         st.rerun()  # redraw the page with the divergence message and Play disabled

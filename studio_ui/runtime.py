@@ -53,3 +53,22 @@ def configure_torch_threads() -> int:
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     return threads
+
+
+def ensure_entrypoint() -> None:
+    """Make sure this page runs under ``app.py``'s navigation; call it first in a page.
+
+    Streamlit still honours the old multipage layout (every script in ``pages/`` a
+    page of its own) until some session of the server process has called
+    ``st.navigation``. A browser that opens ``/train`` first after the server starts
+    would therefore run ``pages/train.py`` alone: no ``app.py`` (no thread setting, no
+    logging) and a sidebar listing every script. Here the page drops that layout,
+    exactly as ``st.navigation`` does, and reruns: the rerun goes through ``app.py``,
+    which opens the same page by its URL.
+    """
+    import streamlit as st
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()

@@ -1,0 +1,159 @@
+"""Live Train page speed: chart redraws per second in a real browser, and training
+throughput in the page against the engine alone (what the command line runs).
+
+    python bench/live_page.py --seconds 20 --repeats 3 [--json out.json]
+
+Method
+1. Engine only: ``Trainer(config).run_tick(max_seconds=...)`` in a loop for ``--seconds``
+   (validation included, as in the page), torch threads as in the app; episodes per second.
+2. Page: ``streamlit run app.py`` with headless Chromium (Debian's, the project's flags);
+   open Train, set up the same config, press Play, wait 3 s, then for ``--seconds`` count
+   (a) changes of the episode counter's text, (b) animation frames in which the curves
+   chart's DOM changed (MutationObserver), and read the episode counter at both ends.
+Repeats alternate engine and page runs and report medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import torch  # noqa: E402
+
+from metalearn_core.engine import RunConfig, Trainer  # noqa: E402
+from studio_ui.serving import StreamlitServer  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+# The page's "Quick demo" for Prototypical Networks on glyphs (studio_ui.train_settings).
+CONFIG = RunConfig(
+    dataset="glyphs", algo="protonet", n_way=5, k_shot=1, q_query=5, width=32, seed=0,
+    val_every=20, val_episodes=20, device="cpu", hparams={"meta_batch": 1},
+)  # fmt: skip
+COUNTER = '.st-key-train_counter [data-testid="stMetricValue"]'
+OBSERVER_JS = """() => {
+    window.__bench = {counterChanges: 0, chartFrames: 0, lastText: null, dirty: false};
+    const counterText = () => {
+        const el = document.querySelector('COUNTER_SELECTOR');
+        return el ? el.textContent : null;
+    };
+    window.__bench.lastText = counterText();
+    new MutationObserver(() => {
+        const text = counterText();
+        if (text !== null && text !== window.__bench.lastText) {
+            window.__bench.counterChanges += 1;
+            window.__bench.lastText = text;
+        }
+    }).observe(document.body, {subtree: true, childList: true, characterData: true});
+    const chart = document.querySelector('.st-key-train_chart');
+    new MutationObserver(() => { window.__bench.dirty = true; })
+        .observe(chart, {subtree: true, childList: true, attributes: true, characterData: true});
+    const frame = () => {
+        if (window.__bench.dirty) { window.__bench.chartFrames += 1; window.__bench.dirty = false; }
+        requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+}""".replace("COUNTER_SELECTOR", COUNTER)
+
+
+def engine_rate(seconds: float, tick: float, threads: int) -> float:
+    """Episodes per second of the engine alone over ``seconds`` of wall-clock time."""
+    torch.set_num_threads(threads)
+    trainer = Trainer(CONFIG)
+    trainer.run_tick(max_iterations=1)  # first step pays one-off costs, as in the page
+    start_time, start_episodes = time.perf_counter(), trainer.episodes_seen
+    while time.perf_counter() - start_time < seconds:
+        trainer.run_tick(max_seconds=tick)
+    return (trainer.episodes_seen - start_episodes) / (time.perf_counter() - start_time)
+
+
+def read_episodes(page) -> int:
+    return int(page.locator(COUNTER).first.inner_text().replace(",", ""))
+
+
+def page_rates(url: str, browser, seconds: float, speed: str) -> dict[str, float]:
+    """Open Train (first visit: ProtoNet on glyphs, quick demo), Play, measure."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(f"{url}/train")
+        page.get_by_text("Prototypical Networks on glyphs, 5-way 1-shot").wait_for()
+        if speed != "Normal":
+            page.get_by_role("button", name=speed, exact=True).click()
+            page.wait_for_timeout(1000)
+        page.get_by_role("button", name="Play").click()
+        page.get_by_role("button", name="Pause").wait_for()
+        page.wait_for_timeout(3000)  # past the first step and first redraws
+        page.evaluate(OBSERVER_JS)
+        start_time, start_episodes = time.perf_counter(), read_episodes(page)
+        page.wait_for_timeout(seconds * 1000)
+        counts = page.evaluate("() => window.__bench")
+        elapsed = time.perf_counter() - start_time
+        episodes = read_episodes(page) - start_episodes
+        page.screenshot(path=str(REPO_ROOT / "test-artifacts" / "bench-live-page.png"))
+        page.get_by_role("button", name="Pause").click()
+        return {
+            "counter_redraws_per_s": counts["counterChanges"] / elapsed,
+            "chart_updates_per_s": counts["chartFrames"] / elapsed,
+            "episodes_per_s": episodes / elapsed,
+        }
+    finally:
+        context.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (app and engine)")
+    parser.add_argument("--speed", default="Normal", choices=("Slow", "Normal", "Fast"))
+    parser.add_argument("--json", type=Path, help="write the results here")
+    args = parser.parse_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    (REPO_ROOT / "test-artifacts").mkdir(exist_ok=True)
+    engine, pages = [], []
+    server = StreamlitServer(env={"METALEARN_TORCH_THREADS": str(args.threads)})
+    with server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        for repeat in range(args.repeats):
+            engine.append(engine_rate(args.seconds, 0.15, args.threads))
+            pages.append(page_rates(server.url, browser, args.seconds, args.speed))
+            print(f"repeat {repeat + 1}: engine {engine[-1]:.1f} ep/s, page {pages[-1]}")
+        browser.close()
+    result = {
+        "config": CONFIG.to_dict(),
+        "threads": args.threads,
+        "speed": args.speed,
+        "seconds": args.seconds,
+        "engine_episodes_per_s": statistics.median(engine),
+        "page_episodes_per_s": statistics.median(p["episodes_per_s"] for p in pages),
+        "counter_redraws_per_s": statistics.median(p["counter_redraws_per_s"] for p in pages),
+        "chart_updates_per_s": statistics.median(p["chart_updates_per_s"] for p in pages),
+        "runs": {"engine": engine, "page": pages},
+    }
+    result["page_to_engine"] = result["page_episodes_per_s"] / result["engine_episodes_per_s"]
+    print(json.dumps({k: v for k, v in result.items() if k not in ("runs", "config")}, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""End to end in headless Chromium: train ProtoNet on glyphs live, pause, leave and come back."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+COUNTER = '.st-key-train_counter [data-testid="stMetricValue"]'
+# The curves chart's plotly div carries its traces in the DOM (graphDiv.data).
+ACCURACY_POINTS_JS = """() => {
+    const div = document.querySelector('.st-key-train_chart .js-plotly-plot');
+    if (!div || !div.data) return [];
+    const trace = div.data.find(t => t.name === 'train accuracy');
+    return trace ? Array.from(trace.y) : [];
+}"""
+
+
+def episodes(page) -> int:
+    return int(page.locator(COUNTER).first.inner_text().replace(",", ""))
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the sidebar selectbox labelled ``label``."""
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+        has_text=label
+    ).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def set_number(page, label: str, value: int) -> None:
+    field = page.locator('[data-testid="stSidebar"]').get_by_label(label, exact=True)
+    field.fill(str(value))
+    field.press("Enter")
+
+
+def test_protonet_learns_live_then_pauses_and_survives_a_page_change(streamlit_server, page):
+    page.goto(streamlit_server.url)
+    page.get_by_role("link", name="Train").first.click()
+    page.get_by_role("heading", name="Train").wait_for()
+    choose(page, "Data set", "glyphs")
+    choose(page, "Algorithm", "Prototypical Networks")
+    set_number(page, "N-way", 5)
+    set_number(page, "K-shot", 1)
+    page.get_by_text(re.compile(r"Prototypical Networks on glyphs, 5-way 1-shot")).wait_for()
+
+    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Pause").wait_for()
+    chance = 100 / 5
+    deadline = time.monotonic() + 90
+    accuracy: list[float] = []
+    while time.monotonic() < deadline:
+        accuracy = page.evaluate(ACCURACY_POINTS_JS)
+        if len(accuracy) >= 5 and accuracy[-1] > chance + 10:
+            break
+        page.wait_for_timeout(500)
+    assert len(accuracy) >= 5, f"the chart shows {len(accuracy)} accuracy points"
+    assert accuracy[-1] > chance + 10, f"accuracy {accuracy[-1]:.0f}% is not above chance"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "train-playing.png"), full_page=True)
+
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for()
+    page.wait_for_timeout(500)  # the tick in flight when Pause was pressed
+    paused_at = episodes(page)
+    assert paused_at > 0
+    page.wait_for_timeout(1500)
+    assert episodes(page) == paused_at, "the counter kept moving after Pause"
+
+    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Pause").wait_for()
+    page.wait_for_timeout(1000)
+    page.get_by_role("link", name="Home").first.click()
+    page.get_by_role("heading", name="MetaLearn Studio").wait_for()
+    page.get_by_role("link", name="Train").first.click()
+    page.get_by_role("button", name="Play").wait_for()  # back: the run is kept, paused
+    kept = episodes(page)
+    assert kept > paused_at
+    page.wait_for_timeout(1000)
+    assert episodes(page) == kept
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(ARTIFACTS / "train-paused.png"), full_page=True)
