@@ -52,6 +52,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 import time
@@ -379,7 +380,10 @@ class MAML(MetaLearner):
     # ----- checkpoints and modes ----------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
-        return {"model": self.net.state_dict(), "optimizer": self.optimizer.state_dict()}
+        # copies: the live optimiser state would otherwise be shared with whoever loads it
+        return copy.deepcopy(
+            {"model": self.net.state_dict(), "optimizer": self.optimizer.state_dict()}
+        )
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.net.load_state_dict(state["model"])

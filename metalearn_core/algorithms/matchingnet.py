@@ -31,6 +31,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -220,7 +221,10 @@ class MatchingNet(MetaLearner):
         )
 
     def state_dict(self) -> dict[str, Any]:
-        return {"model": self.networks.state_dict(), "optimizer": self.optimizer.state_dict()}
+        # copies: the live optimiser state would otherwise be shared with whoever loads it
+        return copy.deepcopy(
+            {"model": self.networks.state_dict(), "optimizer": self.optimizer.state_dict()}
+        )
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.networks.load_state_dict(state["model"])

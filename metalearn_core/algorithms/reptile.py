@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -236,7 +237,10 @@ class Reptile(MetaLearner):
         )
 
     def state_dict(self) -> dict[str, Any]:
-        return {"model": self.net.state_dict(), "optimizer": self.optimizer.state_dict()}
+        # copies: the live optimiser state would otherwise be shared with whoever loads it
+        return copy.deepcopy(
+            {"model": self.net.state_dict(), "optimizer": self.optimizer.state_dict()}
+        )
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.net.load_state_dict(state["model"])
