@@ -140,7 +140,7 @@ class MatchingNet(MetaLearner):
         device: torch.device | str = "cpu",
     ):
         super().__init__(spec, hparams, device)
-        self.model = build_backbone(spec, None)
+        self.model = build_backbone(spec, None, channels_last=True)
         modules: dict[str, nn.Module] = {"embedding": self.model}
         self.fce: FullContextEmbedding | None = None
         if self.hparams.full_context_embeddings:

@@ -111,7 +111,7 @@ class ProtoNet(MetaLearner):
         device: torch.device | str = "cpu",
     ):
         super().__init__(spec, hparams, device)
-        self.model = build_backbone(spec, None).to(self.device)
+        self.model = build_backbone(spec, None, channels_last=True).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.hparams.outer_lr)
         self.scheduler = torch.optim.lr_scheduler.StepLR(
             self.optimizer, step_size=self.hparams.lr_halve_every or 1, gamma=0.5

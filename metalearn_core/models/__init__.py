@@ -79,7 +79,11 @@ def _feature_dim(spec: ProblemSpec) -> int:
 
 
 def build_backbone(
-    spec: ProblemSpec, out_features: int | None = None, *, track_running_stats: bool = True
+    spec: ProblemSpec,
+    out_features: int | None = None,
+    *,
+    track_running_stats: bool = True,
+    channels_last: bool = False,
 ) -> Backbone:
     """Build the backbone named by ``spec.backbone``.
 
@@ -88,6 +92,8 @@ def build_backbone(
         out_features: size of a final linear head; None for an embedding network.
         track_running_stats: Conv4 batch norm keeps running statistics (used in
             ``eval()`` mode) when True; when False every pass uses batch statistics.
+        channels_last: Conv4 weights and inputs in NHWC memory layout (faster on CPU);
+            ignored by the MLP.
 
     Returns:
         A ``Backbone``: (B, *spec.input_shape) -> (B, out_features or embedding_dim).
@@ -103,7 +109,7 @@ def build_backbone(
     if spec.embedding_2d:
         features.append(nn.Linear(dim, 2))
         dim = 2
-    return Backbone(features, dim, out_features)
+    return Backbone(features, dim, out_features, channels_last and spec.backbone == "conv4")
 
 
 def embedding_dim(module_or_spec: nn.Module | ProblemSpec) -> int:

@@ -27,20 +27,32 @@ class Backbone(nn.Module):
         out_features: size of the linear head, or None for an embedding network.
     """
 
-    def __init__(self, features: nn.Module, embedding_dim: int, out_features: int | None):
+    def __init__(
+        self,
+        features: nn.Module,
+        embedding_dim: int,
+        out_features: int | None,
+        channels_last: bool = False,
+    ):
         super().__init__()
         self.features = features
         self.embedding_dim = embedding_dim
         self.out_features = out_features
         self.head = nn.Linear(embedding_dim, out_features) if out_features else None
+        self.channels_last = channels_last
+        if channels_last:
+            self.to(memory_format=torch.channels_last)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """(B, *input_shape) -> (B, D)."""
+        if self.channels_last:
+            # NHWC convolutions: 2.6x faster than NCHW for Conv4 on this CPU (BENCHMARKS.md)
+            x = x.contiguous(memory_format=torch.channels_last)
         return self.features(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, *input_shape) -> (B, out_features), or (B, D) without a head."""
-        h = self.features(x)
+        h = self.embed(x)
         return self.head(h) if self.head is not None else h
 
 

@@ -1,0 +1,78 @@
+"""Matching Networks: attention is a distribution over the support set and the prediction
+is the attention-weighted one-hot labels; FCE; learning on blobs."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from metalearn_core.algorithms import make_learner
+from metalearn_core.algorithms.base import ProblemSpec
+from metalearn_core.algorithms.matchingnet import (
+    MatchingNetHyperparameters,
+    attention_log_probabilities,
+)
+from metalearn_core.data import EpisodeSampler, load_task_source
+
+IMAGES = ProblemSpec("classification", (1, 8, 8), n_way=5, width=8)
+
+
+def test_log_probabilities_sum_attention_within_each_class():
+    logits = torch.log(torch.tensor([[1.0, 2.0, 3.0, 4.0]]))  # softmax: 0.1 0.2 0.3 0.4
+    support_y = torch.tensor([1, 0, 1, 2])
+    log_p, attention = attention_log_probabilities(logits, support_y, 3)
+    torch.testing.assert_close(attention, torch.tensor([[0.1, 0.2, 0.3, 0.4]]))
+    torch.testing.assert_close(log_p.exp(), torch.tensor([[0.2, 0.4, 0.4]]))
+
+
+@pytest.mark.parametrize("fce", [False, True])
+@pytest.mark.parametrize("distance", ["cosine", "euclidean"])
+def test_attention_rows_sum_to_one_and_predict_weighted_one_hot_labels(tiny, fce, distance):
+    hparams = {"full_context_embeddings": fce, "distance": distance}
+    learner = make_learner("matchingnet", IMAGES, hparams, seed=0)
+    episode = EpisodeSampler(tiny.image_source(), 4, 2, 3, seed=0).sample()
+    adaptation = learner.adapt(episode)
+    attention = adaptation.details["attention"]
+    assert attention.shape == (12, 8)
+    torch.testing.assert_close(attention.sum(dim=1), torch.ones(12))
+    weighted_labels = attention @ F.one_hot(episode.support_y, 4).float()  # (NQ, N)
+    torch.testing.assert_close(adaptation.query_prediction.exp(), weighted_labels)
+    # cosine attention by hand, from the returned (context) embeddings
+    s, q = adaptation.details["support_embeddings"], adaptation.details["query_embeddings"]
+    if distance == "cosine":
+        similarity = F.normalize(q, dim=1) @ F.normalize(s, dim=1).T
+    else:
+        similarity = -(torch.cdist(q, s) ** 2)
+    torch.testing.assert_close(attention, similarity.softmax(dim=1), rtol=1e-4, atol=1e-5)
+
+
+def test_matching_networks_reach_90_percent_on_5_way_1_shot_blobs():
+    spec = ProblemSpec("classification", (2,), n_way=5, backbone="mlp")
+    # A sharper softmax over cosine similarities trains much faster on 2-D blobs.
+    learner = make_learner("matchingnet", spec, {"attention_scale": 10.0, "outer_lr": 3e-3}, seed=0)
+    train = EpisodeSampler(load_task_source("blobs", "train", seed=0), 15, 1, 5, seed=0)
+    for _ in range(300):
+        learner.meta_train_step(train.sample_batch(1))
+    learner.eval()
+    val = EpisodeSampler(load_task_source("blobs", "val", seed=0), 5, 1, 15, seed=1)
+    accuracy = sum(learner.adapt(val.sample()).query_accuracy for _ in range(100)) / 100
+    assert accuracy >= 0.90
+
+
+def test_checkpoint_round_trip_with_fce(tiny):
+    hparams = {"full_context_embeddings": True}
+    learner = make_learner("matchingnet", IMAGES, hparams, seed=0)
+    sampler = EpisodeSampler(tiny.image_source(), 5, 1, 2, seed=0)
+    learner.meta_train_step(sampler.sample_batch(2))
+    copy = make_learner("matchingnet", IMAGES, hparams, seed=3)
+    copy.load_state_dict(learner.state_dict())
+    batch = sampler.sample_batch(2)
+    assert copy.meta_train_step(batch).loss == learner.meta_train_step(batch).loss
+
+
+def test_bad_hyperparameters_raise():
+    with pytest.raises(ValueError, match="fce_steps"):
+        MatchingNetHyperparameters(fce_steps=0)
+    with pytest.raises(ValueError, match="distance"):
+        MatchingNetHyperparameters(distance="dot")

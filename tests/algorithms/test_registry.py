@@ -1,0 +1,64 @@
+"""The registry: names, defaults per task kind, hyperparameter overrides and their errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from metalearn_core.algorithms import ALGORITHMS, algorithm_names, default_hparams, make_learner
+from metalearn_core.algorithms.base import MetaLearner, ProblemSpec
+from metalearn_core.algorithms.maml import MAMLHyperparameters
+
+SINE = ProblemSpec("regression", (1,), n_way=1, backbone="mlp")
+IMAGES = ProblemSpec("classification", (1, 8, 8), n_way=5, width=4)
+MINE = ("maml", "fomaml", "reptile", "protonet", "matchingnet")
+
+
+def test_registry_holds_the_five_algorithms_as_metalearners():
+    for name in MINE:
+        assert issubclass(ALGORITHMS[name], MetaLearner) and ALGORITHMS[name].name == name
+
+
+def test_algorithm_names_filters_by_task_kind():
+    regression = algorithm_names("regression")
+    assert {"maml", "fomaml", "reptile"} <= set(regression)
+    assert "protonet" not in regression and "matchingnet" not in regression
+    assert set(MINE) <= set(algorithm_names("classification")) <= set(algorithm_names())
+
+
+def test_unknown_algorithm_lists_the_allowed_ones():
+    with pytest.raises(ValueError, match="unknown algorithm 'mamal'.*'maml'"):
+        make_learner("mamal", IMAGES)
+
+
+def test_unknown_hyperparameter_is_named_with_the_allowed_fields():
+    with pytest.raises(ValueError, match=r"\['inner_rate'\].*inner_lr"):
+        make_learner("maml", IMAGES, {"inner_rate": 0.1})
+
+
+def test_dict_changes_apply_on_top_of_the_task_kind_defaults():
+    learner = make_learner("maml", SINE, {"inner_steps": 3})
+    assert learner.hparams.inner_steps == 3 and learner.hparams.inner_lr == 0.01
+    assert default_hparams("fomaml", IMAGES).first_order is True
+    assert make_learner("fomaml", SINE).hparams.first_order is True
+
+
+def test_a_ready_dataclass_of_the_wrong_algorithm_is_refused():
+    with pytest.raises(ValueError, match="protonet takes ProtoNetHyperparameters"):
+        make_learner("protonet", IMAGES, MAMLHyperparameters())
+
+
+def test_unsupported_task_kind_is_refused():
+    with pytest.raises(ValueError, match="protonet supports classification"):
+        make_learner("protonet", SINE)
+
+
+@pytest.mark.parametrize("name", MINE)
+def test_initial_weights_follow_the_seed_and_leave_the_global_generator_alone(name):
+    state = torch.random.get_rng_state()
+    a = make_learner(name, IMAGES, seed=1).state_dict()["model"]
+    b = make_learner(name, IMAGES, seed=1).state_dict()["model"]
+    c = make_learner(name, IMAGES, seed=2).state_dict()["model"]
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert any(not torch.equal(a[k], c[k]) for k in a if a[k].is_floating_point())
