@@ -2,10 +2,10 @@
 
 The trainer adds, per step, a snapshot of the learner state (for divergence rollback),
 a finiteness check of that state, an RNG swap and the history update. This script
-times both paths on the same episodes, interleaved in rounds to share the machine's
+times both paths back to back, step after step, so that they share the machine's
 noise, and reports medians; then times saving and loading a checkpoint.
 
-    python -m metalearn_core bench engine_overhead [--steps 30] [--rounds 5] [--threads 1]
+    python -m metalearn_core bench engine_overhead [--steps 100] [--threads 1] [--only maml]
 """
 
 from __future__ import annotations
@@ -37,34 +37,25 @@ CASES = {
 }
 
 
-def time_bare(trainer: Trainer, steps: int) -> float:
-    """Median seconds of ``learner.meta_train_step`` alone, on the trainer's own batches."""
-    times = []
+def time_pairs(trainer: Trainer, steps: int) -> tuple[list[float], list[float], list[float]]:
+    """Per step, back to back: sampling, a bare ``meta_train_step``, a whole ``Trainer.step``.
+
+    Timing the paths in alternation makes each pair see the same machine load, so the
+    per-pair difference is a fair estimate of the trainer's own cost even when others
+    are using the CPU.
+    """
+    sampling, bare, full = [], [], []
     for _ in range(steps):
+        start = time.perf_counter()
         batch = trainer.sampler.sample_batch(trainer.meta_batch)
+        sampling.append(time.perf_counter() - start)
         start = time.perf_counter()
         trainer.learner.meta_train_step(batch)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def time_trainer(trainer: Trainer, steps: int) -> float:
-    """Median seconds of a whole ``Trainer.step`` (sampling included, as bare includes it not)."""
-    times = []
-    for _ in range(steps):
+        bare.append(time.perf_counter() - start)
         start = time.perf_counter()
         trainer.step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def time_sampling(trainer: Trainer, steps: int) -> float:
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        trainer.sampler.sample_batch(trainer.meta_batch)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        full.append(time.perf_counter() - start)
+    return sampling, bare, full
 
 
 def time_checkpoint(trainer: Trainer, repeats: int = 5) -> tuple[float, float, int]:
@@ -85,15 +76,12 @@ def time_checkpoint(trainer: Trainer, repeats: int = 5) -> tuple[float, float, i
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=30, help="steps per round and path")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=100, help="timed pairs of steps per case")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--only", help="run only the cases whose name contains this")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(
-        f"torch {torch.__version__}, {args.threads} thread(s), {args.rounds} rounds x {args.steps} steps"
-    )
+    print(f"torch {torch.__version__}, {args.threads} thread(s), {args.steps} step pairs per case")
     print(
         "| case | bare step (ms) | sampling (ms) | Trainer.step (ms) | overhead | save (ms) | load (ms) | checkpoint |"
     )
@@ -103,15 +91,12 @@ def main() -> None:
             continue
         trainer = Trainer(config.replace(val_every=0))
         trainer.run_tick(max_iterations=3)  # warm up (and let ProtoNet/MAML build their graphs)
-        bare, sampling, full = [], [], []
-        for _ in range(args.rounds):  # interleave, so that load changes hit both paths alike
-            bare.append(time_bare(trainer, args.steps))
-            sampling.append(time_sampling(trainer, args.steps))
-            full.append(time_trainer(trainer, args.steps))
+        sampling, bare, full = time_pairs(trainer, args.steps)
+        overheads = [f - b - s for s, b, f in zip(sampling, bare, full, strict=True)]
         bare_ms = 1e3 * statistics.median(bare)
         sampling_ms = 1e3 * statistics.median(sampling)
         full_ms = 1e3 * statistics.median(full)
-        overhead = full_ms - bare_ms - sampling_ms
+        overhead = 1e3 * statistics.median(overheads)
         save_s, load_s, size = time_checkpoint(trainer)
         print(
             f"| {name} | {bare_ms:.2f} | {sampling_ms:.2f} | {full_ms:.2f} | "

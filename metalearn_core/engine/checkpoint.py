@@ -118,15 +118,24 @@ def clone_state(tree: Any) -> Any:
     return tree
 
 
+def _floating_tensors(tree: Any) -> list[torch.Tensor]:
+    if isinstance(tree, torch.Tensor):
+        return [tree] if tree.is_floating_point() else []
+    if isinstance(tree, Mapping):
+        return [t for value in tree.values() for t in _floating_tensors(value)]
+    if isinstance(tree, list | tuple):
+        return [t for value in tree for t in _floating_tensors(value)]
+    return []
+
+
 def state_is_finite(tree: Any) -> bool:
     """True when every floating-point tensor in the tree holds only finite numbers."""
-    if isinstance(tree, torch.Tensor):
-        return not tree.is_floating_point() or bool(torch.isfinite(tree).all())
-    if isinstance(tree, Mapping):
-        return all(state_is_finite(value) for value in tree.values())
-    if isinstance(tree, list | tuple):
-        return all(state_is_finite(value) for value in tree)
-    return True
+    by_device: dict[torch.device, list[torch.Tensor]] = {}
+    for tensor in _floating_tensors(tree):
+        by_device.setdefault(tensor.device, []).append(torch.isfinite(tensor).all())
+    # one read per device (Adam keeps its step counts on the CPU even for GPU weights),
+    # not one GPU sync per tensor
+    return all(bool(torch.stack(flags).all()) for flags in by_device.values())
 
 
 # ----- the checkpoint file ------------------------------------------------------------------

@@ -156,7 +156,21 @@ class History:
                 )  # fmt: skip
         return out.getvalue()
 
-    # ----- checkpointing -------------------------------------------------------------------
+    # ----- rollback and checkpointing ----------------------------------------------------------
+    def snapshot(self) -> tuple[Any, ...]:
+        """A cheap copy for rolling back (points are immutable: shallow list copies do)."""
+        return (
+            self.stride,
+            list(self.points),
+            self.pending,
+            list(self.validations),
+            self.last_step,
+        )
+
+    def restore(self, snapshot: tuple[Any, ...]) -> None:
+        stride, points, self.pending, validations, self.last_step = snapshot
+        self.stride, self.points, self.validations = stride, list(points), list(validations)
+
     def state(self) -> dict[str, Any]:
         """Plain JSON-able state; ``History.from_state`` restores it exactly."""
         return {

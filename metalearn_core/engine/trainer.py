@@ -10,11 +10,14 @@ draw of a run comes from state the trainer owns,
   trainers interleaved in one process (a classroom) never disturb each other,
 - a fixed validation seed: every validation scores the same ``val_episodes`` episodes.
 
-Divergence: after each step the loss and every floating-point tensor of the learner's
-state are checked. On NaN/inf the step is undone (model, optimiser, sampler and RNG
-go back to their state before it), ``divergence`` names the step and the
-hyperparameters to lower, and further steps are refused; the last good state can be
-saved as usual.
+Divergence: every step's loss is checked, and every ``snapshot_every`` steps (default
+``SNAPSHOT_EVERY``) a copy of the whole run state is taken and its model and optimiser
+tensors are checked too. On NaN/inf the run goes back to the last snapshot that passed
+(model, optimiser, sampler, RNG, counters, history), ``divergence`` names the step and
+the hyperparameters to lower, and further steps are refused; the last good state can be
+saved as usual. Snapshots are taken on iteration multiples, so where a run stops does
+not depend on how it was split into ticks. (Copying the learner's state every step
+would cost more than a small model's step itself.)
 
 >>> trainer = Trainer(RunConfig(dataset="blobs", algo="protonet", n_way=5, k_shot=1))
 >>> report = trainer.run_tick(max_seconds=0.5)
@@ -60,6 +63,7 @@ logger = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
 PROBE_POINTS = 200  # regression inspector: points on the probe grid
 DEFAULT_PROBE_RANGE = (-5.0, 5.0)  # sinusoid inputs (Finn et al. 2017)
+SNAPSHOT_EVERY = 10  # steps between rollback snapshots
 
 
 class TrainingDiverged(RuntimeError):
@@ -210,6 +214,8 @@ class Trainer:
         self.train_seconds = 0.0  # time inside meta_train_step
         self.elapsed_seconds = 0.0  # steps + validation
         self.divergence: str | None = None
+        self.snapshot_every = SNAPSHOT_EVERY  # steps between rollback points (1: every step)
+        self._good: dict[str, Any] | None = None  # the last snapshot that passed its check
         self.learner.train()
 
     # ----- data -------------------------------------------------------------------------
@@ -265,14 +271,22 @@ class Trainer:
             with self._own_rng():
                 self.learner.prepare(self.source("train"))
             self._prepared = True
-        before = self._snapshot()
+        if self._good is None or self.iteration % self.snapshot_every == 0:
+            snapshot = self._snapshot()
+            if not state_is_finite(snapshot["learner"]):  # finite losses, but broken weights
+                return self._diverge(
+                    math.nan, 0.0, self.iteration, "the weights or optimiser state became NaN/inf"
+                )
+            self._good = snapshot
         start = time.perf_counter()
         with self._own_rng():
             batch = self.sampler.sample_batch(self.meta_batch).to(self.device)
             result = self.learner.meta_train_step(batch)
         seconds = time.perf_counter() - start
-        if not (math.isfinite(result.loss) and state_is_finite(self.learner.state_dict())):
-            return self._diverge(before, result.loss, seconds)
+        if not math.isfinite(result.loss):
+            return self._diverge(
+                result.loss, seconds, self.iteration + 1, f"the loss became {result.loss}"
+            )
         self.iteration += 1
         self.episodes_seen += result.episodes
         self.train_seconds += seconds
@@ -320,31 +334,38 @@ class Trainer:
 
     # ----- divergence ---------------------------------------------------------------------------
     def _snapshot(self) -> dict[str, Any]:
+        """Everything a rollback restores; the learner state is cloned off the live tensors."""
         return {
             "learner": clone_state(self.learner.state_dict()),
             "sampler": self.sampler.get_state().clone(),
             "rng": {k: v.clone() for k, v in self._rng_state.items()},
+            "history": self.history.snapshot(),
+            "counters": (self.iteration, self.episodes_seen, self.train_seconds),
         }
 
-    def _diverge(self, before: dict[str, Any], loss: float, seconds: float) -> StepRecord:
-        self.learner.load_state_dict(before["learner"])
-        self.sampler.set_state(before["sampler"])
-        self._rng_state = before["rng"]
-        self.divergence = self._divergence_message(self.iteration + 1, loss)
+    def _diverge(self, loss: float, seconds: float, failed_step: int, what: str) -> StepRecord:
+        """Stop the run: roll back to the last good snapshot and say what to lower."""
+        good = self._good
+        if good is not None:
+            with torch.random.fork_rng(devices=_cuda_devices(self.device)):
+                self.learner.load_state_dict(good["learner"])
+            self.sampler.set_state(good["sampler"])
+            self._rng_state = {k: v.clone() for k, v in good["rng"].items()}
+            self.history.restore(good["history"])
+            self.iteration, self.episodes_seen, self.train_seconds = good["counters"]
+        self.divergence = self._divergence_message(failed_step, what)
         logger.warning(self.divergence)
         return StepRecord(self.iteration, loss, None, 0, seconds, None, self.divergence)
 
-    def _divergence_message(self, step: int, loss: float) -> str:
+    def _divergence_message(self, step: int, what: str) -> str:
         hparams = self.learner.hparams
         names = [f.name for f in dataclasses.fields(hparams) if f.name.endswith("lr")]
         names.sort(key=lambda name: (name != "outer_lr", name))  # the outer rate first
         lower = " or ".join(f"{name} (now {getattr(hparams, name)!r})" for name in names)
-        what = (
-            f"the loss became {loss}" if not math.isfinite(loss) else "the weights became NaN/inf"
-        )
         return (
-            f"training diverged at step {step}: {what}. Lower {lower or 'the learning rate'} and "
-            f"start again; the run was kept at step {self.iteration}, its last good state."
+            f"training diverged at step {step}: {what}. Lower {lower or 'the learning rate'} "
+            f"and start again; the run was rolled back to step {self.iteration}, its last "
+            "good state."
         )
 
     # ----- validation and inspection ----------------------------------------------------------------

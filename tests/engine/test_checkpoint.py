@@ -195,3 +195,14 @@ def test_every_registered_algorithm_resumes_bit_identically(algo, dataset, n_way
     resumed = Trainer.load(tmp_path / "run")
     got += [resumed.step().loss for _ in range(2)]
     assert got == expected
+
+
+def test_finiteness_check_and_clones():
+    from metalearn_core.engine.checkpoint import clone_state, state_is_finite
+
+    state = {"w": torch.ones(2), "groups": [{"step": torch.tensor(3)}], "lr": 0.1}
+    assert state_is_finite(state)
+    copy = clone_state(state)
+    state["w"][0] = float("nan")  # the live state goes bad; the clone does not follow
+    assert not state_is_finite(state) and state_is_finite(copy)
+    assert not state_is_finite({"m": (torch.zeros(1), torch.tensor([float("-inf")]))})

@@ -121,13 +121,7 @@ def test_bad_split_and_bad_tick_arguments(blobs_config):
         trainer.validate(episodes=0)
 
 
-def test_divergence_stops_cleanly_and_keeps_the_last_good_state(blobs_config, monkeypatch):
-    trainer = Trainer(blobs_config)
-    trainer.run_tick(max_iterations=2)
-    good = {k: v.clone() for k, v in trainer.learner.state_dict()["model"].items()}
-    history_before = trainer.history.state()
-    sampler_before = trainer.sampler.get_state().clone()
-
+def _poison_losses(trainer: Trainer, monkeypatch) -> None:
     original = trainer.learner.meta_train_step
 
     def poisoned(batch):
@@ -136,6 +130,17 @@ def test_divergence_stops_cleanly_and_keeps_the_last_good_state(blobs_config, mo
         return result
 
     monkeypatch.setattr(trainer.learner, "meta_train_step", poisoned)
+
+
+def test_divergence_stops_cleanly_and_keeps_the_last_good_state(blobs_config, monkeypatch):
+    trainer = Trainer(blobs_config)
+    trainer.snapshot_every = 1  # roll back exactly one step
+    trainer.run_tick(max_iterations=2)
+    good = {k: v.clone() for k, v in trainer.learner.state_dict()["model"].items()}
+    history_before = trainer.history.state()
+    sampler_before = trainer.sampler.get_state().clone()
+
+    _poison_losses(trainer, monkeypatch)
     report = trainer.run_tick(max_iterations=5)
     assert report.iterations == 0
     assert "step 3" in report.diverged and "outer_lr" in report.diverged
@@ -149,11 +154,40 @@ def test_divergence_stops_cleanly_and_keeps_the_last_good_state(blobs_config, mo
     assert trainer.run_tick(max_iterations=3).iterations == 0
 
 
+def test_divergence_rolls_back_to_the_last_snapshot(blobs_config, monkeypatch):
+    straight = Trainer(blobs_config)
+    straight.run_tick(max_iterations=10)
+    trainer = Trainer(blobs_config)  # snapshots every 10 steps by default
+    for size in (4, 9):  # the tick split does not move the snapshots
+        trainer.run_tick(max_iterations=size)
+    _poison_losses(trainer, monkeypatch)
+    report = trainer.run_tick(max_iterations=5)
+    assert "step 14" in report.diverged and "rolled back to step 10" in report.diverged
+    assert (trainer.iteration, trainer.episodes_seen) == (10, 10)
+    np.testing.assert_array_equal(
+        trainer.history.train_arrays()["loss"], straight.history.train_arrays()["loss"]
+    )
+    for key, value in straight.learner.state_dict()["model"].items():
+        assert torch.equal(trainer.learner.state_dict()["model"][key], value), key
+
+
 def test_an_absurd_learning_rate_diverges_and_names_it(blobs_config):
     trainer = Trainer(blobs_config.replace(hparams={"outer_lr": 1e12}, val_every=0))
     report = trainer.run_tick(max_iterations=50)
     assert report.diverged is not None
     assert "outer_lr (now 1000000000000.0)" in report.diverged
-    assert f"step {trainer.iteration + 1}" in report.diverged
+    assert f"rolled back to step {trainer.iteration}," in report.diverged
+    assert trainer.iteration % trainer.snapshot_every == 0
     for value in trainer.learner.state_dict()["model"].values():
         assert torch.isfinite(value).all()
+
+
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="checks the message on a machine without CUDA"
+)
+def test_cuda_without_a_gpu_is_a_config_error(blobs_config):
+    from metalearn_core.engine import ConfigError
+
+    with pytest.raises(ConfigError, match="device='cuda' is invalid: no CUDA device"):
+        Trainer(blobs_config.replace(device="cuda"))
+    assert Trainer(blobs_config.replace(device="auto")).device.type == "cpu"
