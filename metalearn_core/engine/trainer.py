@@ -432,7 +432,7 @@ class Trainer:
     def checkpoint_payload(self) -> dict[str, Any]:
         """Everything needed to continue the run bit-identically."""
         return {
-            "config": self.config.to_dict(),
+            "config": self.full_config().to_dict(),
             "algo": self.config.algo,
             "spec": dataclasses.asdict(self.spec),
             "learner": self.learner.state_dict(),
@@ -448,13 +448,17 @@ class Trainer:
             },
         }
 
+    def full_config(self) -> RunConfig:
+        """The config with every hyperparameter written out (defaults included), so that a
+        saved run resumes the same even if an algorithm's defaults change later."""
+        return self.config.replace(hparams=dataclasses.asdict(self.learner.hparams))
+
     def save(self, run_dir: str | os.PathLike[str]) -> Path:
         """Write ``config.json``, ``metrics.csv`` and ``checkpoint.safetensors`` (atomically)."""
         run = Path(run_dir)
         run.mkdir(parents=True, exist_ok=True)
-        full_hparams = dataclasses.asdict(self.learner.hparams)
         write_checkpoint(run / "checkpoint.safetensors", self.checkpoint_payload())
-        atomic_write(run / CONFIG_FILE, self.config.replace(hparams=full_hparams).to_json() + "\n")
+        atomic_write(run / CONFIG_FILE, self.full_config().to_json() + "\n")
         atomic_write(run / METRICS_FILE, self.history.to_csv())
         logger.info("saved %s at iteration %d", run, self.iteration)
         return run

@@ -190,3 +190,16 @@ def test_bench_lists_and_runs_scripts(tmp_path, capsys):
     assert main(["bench"]) == 0
     assert main(["bench", "no_such_bench"]) == 2
     assert "bench 'no_such_bench' not found" in capsys.readouterr().err
+
+
+def test_a_cli_run_opens_in_the_app_through_a_zip(tmp_path, capsys):
+    from metalearn_core.engine import Trainer, export_run_zip, import_run_zip
+
+    run = tmp_path / "cli-run"
+    assert main(["train", "--algo", "protonet", "--dataset", "blobs", "--episodes", "3",
+                 "--out", str(run), *TINY]) == 0  # fmt: skip
+    uploaded = import_run_zip(export_run_zip(run), tmp_path / "upload")
+    trainer = Trainer.load(uploaded, device="cpu")
+    episode, adaptation = trainer.inspect(split="val", seed=1)
+    assert trainer.iteration == 3
+    assert adaptation.query_prediction.shape == (len(episode.query_y), episode.n_way)
