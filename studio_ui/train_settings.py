@@ -27,7 +27,7 @@ KEY = "train_w_"  # widget keys of this page start with this
 DEFAULT_DATASET, DEFAULT_ALGO = "glyphs", "protonet"
 QUICK_DEMO, PAPER = "Quick demo", "Paper settings"
 PRESET_KEY = "train_preset"  # the last preset chosen: new algorithms start from it
-# Data sets that read images from a folder the user names.
+# Read from a folder the user names, when the registry does not say (needs_data_dir).
 FOLDER_DATASETS = ("omniglot", "folder")
 
 
@@ -49,12 +49,25 @@ def dataset_kind(name: str) -> str:
     return kind or "classification"
 
 
-def dataset_description(name: str) -> str:
+def _info_field(name: str, field: str, default: Any) -> Any:
     from metalearn_core.data import dataset_info
 
     info = dataset_info(name)
-    text = info.get("description") if isinstance(info, dict) else getattr(info, "description", "")
-    return text or ""
+    value = info.get(field) if isinstance(info, dict) else getattr(info, field, None)
+    return default if value is None else value
+
+
+def dataset_description(name: str) -> str:
+    return _info_field(name, "description", "")
+
+
+def dataset_title(name: str) -> str:
+    return _info_field(name, "title", name)
+
+
+def needs_folder(name: str) -> bool:
+    """Data sets read from a folder the user names (Omniglot, your own images)."""
+    return bool(_info_field(name, "needs_data_dir", name in FOLDER_DATASETS))
 
 
 def algorithm_title(name: str) -> str:
@@ -256,12 +269,15 @@ def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[st
     datasets = dataset_names()
     if st.session_state.get(KEY + "dataset") not in datasets:
         st.session_state[KEY + "dataset"] = datasets[0]
-    dataset = st.selectbox("Data set", datasets, key=KEY + "dataset", persist_state="session")
+    dataset = st.selectbox(
+        "Data set", datasets, format_func=dataset_title, key=KEY + "dataset",
+        persist_state="session",
+    )  # fmt: skip
     description = dataset_description(dataset)
     if description:
         st.caption(description)
     data_dir = ""
-    if dataset in FOLDER_DATASETS:
+    if needs_folder(dataset):
         data_dir = st.text_input(
             "Data folder",
             key=KEY + "data_dir",

@@ -43,7 +43,7 @@ def test_protonet_learns_live_then_pauses_and_survives_a_page_change(streamlit_s
     page.goto(streamlit_server.url)
     page.get_by_role("link", name="Train").first.click()
     page.get_by_role("heading", name="Train").wait_for()
-    choose(page, "Data set", "glyphs")
+    choose(page, "Data set", "Glyphs (drawn on the fly)")
     choose(page, "Algorithm", "Prototypical Networks")
     set_number(page, "N-way", 5)
     set_number(page, "K-shot", 1)

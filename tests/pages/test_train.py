@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from metalearn_core.algorithms import algorithm_names
 from studio_ui import train_session as session
 from studio_ui.serving import REPO_ROOT
-from studio_ui.train_settings import FOLDER_DATASETS, KEY, dataset_kind, dataset_names
+from studio_ui.train_settings import KEY, dataset_kind, dataset_names, needs_folder
 
 TRAIN_PAGE = str(REPO_ROOT / "pages" / "train.py")
 META_BATCH = 2
@@ -24,7 +24,7 @@ def offered_combinations() -> list[tuple[str, str]]:
     return [
         (dataset, algo)
         for dataset in dataset_names()
-        if dataset not in FOLDER_DATASETS  # those need a user's folder: see the test below
+        if not needs_folder(dataset)  # those need a user's folder: see the test below
         for algo in algorithm_names(dataset_kind(dataset))
     ]
 
