@@ -25,7 +25,7 @@ under cosine similarity. Each fine-tuning step is full-batch SGD on the support
 cross-entropy, over W only (the default) or over W and a copy of θ
 (``finetune_whole``):
 
-    W ← W − α ∇_W CE_support(W, θ)        [θ ← θ − α ∇_θ CE_support(W, θ)]
+    W ← W − α ∇_W CE_support(W, θ)        [θ ← θ − α_θ ∇_θ CE_support(W, θ)]
 
 The learner's own θ is never changed by ``adapt``: it works on a copy.
 """
@@ -69,8 +69,9 @@ class TransferHyperparameters(Hyperparameters):
     meta_batch: int = 1  # episodes the trainer draws per step; pretraining does not read them
     pretrain_batch: int = 64  # examples per pretraining step
     finetune_steps: int = 20  # SGD steps on each support set; 0 = nearest class mean
-    finetune_lr: float = 0.5  # α
+    finetune_lr: float = 0.5  # α, for the head W
     finetune_whole: bool = False  # also fine-tune (a copy of) the backbone θ
+    finetune_backbone_lr: float = 0.01  # α_θ: the backbone moves far less than a fresh head
     cosine_scale: float = 10.0  # s, the inverse temperature of the cosine head
 
     def __post_init__(self) -> None:
@@ -79,7 +80,7 @@ class TransferHyperparameters(Hyperparameters):
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.finetune_steps < 0:
             raise ValueError(f"finetune_steps must be 0 or more, got {self.finetune_steps}")
-        for name in ("outer_lr", "finetune_lr", "cosine_scale"):
+        for name in ("outer_lr", "finetune_lr", "finetune_backbone_lr", "cosine_scale"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
 
@@ -214,8 +215,10 @@ class TransferLearner(MetaLearner):
         pretrained_query_features = query_features
         prototypes = normalized_class_means(support_features, episode.support_y, episode.n_way)
         weight = prototypes.clone().requires_grad_(True)  # (N, F), imprinted fresh head
-        trained = [weight] + (list(backbone.parameters()) if hp.finetune_whole else [])
-        optimizer = torch.optim.SGD(trained, lr=hp.finetune_lr)
+        groups = [{"params": [weight], "lr": hp.finetune_lr}]
+        if hp.finetune_whole:
+            groups.append({"params": list(backbone.parameters()), "lr": hp.finetune_backbone_lr})
+        optimizer = torch.optim.SGD(groups)
 
         def score(features: torch.Tensor) -> tuple[torch.Tensor, float, float]:
             logits = cosine_logits(features, weight.detach(), hp.cosine_scale)
