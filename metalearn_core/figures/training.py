@@ -43,6 +43,19 @@ def bucket_means(
     return out_x, out_y
 
 
+def trailing_mean(values: Sequence[float], window: int) -> list[float]:
+    """Mean of each value and up to ``window - 1`` values before it (smooths noisy steps)."""
+    if window < 1:
+        raise ValueError(f"window must be at least 1, got {window}")
+    out, total = [], 0.0
+    for index, value in enumerate(values):
+        total += value
+        if index >= window:
+            total -= values[index - window]
+        out.append(total / min(index + 1, window))
+    return out
+
+
 def _band_polygon(
     x: Sequence[float], mean: Sequence[float], half_width: Sequence[float]
 ) -> tuple[list[float], list[float]]:
@@ -63,6 +76,7 @@ def learning_curves_figure(
     metric: Metric = "accuracy",
     chance: float | None = None,
     max_points: int = 120,
+    smooth: int = 5,
     height: int = 360,
 ) -> go.Figure:
     """Training loss on the left, accuracy (or MSE) on the right, validation with its band.
@@ -77,6 +91,8 @@ def learning_curves_figure(
         metric: ``"accuracy"`` draws percentages, ``"mse"`` raw errors.
         chance: accuracy of guessing (1/N), drawn as a dashed line; None for none.
         max_points: most points per training line (bucket means beyond that).
+        smooth: training lines show the trailing mean of this many points (1: raw);
+            a single episode's accuracy jumps by 1/(N*Q), too noisy to read.
 
     Returns:
         A two-panel figure. Traces are named ``train loss``, ``train accuracy``,
@@ -93,9 +109,10 @@ def learning_curves_figure(
     traces: list[go.Scatter] = []
     if train_loss:
         x, y = bucket_means(train_episodes, train_loss, max_points)
-        traces.append(_line(x, y, "train loss", TRAIN_COLOR, LEFT))
+        traces.append(_line(x, trailing_mean(y, smooth), "train loss", TRAIN_COLOR, LEFT))
     if train_accuracy is not None and len(train_accuracy) > 0:
         x, y = bucket_means(train_episodes, train_accuracy, max_points)
+        y = trailing_mean(y, smooth)
         traces.append(_line(x, [scale * v for v in y], "train accuracy", TRAIN_COLOR, RIGHT))
     if val_mean:
         x = [float(v) for v in val_episodes]
@@ -108,6 +125,7 @@ def learning_curves_figure(
                 y=band_y,
                 fill="toself",
                 fillcolor=BAND_FILL,
+                mode="lines",
                 line={"width": 0},
                 hoverinfo="skip",
                 name="validation band",

@@ -71,6 +71,9 @@ def test_protonet_learns_live_then_pauses_and_survives_a_page_change(streamlit_s
     assert paused_at > 0
     page.wait_for_timeout(1500)
     assert episodes(page) == paused_at, "the counter kept moving after Pause"
+    page.get_by_text("Validation episode #0 after").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "train-inspector.png"))
 
     page.get_by_role("button", name="Play").click()
     page.get_by_role("button", name="Pause").wait_for()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from metalearn_core.figures.training import bucket_means, learning_curves_figure
+from metalearn_core.figures.training import bucket_means, learning_curves_figure, trailing_mean
 
 
 def test_bucket_means_averages_consecutive_runs():
@@ -16,7 +16,9 @@ def test_bucket_means_averages_consecutive_runs():
 
 
 def test_learning_curves_band_is_mean_plus_minus_ci():
-    fig = learning_curves_figure([4, 8], [1.5, 1.2], [0.3, 0.5], [8], [0.6], [0.05], chance=0.2)
+    fig = learning_curves_figure(
+        [4, 8], [1.5, 1.2], [0.3, 0.5], [8], [0.6], [0.05], chance=0.2, smooth=1
+    )
     by_name = {t.name: t for t in fig.data}
     assert list(by_name["train accuracy"].y) == pytest.approx([30.0, 50.0])
     band = by_name["validation band"]
@@ -35,3 +37,14 @@ def test_learning_curves_regression_and_long_runs():
     assert list(by_name["validation (95% CI)"].y) == pytest.approx([0.5, 0.4])
     with pytest.raises(ValueError, match="validation lengths differ"):
         learning_curves_figure([1], [1.0], None, [1, 2], [0.5], [0.1])
+
+
+def test_trailing_mean_and_smoothed_curves():
+    assert trailing_mean([1.0, 3.0, 5.0, 7.0], 2) == [1.0, 2.0, 4.0, 6.0]
+    assert trailing_mean([2.0, 4.0], 5) == [2.0, 3.0]
+    with pytest.raises(ValueError, match="window"):
+        trailing_mean([1.0], 0)
+    fig = learning_curves_figure([1, 2, 3], [3.0, 1.0, 2.0], [0.0, 0.5, 1.0], smooth=2)
+    by_name = {t.name: t for t in fig.data}
+    assert list(by_name["train loss"].y) == pytest.approx([3.0, 2.0, 1.5])
+    assert list(by_name["train accuracy"].y) == pytest.approx([0.0, 25.0, 75.0])
