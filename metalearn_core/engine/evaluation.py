@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from metalearn_core.algorithms.base import MetaLearner
 from metalearn_core.data.episodes import Episode, EpisodeSampler, TaskSource
+from metalearn_core.engine.rng import derive_seed, seeded
 
 if TYPE_CHECKING:
     from metalearn_core.engine.trainer import Trainer
@@ -71,22 +71,20 @@ def score_episodes(
 ) -> EpisodeScores:
     """Adapt to ``count`` episodes, in eval mode, with the global RNG seeded and restored.
 
-    The learner's own randomness (if any) is drawn from ``seed`` inside a forked RNG,
-    so scoring never disturbs a training run's random stream.
+    The learner's own randomness (if any) comes from a seed derived from ``seed`` and the
+    episode's index, inside a forked RNG, so scoring never disturbs a run's random stream.
     """
     losses, accuracies = [], []
     learner.eval()
     try:
-        with torch.random.fork_rng(devices=_cuda_devices(learner.device)):
-            torch.manual_seed(seed)
-            for index in range(count):
-                episode = (
-                    episodes.sample() if isinstance(episodes, EpisodeSampler) else episodes[index]
-                )
+        for index in range(count):
+            episode = episodes.sample() if isinstance(episodes, EpisodeSampler) else episodes[index]
+            # one seeded section per episode: other runs' threads wait one adapt at most
+            with seeded(derive_seed(seed, f"episode-{index}"), learner.device):
                 adaptation = learner.adapt(episode.to(learner.device))
-                losses.append(float(adaptation.query_loss))
-                if adaptation.query_accuracy is not None:
-                    accuracies.append(float(adaptation.query_accuracy))
+            losses.append(float(adaptation.query_loss))
+            if adaptation.query_accuracy is not None:
+                accuracies.append(float(adaptation.query_accuracy))
     finally:
         learner.train()
     return EpisodeScores(
@@ -148,10 +146,3 @@ def evaluate(
         split=getattr(source, "split", ""),
         dataset=getattr(source, "name", ""),
     )
-
-
-def _cuda_devices(device: torch.device) -> list[int]:
-    """Which CUDA devices' RNG state to fork: the learner's, if it lives on one."""
-    if device.type != "cuda":
-        return []
-    return [device.index if device.index is not None else torch.cuda.current_device()]

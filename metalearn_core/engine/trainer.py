@@ -28,13 +28,11 @@ would cost more than a small model's step itself.)
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import math
 import os
 import time
 from collections.abc import Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +55,13 @@ from metalearn_core.engine.checkpoint import (
 from metalearn_core.engine.config import ConfigError, RunConfig
 from metalearn_core.engine.evaluation import mean_ci95, score_episodes
 from metalearn_core.engine.history import History
+from metalearn_core.engine.rng import (
+    derive_seed,
+    seeded,
+    seeded_rng_state,
+    swapped,
+    untouched,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -108,12 +113,6 @@ class TickReport:
     last: StepRecord | None = None
 
 
-def derive_seed(seed: int, purpose: str) -> int:
-    """An independent 63-bit seed for each purpose (init, episodes, validation, ...)."""
-    digest = hashlib.sha256(f"{seed}:{purpose}".encode()).digest()
-    return int.from_bytes(digest[:8], "little") >> 1
-
-
 def resolve_device(name: str) -> torch.device:
     """``"auto"`` -> CUDA when available, else CPU; ``"cuda"`` without a GPU is an error."""
     if name == "auto":
@@ -141,10 +140,10 @@ def build_learner(config: RunConfig, spec: ProblemSpec, device: torch.device) ->
     """The config's algorithm, its weights initialised from the run's seed."""
     from metalearn_core.algorithms import make_learner
 
-    # hparams are overrides of the algorithm's defaults for this kind of task
-    return make_learner(
-        config.algo, spec, dict(config.hparams), device, seed=derive_seed(config.seed, "init")
-    )
+    seed = derive_seed(config.seed, "init")
+    with seeded(seed, device):  # make_learner seeds torch too; the lock keeps threads apart
+        # hparams are overrides of the algorithm's defaults for this kind of task
+        return make_learner(config.algo, spec, dict(config.hparams), device, seed=seed)
 
 
 def problem_spec(config: RunConfig, source: TaskSource) -> ProblemSpec:
@@ -157,12 +156,6 @@ def problem_spec(config: RunConfig, source: TaskSource) -> ProblemSpec:
         width=config.resolved_width(backbone),
         embedding_2d=config.embedding_2d,
     )
-
-
-def _cuda_devices(device: torch.device) -> list[int]:
-    if device.type != "cuda":
-        return []
-    return [device.index if device.index is not None else torch.cuda.current_device()]
 
 
 def _check_shape(source: TaskSource, config: RunConfig) -> None:
@@ -238,25 +231,7 @@ class Trainer:
 
     # ----- random state -------------------------------------------------------------------
     def _initial_rng_state(self) -> dict[str, torch.Tensor]:
-        with torch.random.fork_rng(devices=_cuda_devices(self.device)):
-            torch.manual_seed(derive_seed(self.config.seed, "algorithm"))
-            return self._capture_rng()
-
-    def _capture_rng(self) -> dict[str, torch.Tensor]:
-        state = {"cpu": torch.get_rng_state()}
-        if self.device.type == "cuda":
-            state["cuda"] = torch.cuda.get_rng_state(self.device)
-        return state
-
-    @contextmanager
-    def _own_rng(self):
-        """Run a block on this trainer's RNG stream, leaving the process's stream untouched."""
-        with torch.random.fork_rng(devices=_cuda_devices(self.device)):
-            torch.set_rng_state(self._rng_state["cpu"])
-            if "cuda" in self._rng_state:
-                torch.cuda.set_rng_state(self._rng_state["cuda"], self.device)
-            yield
-            self._rng_state = self._capture_rng()
+        return seeded_rng_state(derive_seed(self.config.seed, "algorithm"), self.device)
 
     # ----- training ---------------------------------------------------------------------------
     def step(self) -> StepRecord:
@@ -268,8 +243,9 @@ class Trainer:
         if self.divergence is not None:
             raise TrainingDiverged(self.divergence)
         if not self._prepared:  # once per Trainer object, so again after a resume
-            with self._own_rng():
+            with swapped(self._rng_state, self.device) as after:
                 self.learner.prepare(self.source("train"))
+            self._rng_state = after["state"]
             self._prepared = True
         if self._good is None or self.iteration % self.snapshot_every == 0:
             snapshot = self._snapshot()
@@ -279,9 +255,10 @@ class Trainer:
                 )
             self._good = snapshot
         start = time.perf_counter()
-        with self._own_rng():
+        with swapped(self._rng_state, self.device) as after:
             batch = self.sampler.sample_batch(self.meta_batch).to(self.device)
             result = self.learner.meta_train_step(batch)
+        self._rng_state = after["state"]
         seconds = time.perf_counter() - start
         if not math.isfinite(result.loss):
             return self._diverge(
@@ -347,7 +324,7 @@ class Trainer:
         """Stop the run: roll back to the last good snapshot and say what to lower."""
         good = self._good
         if good is not None:
-            with torch.random.fork_rng(devices=_cuda_devices(self.device)):
+            with untouched(self.device):
                 self.learner.load_state_dict(good["learner"])
             self.sampler.set_state(good["sampler"])
             self._rng_state = {k: v.clone() for k, v in good["rng"].items()}
@@ -417,8 +394,7 @@ class Trainer:
             probe_x = torch.linspace(low, high, PROBE_POINTS).unsqueeze(1)  # (P, 1)
         self.learner.eval()
         try:
-            with torch.random.fork_rng(devices=_cuda_devices(self.device)):
-                torch.manual_seed(derive_seed(seed, "inspect"))
+            with seeded(derive_seed(seed, "inspect"), self.device):
                 adaptation = self.learner.adapt(
                     episode.to(self.device), None if probe_x is None else probe_x.to(self.device)
                 )
@@ -487,14 +463,14 @@ class Trainer:
         try:
             # loading may build modules (a head sized by the checkpoint): keep that off the
             # process's RNG stream
-            with torch.random.fork_rng(devices=_cuda_devices(self.device)):
+            with untouched(self.device):
                 self.learner.load_state_dict(payload["learner"])
             self.sampler.set_state(payload["sampler"])
             self._rng_state = {
                 k: v for k, v in payload["rng"].items() if k == "cpu" or self.device.type == "cuda"
             }
             if self.device.type == "cuda" and "cuda" not in self._rng_state:
-                self._rng_state["cuda"] = self._initial_rng_state()["cuda"]
+                self._rng_state["cuda"] = self._initial_rng_state()["cuda"]  # saved on a CPU
             self.history = History.from_state(payload["history"])
             counters = payload["counters"]
         except (KeyError, TypeError, RuntimeError) as error:
@@ -549,7 +525,7 @@ def learner_from_payload(
         raise CheckpointError(f"checkpoint holds no valid problem spec: {error}") from None
     learner = build_learner(config, spec, resolve_device(config.device))
     try:
-        with torch.random.fork_rng(devices=_cuda_devices(learner.device)):
+        with untouched(learner.device):
             learner.load_state_dict(payload["learner"])
     except (KeyError, TypeError, RuntimeError) as error:
         raise CheckpointError(f"checkpoint does not match {config.algo}: {error}") from None

@@ -191,3 +191,24 @@ def test_cuda_without_a_gpu_is_a_config_error(blobs_config):
     with pytest.raises(ConfigError, match="device='cuda' is invalid: no CUDA device"):
         Trainer(blobs_config.replace(device="cuda"))
     assert Trainer(blobs_config.replace(device="auto")).device.type == "cpu"
+
+
+def test_trainers_in_concurrent_threads_keep_their_own_streams(blobs_config, noisy):
+    import threading
+
+    configs = [blobs_config, blobs_config.replace(seed=blobs_config.seed + 1)]
+    expected = [_losses(noisy(Trainer(config)), 6) for config in configs]
+    trainers = [noisy(Trainer(config)) for config in configs]  # built before the threads
+    got: list[list[float]] = [[], []]
+
+    def train(index: int) -> None:
+        for _ in range(6):
+            got[index].append(trainers[index].step().loss)
+            torch.rand(2)  # the thread's own use of the global RNG, between steps
+
+    threads = [threading.Thread(target=train, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert got == expected
