@@ -10,7 +10,10 @@ to be in. Every engine section that touches it therefore
   fixed seed, runs, and restores the process's state afterwards.
 
 Holding the lock around a training step serialises the steps of concurrent runs; on a
-CPU their kernels compete for the same cores anyway.
+CPU their kernels compete for the same cores anyway. Code outside the engine that draws
+from the global RNG while runs train in other threads should hold the lock as well (or,
+as the project's rule asks, use its own ``torch.Generator``): otherwise it may take
+numbers out of a run's stream.
 """
 
 from __future__ import annotations

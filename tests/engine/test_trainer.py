@@ -196,6 +196,8 @@ def test_cuda_without_a_gpu_is_a_config_error(blobs_config):
 def test_trainers_in_concurrent_threads_keep_their_own_streams(blobs_config, noisy):
     import threading
 
+    from metalearn_core.engine.rng import GLOBAL_RNG_LOCK
+
     configs = [blobs_config, blobs_config.replace(seed=blobs_config.seed + 1)]
     expected = [_losses(noisy(Trainer(config)), 6) for config in configs]
     trainers = [noisy(Trainer(config)) for config in configs]  # built before the threads
@@ -204,7 +206,8 @@ def test_trainers_in_concurrent_threads_keep_their_own_streams(blobs_config, noi
     def train(index: int) -> None:
         for _ in range(6):
             got[index].append(trainers[index].step().loss)
-            torch.rand(2)  # the thread's own use of the global RNG, between steps
+            with GLOBAL_RNG_LOCK:  # other users of the global RNG take the lock too
+                torch.rand(2)
 
     threads = [threading.Thread(target=train, args=(i,)) for i in range(2)]
     for thread in threads:
