@@ -68,21 +68,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--seed", type=int, metavar="S", help="run seed (default 0)")
     run.add_argument("--data-seed", type=int, metavar="S", help="synthetic data seed (default 0)")
     run.add_argument("--backbone", choices=("auto", "conv4", "mlp"))
-    run.add_argument("--width", type=int, help="conv filters / MLP hidden units")
+    run.add_argument("--width", type=int, metavar="N", help="conv filters / MLP hidden units")
     run.add_argument(
         "--embedding-2d", action="store_true", default=None, help="2-D embedding layer"
     )
     run.add_argument("--image-size", type=int, metavar="PX")
     run.add_argument("--rotations", action="store_true", default=None, help="add rotated classes")
     run.add_argument("--device", help="auto (default), cpu or cuda")
-    run.add_argument("--threads", type=int, help="torch CPU threads")
+    run.add_argument("--threads", type=int, metavar="N", help="torch CPU threads")
     run.add_argument("--val-every", type=int, metavar="STEPS", help="0 = never")
     run.add_argument("--val-episodes", type=int, metavar="E")
     run.add_argument("--history-limit", type=int, metavar="POINTS")
 
     hparams = parser.add_argument_group("hyperparameters (missing: the algorithm's defaults)")
     for name, kind in HPARAM_FLAGS.items():
-        hparams.add_argument(f"--{name.replace('_', '-')}", type=kind, dest=f"hp_{name}")
+        hparams.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=kind,
+            dest=f"hp_{name}",
+            metavar="X" if kind is float else "N",
+            help=f"{name} (same as --set {name}=...)",
+        )
     hparams.add_argument(
         "--set",
         action="append",
@@ -91,7 +97,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="any hyperparameter, repeatable, e.g. --set inner_steps_test=10",
     )
 
-    budget = parser.add_mutually_exclusive_group()
+    budget = parser.add_argument_group(
+        "budget, one of (or from the --config file)"
+    ).add_mutually_exclusive_group()
     budget.add_argument("--episodes", type=int, metavar="E", help="train until E episodes in total")
     budget.add_argument("--minutes", type=float, metavar="M", help="train for M minutes")
 
@@ -229,6 +237,8 @@ def summary(trainer: Trainer, out: Path) -> dict[str, Any]:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    if args.save_every <= 0:
+        raise ValueError(f"--save-every {args.save_every} is invalid: must be > 0 minutes")
     trainer = _open_trainer(args)
     config = trainer.config
     if config.episodes is None and config.minutes is None:
