@@ -20,6 +20,7 @@ and by default the support points too, as in the paper) over tasks 𝒯:
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import time
@@ -215,7 +216,8 @@ class ConditionalNeuralProcess(MetaLearner):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.network.load_state_dict(state["network"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        # a copy: Adam keeps the given moment tensors, which the caller still owns
+        self.optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))
 
     def train(self) -> None:
         self.network.train()

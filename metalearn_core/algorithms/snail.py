@@ -33,6 +33,7 @@ the support tokens, and every slot is trained: evaluation may use any N up to
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import time
@@ -290,7 +291,8 @@ class SNAILLearner(MetaLearner):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.network.load_state_dict(state["network"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        # a copy: Adam keeps the given moment tensors, which the caller still owns
+        self.optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))
         self.slot_generator.set_state(state["slot_generator"])
 
     def train(self) -> None:

@@ -282,7 +282,8 @@ class TransferLearner(MetaLearner):
             if self.classifier is None or self.classifier.out_features != num_classes:
                 self._build_classifier(num_classes)
             self.classifier.load_state_dict(state["classifier"])
-            self.optimizer.load_state_dict(state["optimizer"])
+            # a copy: Adam keeps the given moment tensors, which the caller still owns
+            self.optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))
         self.pretrain_generator.set_state(state["pretrain_generator"])
 
     def train(self) -> None:
