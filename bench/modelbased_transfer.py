@@ -9,7 +9,8 @@ episode (nearest class mean, 20 head-only steps, 20 whole-network steps).
 
 Accuracy (``--part accuracy``): train on the Omniglot background alphabets of the
 ``train`` split for ``--minutes`` each, then evaluate on the held-out ``val`` alphabets,
-600 episodes, 5-way 1-shot and 5-shot, 15 queries, mean and 95% CI.
+600 episodes (``--whole-episodes`` for whole-network fine-tuning, which is slow),
+5-way 1-shot and 5-shot, 15 queries, mean and 95% CI.
 
     python -m metalearn_core bench modelbased_transfer --part speed
     python -m metalearn_core bench modelbased_transfer --part accuracy --minutes 5 \\
@@ -109,50 +110,61 @@ def run_speed(rounds: int, calls: int) -> dict[str, float]:
 # ----- accuracy --------------------------------------------------------------------------------
 def train_for(
     learner: MetaLearner, samplers: list[EpisodeSampler], meta_batch: int, minutes: float
-) -> int:
-    """Train until ``minutes`` have passed, cycling through the samplers' episode shapes."""
+) -> str:
+    """Train until ``minutes`` have passed, cycling through the samplers' episode shapes.
+
+    Returns a description: steps, wall minutes and the CPU minutes this process got
+    (on a shared machine the two differ a lot).
+    """
     deadline, steps = time.perf_counter() + 60 * minutes, 0
+    cpu_start = time.process_time()
     learner.train()
     while time.perf_counter() < deadline:
         result = learner.meta_train_step(samplers[steps % len(samplers)].sample_batch(meta_batch))
         steps += 1
-        if steps % 200 == 0:
+        if steps % 100 == 0:
             print(f"  step {steps}: loss {result.loss:.3f} accuracy {result.accuracy:.3f}")
-    return steps
+    cpu_minutes = (time.process_time() - cpu_start) / 60
+    return f"{steps} steps, {minutes:g} min wall, {cpu_minutes:.1f} CPU-min"
 
 
-def score(learner: MetaLearner, val: ClassificationSource, label: str) -> dict[str, str]:
-    row = {}
+def score(
+    learner: MetaLearner, val: ClassificationSource, label: str, episodes: int = 600
+) -> dict[str, str]:
+    row = {"episodes": str(episodes)}
     for k_shot in (1, 5):
-        result = evaluate(learner, val, 5, k_shot, 15, episodes=600, seed=0)
+        result = evaluate(learner, val, 5, k_shot, 15, episodes=episodes, seed=0)
         row[f"5w{k_shot}s"] = f"{100 * result.accuracy:.1f} ± {100 * result.ci95:.1f}%"
-    print(f"{label:55s} {row['5w1s']:>14s} {row['5w5s']:>14s}")
+    print(f"{label:70s} {row['5w1s']:>14s} {row['5w5s']:>14s}  ({episodes} episodes)")
     return row
 
 
-def run_accuracy(minutes: float, data_dir: str, snail_batch: int) -> dict[str, dict[str, str]]:
+def run_accuracy(
+    minutes: float, data_dir: str, snail_batch: int, whole_episodes: int, device: str
+) -> dict[str, dict[str, str]]:
     train = load_task_source("omniglot", "train", data_dir=data_dir)
     val = load_task_source("omniglot", "val", data_dir=data_dir)
     print(f"omniglot train: {train.num_classes} classes, val: {val.num_classes} classes")
     rows = {}
 
-    snail = make_learner("snail", OMNIGLOT, {"meta_batch": snail_batch}, seed=0)
+    snail = make_learner("snail", OMNIGLOT, {"meta_batch": snail_batch}, device, seed=0)
     shapes = [EpisodeSampler(train, 5, k, 5, seed=k) for k in (1, 5)]  # alternate K = 1, 5
-    steps = train_for(snail, shapes, snail_batch, minutes)
-    rows[f"snail, {steps} steps ({minutes} min)"] = score(snail, val, f"snail ({steps} steps)")
+    budget = train_for(snail, shapes, snail_batch, minutes)
+    label = f"snail, 5-way K=1/5 alternating, q5, meta-batch {snail_batch}; {budget}"
+    rows[label] = score(snail, val, label)
 
-    transfer = make_learner("transfer", OMNIGLOT, seed=0)
+    transfer = make_learner("transfer", OMNIGLOT, device=device, seed=0)
     transfer.prepare(train)
     unused = [EpisodeSampler(train, 5, 1, 1, seed=0)]  # meta_train_step does not read it
-    steps = train_for(transfer, unused, 1, minutes)
-    for label, changes in {
-        "nearest class mean": {"finetune_steps": 0},
-        "20 head-only steps": {"finetune_steps": 20},
-        "20 whole-network steps": {"finetune_steps": 20, "finetune_whole": True},
-    }.items():
+    budget = train_for(transfer, unused, 1, minutes)
+    for variant, changes, episodes in (
+        ("nearest class mean", {"finetune_steps": 0}, 600),
+        ("20 head-only steps", {"finetune_steps": 20}, 600),
+        ("20 whole-network steps", {"finetune_steps": 20, "finetune_whole": True}, whole_episodes),
+    ):
         transfer.hparams = transfer.hparams.replace(**changes)
-        name = f"transfer, {label}, {steps} pretraining steps ({minutes} min)"
-        rows[name] = score(transfer, val, f"transfer {label}")
+        label = f"transfer, {variant}; pretraining batch 64, {budget}"
+        rows[label] = score(transfer, val, label, episodes)
     return rows
 
 
@@ -164,6 +176,10 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=5.0, help="training time per learner")
     parser.add_argument("--snail-batch", type=int, default=8, help="episodes per snail step")
     parser.add_argument("--data-dir", default="../shared/data/omniglot")
+    parser.add_argument(
+        "--whole-episodes", type=int, default=100, help="episodes for whole-network fine-tuning"
+    )
+    parser.add_argument("--device", default="cpu", help="accuracy part: cpu or cuda")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
@@ -173,7 +189,9 @@ def main() -> None:
     if args.part in ("speed", "all"):
         results["speed_seconds"] = run_speed(args.rounds, args.calls)
     if args.part in ("accuracy", "all"):
-        results["accuracy"] = run_accuracy(args.minutes, args.data_dir, args.snail_batch)
+        results["accuracy"] = run_accuracy(
+            args.minutes, args.data_dir, args.snail_batch, args.whole_episodes, args.device
+        )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
             json.dump(results, file, indent=2)
