@@ -42,7 +42,7 @@ CHROMIUM_FLAGS = [
 # The page's "Quick demo" for Prototypical Networks on glyphs (studio_ui.train_settings).
 CONFIG = RunConfig(
     dataset="glyphs", algo="protonet", n_way=5, k_shot=1, q_query=5, width=32, seed=0,
-    val_every=20, val_episodes=20, device="cpu", hparams={"meta_batch": 1},
+    val_every=50, val_episodes=20, device="cpu", hparams={"meta_batch": 1},
 )  # fmt: skip
 COUNTER = '.st-key-train_counter [data-testid="stMetricValue"]'
 OBSERVER_JS = """() => {
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     with server, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         for repeat in range(args.repeats):
-            engine.append(engine_rate(args.seconds, 0.15, args.threads))
+            engine.append(engine_rate(args.seconds, 0.1, args.threads))
             pages.append(page_rates(server.url, browser, args.seconds, args.speed))
             print(f"repeat {repeat + 1}: engine {engine[-1]:.1f} ep/s, page {pages[-1]}")
         browser.close()

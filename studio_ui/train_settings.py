@@ -112,7 +112,8 @@ def preset_values(preset: str, dataset: str, algo: str) -> dict[str, Any]:
             "k_shot": 10 if regression else 1,
             "q_query": 10 if regression else 5,
             "width": 40 if regression else 32,
-            "val_every": 20,
+            # validation stalls the redraws while it runs: 20 episodes every 50 steps
+            "val_every": 50,
             "val_episodes": 20,
         }
         if "meta_batch" in hparams:
