@@ -13,7 +13,8 @@ from metalearn_core.algorithms.cnp import (
     ConditionalNeuralProcess,
     gaussian_nll,
 )
-from metalearn_core.data.episodes import Episode, EpisodeBatch
+from metalearn_core.data import load_task_source
+from metalearn_core.data.episodes import Episode, EpisodeBatch, EpisodeSampler
 
 SPEC = ProblemSpec("regression", (1,), 1, backbone="mlp")
 
@@ -111,12 +112,12 @@ def test_predictive_std_is_positive_with_shapes_for_probes_and_queries():
 def test_learns_sine_tasks_and_is_less_sure_far_from_the_support_points():
     """400 steps: query MSE well under predicting zero (E[A²]/2 ≈ 4.2 for A ~ U[0.1, 5])."""
     learner = make_cnp(meta_batch=16, outer_lr=3e-3)
-    train = torch.Generator().manual_seed(0)
+    train = EpisodeSampler(load_task_source("sinusoid", "train", seed=0), 1, 10, 10, seed=0)
     for _ in range(400):
-        learner.meta_train_step(EpisodeBatch.stack([sine_episode(train) for _ in range(16)]))
+        learner.meta_train_step(train.sample_batch(16))
     learner.eval()
-    held_out = torch.Generator().manual_seed(99)
-    episodes = [sine_episode(held_out) for _ in range(50)]
+    held_out = EpisodeSampler(load_task_source("sinusoid", "val", seed=0), 1, 10, 10, seed=1)
+    episodes = [held_out.sample() for _ in range(50)]
     zero_mse = sum(float((e.query_y**2).mean()) for e in episodes) / 50
     cnp_mse = sum(learner.adapt(e).query_loss for e in episodes) / 50
     assert cnp_mse < 0.5 * zero_mse
