@@ -22,6 +22,7 @@ import math
 import types
 import typing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import yaml
@@ -157,8 +158,6 @@ class RunConfig:
 
 def load_config_file(path: str) -> RunConfig:
     """Read a JSON (``.json``) or YAML (anything else) run configuration."""
-    from pathlib import Path
-
     file = Path(path)
     if not file.is_file():
         raise FileNotFoundError(f"config file {str(file)!r} does not exist")
