@@ -15,10 +15,11 @@ Each token is an embedded example plus an embedded label slot:
 Then L pre-norm attention blocks in which every token (support or query)
 attends to the support tokens only, so queries never see one another:
 
-    a = softmax(Q_h Kᵀ_support / √d_h) V_support       per head h
+    Q, K, V = LN(t) W_q, LN(t) W_k, LN(t) W_v
+    a = softmax(Q_h K_h,supportᵀ / √d_h) V_h,support      per head h
     t ← t + Wₒ a,   t ← t + MLP(LN(t))
 
-and the query's final token is read out over the slots, logits_c = w_{π(c)}·LN(q_j).
+and the query's final token is read out over the slots, logits_c = w_{π(c)}·LN(q_j) + b_{π(c)}.
 Training minimises the query cross-entropy, θ ← θ − β ∇_θ E_𝒯 [ CE(logits, y_query) ].
 
 Differences from SNAIL, chosen for a classroom: no temporal convolutions and no
