@@ -20,6 +20,7 @@ a second on a 2-core CPU (``bench/tasks.py``).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -36,6 +37,21 @@ POINTS_PER_STROKE = 40  # points along each stroke
 PEN_SIGMA = 0.6  # Gaussian pen tip, in pixels of a 28-pixel canvas
 
 _SPLIT_SALT = {"train": 11, "val": 22, "test": 33}
+
+
+@dataclass(frozen=True)
+class Hand:
+    """How much the drawings of one character differ, in canvas units (1 = the canvas side)
+    and radians; each is the standard deviation of a Gaussian unless said otherwise."""
+
+    stroke_shift: float = 0.02  # each stroke moved on its own
+    wobble: float = 0.02  # amplitude of a smooth sine wobble along each stroke
+    trim: float = 0.12  # up to this fraction of a stroke missing at each end (uniform)
+    rotation: float = 0.2  # of the whole character
+    shear: float = 0.18
+    stretch: float = 0.12  # log-scale of each axis
+    size: tuple[float, float] = (0.8, 1.1)  # overall scale (uniform)
+    offset: float = 0.05  # shift of the whole character
 
 
 def _uniform(shape: tuple[int, ...], low: float, high: float, g: torch.Generator) -> torch.Tensor:
@@ -117,13 +133,13 @@ def draw_characters(
             kind == 0, line, torch.where(kind == 1, arc, torch.where(kind == 2, curve, dot))
         )
 
-    # Centre each character and scale it to fill 0.78 of the canvas; a flat or thin
+    # Centre each character and scale it to fill 0.74 of the canvas; a flat or thin
     # character is stretched across, but by at most 1.6 times more than along.
     big = torch.finfo(strokes.dtype).max
     valid = mask.view(C, M, 1, 1)
     low = torch.where(valid, strokes, big).amin(dim=(1, 2))  # (C, 2)
     high = torch.where(valid, strokes, -big).amax(dim=(1, 2))  # (C, 2)
-    fit = 0.78 / (high - low).clamp_min(1e-3)  # (C, 2) scale that fills each axis
+    fit = 0.74 / (high - low).clamp_min(1e-3)  # (C, 2) scale that fills each axis
     least = fit.amin(dim=1, keepdim=True)
     scale = torch.minimum(fit, 1.6 * least).clamp_max(3.0)
     middle = (low + high) / 2
@@ -132,7 +148,11 @@ def draw_characters(
 
 
 def draw_samples(
-    strokes: torch.Tensor, mask: torch.Tensor, drawings: int, generator: torch.Generator
+    strokes: torch.Tensor,
+    mask: torch.Tensor,
+    drawings: int,
+    generator: torch.Generator,
+    hand: Hand | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """New hand-drawn versions of each character: strokes shifted, wobbled and trimmed, the
     whole character moved by a small affine map.
@@ -143,6 +163,7 @@ def draw_samples(
         strokes: (C, M, T, 2) character skeletons from ``draw_characters``.
         mask: (C, M) which strokes exist.
         drawings: how many drawings of each character.
+        hand: how much drawings of one character differ (default ``Hand()``).
 
     Returns:
         points: (S, 2T-1, 2) pen positions in [0, 1]^2 coordinates.
@@ -151,7 +172,7 @@ def draw_samples(
             drawing ``d`` of character ``c`` is ``c * drawings + d``.
     """
     C, M, T, _ = strokes.shape
-    D, g = drawings, generator
+    D, g, hand = drawings, generator, hand or Hand()
     pair_class, pair_stroke = mask.nonzero(as_tuple=True)  # (V,) the strokes that exist
     draw = torch.arange(D)
     owner = (pair_class.unsqueeze(1) * D + draw).reshape(-1)  # (S,), S = V * D
@@ -162,21 +183,22 @@ def draw_samples(
     # Each stroke: a small shift and a smooth wobble along its length.
     freq = torch.randint(1, 3, (S, 1, 2), generator=g).float()
     phase = _uniform((S, 1, 2), 0, 2 * math.pi, g)
-    amplitude = 0.012 * torch.randn(S, 1, 2, generator=g)
-    shift = 0.015 * torch.randn(S, 1, 2, generator=g)
+    amplitude = hand.wobble * torch.randn(S, 1, 2, generator=g)
+    shift = hand.stroke_shift * torch.randn(S, 1, 2, generator=g)
     points = points + shift + amplitude * torch.sin(math.pi * freq * t + phase)
 
     # Each drawing: p' = rotation @ shear @ diag(scale) @ (p - 0.5) + 0.5 + offset, written
     # out elementwise (a batched 2x2 matmul is far slower on a CPU).
-    angle = 0.12 * torch.randn(B, generator=g)
+    angle = hand.rotation * torch.randn(B, generator=g)
     cos, sin = torch.cos(angle), torch.sin(angle)
-    shear = 0.1 * torch.randn(B, generator=g)
-    scale = torch.exp(0.07 * torch.randn(B, 2, generator=g)) * _uniform((B, 1), 0.88, 1.08, g)
+    shear = hand.shear * torch.randn(B, generator=g)
+    scale = torch.exp(hand.stretch * torch.randn(B, 2, generator=g))
+    scale = scale * _uniform((B, 1), *hand.size, g)
     sx, sy = scale[:, 0], scale[:, 1]
     affine = torch.stack(
         [cos * sx, (cos * shear - sin) * sy, sin * sx, (sin * shear + cos) * sy], dim=1
     )[owner].view(S, 1, 4)
-    offset = (0.5 + 0.03 * torch.randn(B, 2, generator=g))[owner].view(S, 1, 2)
+    offset = (0.5 + hand.offset * torch.randn(B, 2, generator=g))[owner].view(S, 1, 2)
     x, y = points[..., 0:1] - 0.5, points[..., 1:2] - 0.5  # (S, T, 1)
     points = (
         torch.cat(
@@ -198,7 +220,7 @@ def draw_samples(
     # little late and lifts a little early (trimmed points carry none).
     step = (points[:, 1:] - points[:, :-1]).norm(dim=-1)  # (S, 2T-2)
     weights = F.pad(step, (1, 0)) / 2 + F.pad(step, (0, 1)) / 2  # (S, 2T-1)
-    trim = _uniform((S, 2), 0.0, 0.1, g)
+    trim = _uniform((S, 2), 0.0, hand.trim, g)
     u = torch.linspace(0, 1, points.shape[1]).view(1, -1)
     weights = weights * ((u >= trim[:, :1]) & (u <= 1 - trim[:, 1:]))
     return points, weights, owner
@@ -255,7 +277,11 @@ def render(
 
 
 def make_glyphs(
-    num_classes: int, drawings: int = DRAWINGS_PER_CLASS, image_size: int = 28, seed: int = 0
+    num_classes: int,
+    drawings: int = DRAWINGS_PER_CLASS,
+    image_size: int = 28,
+    seed: int = 0,
+    hand: Hand | None = None,
 ) -> torch.Tensor:
     """``drawings`` images of each of ``num_classes`` random characters.
 
@@ -264,7 +290,7 @@ def make_glyphs(
     """
     g = torch.Generator().manual_seed(int(seed))
     strokes, mask = draw_characters(num_classes, g)
-    points, weights, owner = draw_samples(strokes, mask, drawings, g)
+    points, weights, owner = draw_samples(strokes, mask, drawings, g, hand)
     pen = _uniform((num_classes * drawings,), 1.6, 3.2, g)
     images = render(points, weights, owner, pen, image_size)
     return images.view(num_classes, drawings, 1, image_size, image_size)
