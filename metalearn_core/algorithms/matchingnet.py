@@ -54,6 +54,7 @@ from metalearn_core.algorithms.functional import (
     check_positive,
     cosine_similarity,
     embed_episode,
+    embed_without_side_effects,
     squared_euclidean,
 )
 from metalearn_core.data.episodes import Episode, EpisodeBatch
@@ -199,20 +200,27 @@ class MatchingNet(MetaLearner):
         """Attention of each query over the support set.
 
         ``query_prediction`` is log ŷ (NQ, N): its softmax is the attention-weighted
-        one-hot labels. details: ``support_embeddings`` (NK, D), ``query_embeddings``
-        (NQ, D) (after FCE when enabled), ``attention`` (NQ, NK).
+        one-hot labels; ``probe_prediction`` is the same for ``probe_x`` (P, N).
+        details: ``support_embeddings`` (NK, D), ``query_embeddings`` (NQ, D) (after FCE
+        when enabled), ``attention`` (NQ, NK).
         """
         episode = episode.to(self.device)
         with torch.no_grad():
-            support, query = embed_episode(self.model, episode)
+            support_raw, query = embed_episode(self.model, episode)
             log_probabilities, attention, support, query = self._episode_log_probabilities(
-                support, episode.support_y, query, episode.n_way
+                support_raw, episode.support_y, query, episode.n_way
             )
+            probe_prediction = None
+            if probe_x is not None:
+                probe = embed_without_side_effects(self.model, probe_x.to(self.device))
+                probe_prediction = self._episode_log_probabilities(
+                    support_raw, episode.support_y, probe, episode.n_way
+                )[0]
         return Adaptation(
             query_prediction=log_probabilities,
             query_loss=F.nll_loss(log_probabilities, episode.query_y).item(),
             query_accuracy=accuracy(log_probabilities, episode.query_y).item(),
-            probe_prediction=None,
+            probe_prediction=probe_prediction,
             details={
                 "support_embeddings": support,
                 "query_embeddings": query,

@@ -45,6 +45,10 @@ def test_attention_rows_sum_to_one_and_predict_weighted_one_hot_labels(tiny, fce
     else:
         similarity = -(torch.cdist(q, s) ** 2)
     torch.testing.assert_close(attention, similarity.softmax(dim=1), rtol=1e-4, atol=1e-5)
+    # In eval mode (running batch-norm statistics) probes are classified exactly like queries.
+    learner.eval()
+    adaptation = learner.adapt(episode, probe_x=episode.query_x)
+    torch.testing.assert_close(adaptation.probe_prediction, adaptation.query_prediction)
 
 
 def test_matching_networks_reach_90_percent_on_5_way_1_shot_blobs():

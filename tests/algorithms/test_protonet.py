@@ -90,3 +90,11 @@ def test_bad_distance_raises_naming_the_choices():
         ProtoNetHyperparameters(distance="manhattan")
     with pytest.raises(ValueError, match="lr_halve_every"):
         ProtoNetHyperparameters(lr_halve_every=-1)
+
+
+def test_probe_points_are_scored_like_queries_in_eval_mode(tiny):
+    learner = make_learner("protonet", IMAGES, seed=0)
+    learner.eval()  # running batch-norm statistics: each image embedded on its own
+    episode = EpisodeSampler(tiny.image_source(), 4, 2, 3, seed=2).sample()
+    adaptation = learner.adapt(episode, probe_x=episode.query_x)
+    torch.testing.assert_close(adaptation.probe_prediction, adaptation.query_prediction)
