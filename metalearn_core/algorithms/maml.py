@@ -28,8 +28,10 @@ Implementation notes
   ``"loop"`` is the plain per-task reference with ``torch.autograd.grad``
   (``create_graph=True`` for second order). ``"auto"`` picks what measured fastest
   (BENCHMARKS.md): vmap on CUDA and for the MLP, the loop for convolutions on CPU.
-- Batch norm uses each task's batch statistics (``track_running_stats=False``), as in
-  the paper: the support set is normalised by its own statistics, the query set by its own.
+- Batch norm uses each task's batch statistics, as in the paper (the backbone is built
+  with ``track_running_stats=False``, which gives ``models.backbones.BatchStatNorm2d``):
+  the support set is normalised by its own statistics, the query set by its own, in
+  training and at test time alike.
 - Head for any N (the zeroing trick: Kao et al., "MAML is a Noisy Contrastive Learner",
   ICLR 2022; Ye & Chao, "How to Train Your MAML to Excel in Few-Shot Classification",
   ICLR 2022): for classification every task starts from a zero (N, D) linear head
@@ -37,10 +39,10 @@ Implementation notes
   learner invariant to label permutations and lets it adapt to episodes of any N
   (train 5-way, test 3- or 10-way). A meta-learned initial row shared by the N classes
   (Unicorn-MAML) would get an exactly zero meta-gradient here (the softmax ignores a
-  shift common to all logits), so the head is not a meta-parameter at all. After one
-  inner step row n is alpha times the support features of class n minus their mean
-  (scaled by 1/N and the batch size): a prototype-like classifier. Regression uses an
-  ordinary meta-learned ``Linear(D, 1)`` head.
+  shift common to all logits), so the head is not a meta-parameter at all. With K shots
+  per class, one inner step makes row n equal to (alpha / N)(c_n - c), c_n the mean
+  support feature of class n and c the mean over all classes: a prototype-like
+  classifier. Regression uses an ordinary meta-learned ``Linear(D, 1)`` head.
 
 Example:
     >>> spec = ProblemSpec("regression", (1,), n_way=1, backbone="mlp")
