@@ -251,24 +251,29 @@ def render(
     B = len(pen)
     xy = points * size - 0.5  # (S, T, 2) pixel centres at integers
     w = weights * size  # path length in pixels
+    # Splat on a canvas with a 2-pixel margin: points off the canvas are clamped into the
+    # margin, which is cut away, so no per-tap bounds checks are needed.
+    padded = size + 4
     base = xy.floor()
     frac = xy - base
-    base = base.long()
-    canvas = torch.zeros(B * size * size)
-    start = (owner * (size * size)).unsqueeze(1)  # (S, 1)
-    for dx in (0, 1):
-        for dy in (0, 1):
-            ix, iy = base[..., 0] + dx, base[..., 1] + dy
-            share = (frac[..., 0] if dx else 1 - frac[..., 0]) * (
-                frac[..., 1] if dy else 1 - frac[..., 1]
-            )
-            inside = (ix >= 0) & (ix < size) & (iy >= 0) & (iy < size)
-            index = start + iy.clamp(0, size - 1) * size + ix.clamp(0, size - 1)
-            canvas.index_add_(0, index.reshape(-1), (w * share * inside).reshape(-1))
+    base = base.clamp_(-2, size).long() + 2  # (S, T, 2) in 0..size+2
+    start = (owner * (padded * padded)).unsqueeze(1)  # (S, 1)
+    row0 = start + base[..., 1] * padded + base[..., 0]  # (S, T) top-left tap
+    fx, fy = frac[..., 0], frac[..., 1]
+    top, bottom = w * (1 - fy), w * fy
+    canvas = torch.zeros(B * padded * padded)
+    for shift, share in (
+        (0, top * (1 - fx)),
+        (1, top * fx),
+        (padded, bottom * (1 - fx)),
+        (padded + 1, bottom * fx),
+    ):
+        canvas.index_add_(0, (row0 + shift).reshape(-1), share.reshape(-1))
+    canvas = canvas.view(B, padded, padded)[:, 2 : size + 2, 2 : size + 2]
     # The pen tip: a separable Gaussian blur as two matrix products, (B, H, W) @ (W, W).
     sigma = PEN_SIGMA * size / 28
     blur = _blur_matrix(sigma, size)
-    canvas = (canvas.view(B * size, size) @ blur).view(B, size, size)
+    canvas = (canvas.reshape(B * size, size) @ blur).view(B, size, size)
     canvas = blur @ canvas
     # A straight line's blurred density peaks near 1 / (sqrt(2 pi) sigma) per pixel;
     # ink = 1 - exp(-pen * density), in place to spare memory traffic.
