@@ -68,9 +68,11 @@ def speed_cases() -> dict[str, Callable[[], None]]:
         counter["i"] += 1
         return items[counter["i"] % len(items)]
 
+    defaults = transfer.hparams
+
     def adapt_with(changes: dict) -> Callable[[], None]:
         def run() -> None:
-            transfer.hparams = transfer.hparams.replace(**changes)
+            transfer.hparams = defaults.replace(**changes)  # changes from the defaults only
             transfer.eval()
             transfer.adapt(cycle(episodes))
             transfer.train()
@@ -140,29 +142,53 @@ def score(
 
 
 def run_accuracy(
-    minutes: float, data_dir: str, snail_batch: int, whole_episodes: int, device: str
+    minutes: float,
+    data_dir: str,
+    snail_batch: int,
+    whole_episodes: int,
+    device: str,
+    learners: tuple[str, ...] = ("snail", "transfer"),
 ) -> dict[str, dict[str, str]]:
     train = load_task_source("omniglot", "train", data_dir=data_dir)
     val = load_task_source("omniglot", "val", data_dir=data_dir)
     print(f"omniglot train: {train.num_classes} classes, val: {val.num_classes} classes")
     rows = {}
+    if "snail" in learners:
+        rows |= accuracy_of_snail(train, val, minutes, snail_batch, device)
+    if "transfer" in learners:
+        rows |= accuracy_of_transfer(train, val, minutes, whole_episodes, device)
+    return rows
 
-    snail = make_learner("snail", OMNIGLOT, {"meta_batch": snail_batch}, device, seed=0)
+
+def accuracy_of_snail(
+    train: ClassificationSource, val: ClassificationSource, minutes: float, batch: int, device: str
+) -> dict[str, dict[str, str]]:
+    snail = make_learner("snail", OMNIGLOT, {"meta_batch": batch}, device, seed=0)
     shapes = [EpisodeSampler(train, 5, k, 5, seed=k) for k in (1, 5)]  # alternate K = 1, 5
-    budget = train_for(snail, shapes, snail_batch, minutes)
-    label = f"snail, 5-way K=1/5 alternating, q5, meta-batch {snail_batch}; {budget}"
-    rows[label] = score(snail, val, label)
+    budget = train_for(snail, shapes, batch, minutes)
+    label = f"snail, 5-way K=1/5 alternating, q5, meta-batch {batch}; {budget}"
+    return {label: score(snail, val, label)}
 
+
+def accuracy_of_transfer(
+    train: ClassificationSource,
+    val: ClassificationSource,
+    minutes: float,
+    whole_episodes: int,
+    device: str,
+) -> dict[str, dict[str, str]]:
+    rows = {}
     transfer = make_learner("transfer", OMNIGLOT, device=device, seed=0)
     transfer.prepare(train)
     unused = [EpisodeSampler(train, 5, 1, 1, seed=0)]  # meta_train_step does not read it
     budget = train_for(transfer, unused, 1, minutes)
+    defaults = transfer.hparams
     for variant, changes, episodes in (
         ("nearest class mean", {"finetune_steps": 0}, 600),
         ("20 head-only steps", {"finetune_steps": 20}, 600),
         ("20 whole-network steps", {"finetune_steps": 20, "finetune_whole": True}, whole_episodes),
     ):
-        transfer.hparams = transfer.hparams.replace(**changes)
+        transfer.hparams = defaults.replace(**changes)
         label = f"transfer, {variant}; pretraining batch 64, {budget}"
         rows[label] = score(transfer, val, label, episodes)
     return rows
@@ -180,6 +206,9 @@ def main() -> None:
         "--whole-episodes", type=int, default=100, help="episodes for whole-network fine-tuning"
     )
     parser.add_argument("--device", default="cpu", help="accuracy part: cpu or cuda")
+    parser.add_argument(
+        "--learners", default="snail,transfer", help="accuracy part: comma-separated subset"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
@@ -190,7 +219,12 @@ def main() -> None:
         results["speed_seconds"] = run_speed(args.rounds, args.calls)
     if args.part in ("accuracy", "all"):
         results["accuracy"] = run_accuracy(
-            args.minutes, args.data_dir, args.snail_batch, args.whole_episodes, args.device
+            args.minutes,
+            args.data_dir,
+            args.snail_batch,
+            args.whole_episodes,
+            args.device,
+            tuple(args.learners.split(",")),
         )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
