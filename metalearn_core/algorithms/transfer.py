@@ -105,9 +105,8 @@ class TransferLearner(MetaLearner):
     its ``num_classes`` sizes the pretraining head. Each ``meta_train_step`` is one
     pretraining mini-batch of ``pretrain_batch`` examples drawn from all training
     classes by the learner's own generator (seeded through ``make_learner``'s seed,
-    checkpointed); the
-    episodes of the batch are not read. ``StepResult.accuracy`` is the mini-batch
-    accuracy over all C classes.
+    checkpointed); the episodes of the batch are not read. ``StepResult.accuracy``
+    is the mini-batch accuracy over all C classes.
 
     ``adapt`` details: ``inner_losses`` / ``inner_accuracies`` (query, after
     fine-tuning steps 0..k; step 0 is the nearest class mean), ``support_losses``
