@@ -214,6 +214,11 @@ class ClassificationSource(TaskSource):
         if len(set(self.samples_per_class)) == 1:
             self._stacked: torch.Tensor | None = torch.stack(class_examples)
             self._classes = None
+            # The same memory as a numpy array of rows (S_total, *X): numpy's gather runs on
+            # one thread, so sampling costs the same whatever torch's thread count (torch's
+            # parallel copies can wait milliseconds for a second core on a busy machine).
+            rows = self._stacked.detach().flatten(0, 1)
+            self._rows = rows.numpy() if rows.device.type == "cpu" else None
         else:
             self._stacked = None
             self._classes = class_examples
@@ -225,6 +230,12 @@ class ClassificationSource(TaskSource):
     def class_tensor(self, index: int) -> torch.Tensor:
         """All examples of class ``index``: (S_c, *input_shape)."""
         return self._stacked[index] if self._stacked is not None else self._classes[index]
+
+    def _gather(self, rows: torch.Tensor) -> torch.Tensor:
+        """Examples at flat ``rows`` of the stacked classes: (len(rows), *input_shape)."""
+        if self._rows is None:  # not in CPU memory
+            return self._stacked.flatten(0, 1).index_select(0, rows.to(self._stacked.device))
+        return torch.from_numpy(self._rows[rows.numpy()])
 
     def check_episode_shape(self, n_way: int, k_shot: int, q_query: int) -> None:
         if n_way > self.num_classes:
@@ -247,10 +258,12 @@ class ClassificationSource(TaskSource):
             count = self._stacked.shape[1]
             # (N, K+Q): an independent random subset of examples for each class
             picks = torch.rand(n_way, count, generator=generator).argsort(dim=1)[:, :per_class]
-            # index_select on the flattened rows: ~15x faster than advanced indexing
-            rows = (classes.unsqueeze(1) * count + picks).reshape(-1)  # (N*(K+Q),)
-            chosen = self._stacked.flatten(0, 1).index_select(0, rows)
-            chosen = chosen.view(n_way, per_class, *self.input_shape)  # (N, K+Q, *X)
+            rows = classes.unsqueeze(1) * count + picks  # (N, K+Q) rows of the flat stack
+            # One gather of the support rows then the query rows, class by class:
+            # ~15x faster than torch's advanced indexing, and no further copies.
+            order = torch.cat([rows[:, :k_shot].reshape(-1), rows[:, k_shot:].reshape(-1)])
+            both = self._gather(order)  # (N*(K+Q), *X)
+            support_x, query_x = both[: n_way * k_shot], both[n_way * k_shot :]
         else:
             chosen = torch.stack(
                 [
@@ -260,8 +273,8 @@ class ClassificationSource(TaskSource):
                     for c in classes.tolist()
                 ]
             )
-        support_x = chosen[:, :k_shot].reshape(n_way * k_shot, *self.input_shape)
-        query_x = chosen[:, k_shot:].reshape(n_way * q_query, *self.input_shape)
+            support_x = chosen[:, :k_shot].reshape(n_way * k_shot, *self.input_shape)
+            query_x = chosen[:, k_shot:].reshape(n_way * q_query, *self.input_shape)
         labels = torch.arange(n_way)
         return Episode(
             support_x=support_x,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -64,10 +65,19 @@ class ByteImageSource(ClassificationSource):
     def class_tensor(self, index: int) -> torch.Tensor:
         return super().class_tensor(index).float().div_(255)
 
+    def _gather(self, rows: torch.Tensor) -> torch.Tensor:
+        # numpy, one thread: gather and convert in two passes over the episode only
+        if self._rows is None:
+            return super()._gather(rows).float().div_(255)
+        picked = self._rows[rows.numpy()]
+        return torch.from_numpy(np.divide(picked, np.float32(255), dtype=np.float32))
+
     def sample_episode(
         self, n_way: int, k_shot: int, q_query: int, generator: torch.Generator
     ) -> Episode:
         episode = super().sample_episode(n_way, k_shot, q_query, generator)
+        if self._stacked is not None:  # already float32 from _gather
+            return episode
         return Episode(
             support_x=episode.support_x.float().div_(255),
             support_y=episode.support_y,
