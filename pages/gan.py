@@ -25,6 +25,7 @@ from metalearn_core.figures.gan import (
 )
 from metalearn_core.gan.fewshot import FewShotGAN, latent_walk
 from metalearn_core.gan.fewshot_tasks import (
+    ADAPT_LRS,
     DOMAIN_CONFIGS,
     ImageDomain,
     RingDomain,
@@ -58,6 +59,7 @@ def init_state() -> None:
         "gan_fs_domain_name": None,
         "gan_fs_task_seed": 0,
         "gan_fs_trace": None,
+        "gan_fs_trace_lrs": None,
     }
     for key, value in defaults.items():
         if key not in st.session_state:
@@ -337,14 +339,21 @@ def fewshot_section() -> None:
     if fs.divergence:
         st.warning(fs.divergence, icon=":material/warning:")
     task = domain.held_out_tasks(1, seed=10_000 + st.session_state["gan_fs_task_seed"])[0]
+    lr_columns = st.columns(2)
+    lrs = sorted({fs.config.inner_lr, *ADAPT_LRS})
+    meta_lr = lr_columns[0].select_slider("Adaptation learning rate, meta-learned", lrs,
+                                          value=fs.config.inner_lr, key="gan_fs_meta_lr")  # fmt: skip
+    scratch_lr = lr_columns[1].select_slider("Adaptation learning rate, from scratch", lrs,
+                                             value=fs.config.inner_lr, key="gan_fs_scratch_lr")  # fmt: skip
     traces = st.session_state["gan_fs_trace"]
-    if traces is None:
+    if traces is None or st.session_state["gan_fs_trace_lrs"] != (meta_lr, scratch_lr):
         noise = fs.view_noise(256 if name == "rings" else 12, seed=1)
         traces = {
-            "meta-learned start": fs.adapt(task.examples, view_noise=noise, seed=0),
-            "from scratch": fs.adapt(task.examples, view_noise=noise, seed=0, from_scratch=True),
-        }
-        st.session_state["gan_fs_trace"] = traces
+            "meta-learned start": fs.adapt(task.examples, view_noise=noise, seed=0, lr=meta_lr),
+            "from scratch": fs.adapt(task.examples, view_noise=noise, seed=0, lr=scratch_lr,
+                                     from_scratch=True),
+        }  # fmt: skip
+        st.session_state.update(gan_fs_trace=traces, gan_fs_trace_lrs=(meta_lr, scratch_lr))
     steps = fs.config.adapt_steps
     shown = st.slider("After adaptation step", 0, steps, steps, key="gan_fs_step")
     st.caption(f"Unseen task: {task.name}, K = {fs.config.k_shot} examples, {steps} GAN steps.")

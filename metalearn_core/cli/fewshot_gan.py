@@ -6,7 +6,9 @@ Example::
 
 Meta-trains G and D with Reptile over tasks of the chosen family, adapts on held-out
 tasks (unseen rings, or held-out classes) from the meta-learned start and from scratch
-for the same number of steps, and prints the mean metrics of both.
+for the same number of steps, and prints the mean metrics of both. From scratch is run
+Each start adapts at every learning rate of ``--adapt-lrs`` and is reported at its own
+best (``meta_by_lr`` and ``scratch_by_lr`` list all).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from metalearn_core.gan.fewshot_tasks import FEWSHOT_DOMAINS, run_fewshot_experiment
+from metalearn_core.gan.fewshot import ARCHITECTURES
+from metalearn_core.gan.fewshot_tasks import ADAPT_LRS, FEWSHOT_DOMAINS, run_fewshot_experiment
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,6 +32,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--meta-iterations", type=int, help="Reptile iterations")
     parser.add_argument("--adapt-steps", type=int, help="GAN steps on each held-out task")
     parser.add_argument("--k-shot", type=int, help="examples per task")
+    parser.add_argument("--inner-lr", type=float, help="Adam learning rate of the inner loop")
+    parser.add_argument("--architecture", choices=ARCHITECTURES, help="networks (images)")
+    parser.add_argument(
+        "--condition-on-mean",
+        action=argparse.BooleanOptionalAction,
+        help="G and D also see the mean of the K examples",
+    )
+    parser.add_argument(
+        "--adapt-lrs",
+        type=lambda text: tuple(float(x) for x in text.split(",")),
+        default=ADAPT_LRS,
+        help="comma list of adaptation learning rates tried; each start is reported at its best",
+    )
     parser.add_argument("--held-out-tasks", type=int, default=10)
     parser.add_argument("--data-dir", help="data folder for loaders that need one")
     parser.add_argument("--per-task", action="store_true", help="include per-task metrics")
@@ -39,7 +55,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     changes = {
         name: getattr(args, name)
-        for name in ("meta_iterations", "adapt_steps", "k_shot")
+        for name in (
+            "meta_iterations",
+            "adapt_steps",
+            "k_shot",
+            "inner_lr",
+            "architecture",
+            "condition_on_mean",
+        )  # fmt: skip
         if getattr(args, name) is not None
     }
     result = run_fewshot_experiment(
@@ -47,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         held_out_tasks=args.held_out_tasks,
         data_dir=args.data_dir,
+        adapt_lrs=args.adapt_lrs,
         **changes,
     ).as_dict()
     if not args.per_task:
@@ -56,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(
         f"{result['domain']}: {result['meta_iterations']} meta-iterations, "
-        f"{result['adapt_steps']} adaptation steps, {result['seconds']:.1f} s"
+        f"{result['adapt_steps']} adaptation steps, {result['seconds']:.1f} s; "
+        f"learning rate meta-learned {result['meta_lr']:g}, from scratch {result['scratch_lr']:g}"
     )
     for key in result["meta_learned"]:
         print(

@@ -12,7 +12,13 @@ examples already give a generator for that task:
 
 Adaptation to an unseen task is the inner loop alone, run for ``adapt_steps``. The same
 loop from a freshly initialised (θ_G, θ_D) is the *from scratch* baseline, so the two
-differ only in where they start.
+differ only in where they start (and, if asked, in the learning rate, which may be tuned
+for each separately).
+
+With ``condition_on_mean`` both networks also see the mean x̄_K of the task's K examples
+(the generator G(z, x̄_K), the discriminator D(x, x̄_K)), so that one meta-learned start
+can already draw something of the task's class before any step; from scratch gets the
+same inputs.
 """
 
 from __future__ import annotations
@@ -27,10 +33,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from metalearn_core.gan.conv_models import ConvDiscriminator, ConvGenerator, reinitialise_conv
 from metalearn_core.gan.losses import LOSSES, discriminator_loss, generator_loss
 from metalearn_core.gan.models import mlp
 
 logger = logging.getLogger(__name__)
+
+ARCHITECTURES = ("mlp", "conv")
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,9 @@ class FewShotGANConfig:
     meta_batch: int = 4  # tasks per meta-iteration
     outer_lr: float = 0.5  # Reptile's ε, annealed linearly to 0 over meta_iterations
     meta_iterations: int = 400
+    condition_on_mean: bool = False  # G and D also see the mean of the task's K examples
+    architecture: str = "mlp"  # "mlp", or "conv" for square images (data_dim = side²)
+    conv_channels: int = 32  # width of the convolutional networks
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -76,12 +88,45 @@ class FewShotGANConfig:
             raise ValueError(f"inner_lr must be in (0, 1], got {self.inner_lr}")
         if not 0 < self.outer_lr <= 1:
             raise ValueError(f"outer_lr must be in (0, 1], got {self.outer_lr}")
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(
+                f"architecture must be one of {ARCHITECTURES}, got {self.architecture!r}"
+            )
+        if self.architecture == "conv" and (
+            not self.image_output or math.isqrt(self.data_dim) ** 2 != self.data_dim
+        ):
+            raise ValueError(
+                f"the conv architecture needs square images (image_output and data_dim a "
+                f"square), got data_dim={self.data_dim}, image_output={self.image_output}"
+            )
+
+    @property
+    def image_side(self) -> int:
+        """Side of the (square) images: √data_dim."""
+        return math.isqrt(self.data_dim)
 
     def replace(self, **changes: Any) -> FewShotGANConfig:
         return replace(self, **changes)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class MeanConditioned(nn.Module):
+    """``network([x, c])``: a network that also sees a per-task condition c (data_dim,).
+
+    The condition is a buffer, not a parameter: Reptile never averages it, and each
+    adapted copy holds its own task's condition (set by ``set_condition``).
+    """
+
+    def __init__(self, network: nn.Module, condition_dim: int):
+        super().__init__()
+        self.network = network
+        self.register_buffer("condition", torch.zeros(condition_dim))
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(N, F) → network((N, F + condition_dim))."""
+        return self.network(torch.cat([inputs, self.condition.expand(len(inputs), -1)], dim=1))
 
 
 @dataclass
@@ -100,12 +145,30 @@ class GANPair:
 
 def build_pair(config: FewShotGANConfig, generator: torch.Generator) -> GANPair:
     """Freshly initialised networks for ``config``, weights drawn from ``generator``."""
-    output = nn.Sigmoid() if config.image_output else None
-    return GANPair(
-        mlp(config.noise_dim, config.g_hidden, config.g_layers, config.data_dim,
-            output=output, generator=generator),
-        mlp(config.data_dim, config.d_hidden, config.d_layers, 1, generator=generator),
-    )  # fmt: skip
+    extra = config.data_dim if config.condition_on_mean else 0
+    if config.architecture == "conv":
+        conditioned, side, width = bool(extra), config.image_side, config.conv_channels
+        g_net: nn.Module = ConvGenerator(config.noise_dim, side, width, conditioned=conditioned)
+        d_net: nn.Module = ConvDiscriminator(side, width, conditioned=conditioned)
+        reinitialise_conv(g_net, generator)
+        reinitialise_conv(d_net, generator)
+    else:
+        output = nn.Sigmoid() if config.image_output else None
+        g_net = mlp(config.noise_dim + extra, config.g_hidden, config.g_layers,
+                    config.data_dim, output=output, generator=generator)  # fmt: skip
+        d_net = mlp(config.data_dim + extra, config.d_hidden, config.d_layers, 1,
+                    generator=generator)  # fmt: skip
+    if config.condition_on_mean:
+        return GANPair(MeanConditioned(g_net, extra), MeanConditioned(d_net, extra))
+    return GANPair(g_net, d_net)
+
+
+def set_condition(pair: GANPair, examples: torch.Tensor) -> None:
+    """Give a mean-conditioned ``pair`` its task: the mean of (K, data_dim) ``examples``."""
+    mean = examples.mean(dim=0)
+    for network in (pair.generator, pair.discriminator):
+        if isinstance(network, MeanConditioned):
+            network.condition.copy_(mean)
 
 
 @dataclass
@@ -132,15 +195,21 @@ def gan_updates(
     rng: torch.Generator,
     *,
     view_noise: torch.Tensor | None = None,
+    lr: float | None = None,
 ) -> AdaptationTrace:
     """``steps`` GAN updates of ``pair`` in place on the K real ``examples`` (K, data_dim).
 
     Each step updates the discriminator once on (all K examples, ``fake_batch`` fakes),
-    then the generator once, both with Adam(``inner_lr``) created here, as FIGR does.
+    then the generator once, both with Adam(``lr``, default ``inner_lr``) created here, as
+    FIGR does. A mean-conditioned pair first gets the examples' mean as its condition.
     """
+    lr = config.inner_lr if lr is None else lr
+    if not 0 < lr <= 1:
+        raise ValueError(f"lr must be in (0, 1], got {lr}")
+    set_condition(pair, examples)
     betas = (0.5, 0.999)
-    d_optimizer = torch.optim.Adam(pair.discriminator.parameters(), lr=config.inner_lr, betas=betas)
-    g_optimizer = torch.optim.Adam(pair.generator.parameters(), lr=config.inner_lr, betas=betas)
+    d_optimizer = torch.optim.Adam(pair.discriminator.parameters(), lr=lr, betas=betas)
+    g_optimizer = torch.optim.Adam(pair.generator.parameters(), lr=lr, betas=betas)
     d_losses: list[float] = []
     g_losses: list[float] = []
     snapshots: list[torch.Tensor] = []
@@ -239,17 +308,19 @@ class FewShotGAN:
         from_scratch: bool = False,
         seed: int = 0,
         view_noise: torch.Tensor | None = None,
+        lr: float | None = None,
     ) -> AdaptationTrace:
         """Adapt to an unseen task's K ``examples`` (K, data_dim) for ``steps`` GAN updates.
 
         ``from_scratch`` starts from networks freshly drawn from ``seed`` instead of the
-        meta-learned start; everything else (optimiser, steps, noise) is the same.
+        meta-learned start; everything else (architecture, optimiser, steps, noise) is the
+        same. ``lr`` overrides ``inner_lr`` (e.g. a learning rate tuned for from scratch).
         """
         steps = self.config.adapt_steps if steps is None else steps
         rng = torch.Generator().manual_seed(seed)
         init_rng = torch.Generator().manual_seed(seed + 7919)
         pair = build_pair(self.config, init_rng) if from_scratch else self.meta.clone()
-        return gan_updates(pair, examples, steps, self.config, rng, view_noise=view_noise)
+        return gan_updates(pair, examples, steps, self.config, rng, view_noise=view_noise, lr=lr)
 
     def view_noise(self, n: int, seed: int = 0) -> torch.Tensor:
         """Fixed noise (n, noise_dim) for drawing samples step after step."""
@@ -270,7 +341,10 @@ class FewShotGAN:
 
 
 def latent_walk(
-    generator: nn.Module, start: torch.Tensor, end: torch.Tensor, steps: int
+    generator: Callable[[torch.Tensor], torch.Tensor],
+    start: torch.Tensor,
+    end: torch.Tensor,
+    steps: int,
 ) -> torch.Tensor:
     """Generator outputs along a straight line from noise ``start`` to ``end`` (noise_dim,).
 

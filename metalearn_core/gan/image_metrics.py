@@ -1,7 +1,11 @@
 r"""Judging few-shot generated images with a small, locally trained classifier.
 
 * **Class consistency**: the share of generated images that the classifier labels as
-  the target class.
+  the target class *with confidence* (probability at least ``min_confidence``). The
+  classifier also knows a *reject* class of implausible images (noise, flat grey,
+  blurred images, averages of several examples of one class), built by
+  ``implausible_images``: a generator that outputs a blurry class mean lands there
+  instead of in the target class.
 * **Fréchet distance** on the classifier's penultimate features (as FID does with
   Inception features): for Gaussians fitted to the two feature sets,
 
@@ -10,6 +14,17 @@ r"""Judging few-shot generated images with a small, locally trained classifier.
 * **Nearest-example distance**: for each generated image, the root-mean-square pixel
   distance to the closest of the K training examples. A generator that replays its K
   examples scores near 0 here; real unseen images of the class give the reference.
+* **Diversity**: the mean RMS pixel distance between two generated images. A collapsed
+  generator (one image, however good) scores near 0; real images give the reference.
+* **Precision and recall** in the classifier's feature space (Kynkäänniemi et al. 2019,
+  "Improved precision and recall"): each set's *manifold* is the union of balls around
+  its points reaching their k-th nearest neighbour in the same set;
+
+      precision = (1/N) Σ_g 1[g inside the real manifold]
+      recall    = (1/M) Σ_r 1[r inside the generated manifold]
+
+  A collapsed generator may keep a high precision (its one image looks real) but its
+  recall falls to about 0: its balls have radius 0.
 """
 
 from __future__ import annotations
@@ -39,6 +54,11 @@ class FeatureClassifier:
     @torch.no_grad()
     def logits(self, images: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(images))
+
+    @torch.no_grad()
+    def probabilities(self, images: torch.Tensor) -> torch.Tensor:
+        """(N, D) flattened images → (N, classes) softmax probabilities."""
+        return self.logits(images).softmax(dim=1)
 
     @torch.no_grad()
     def predict(self, images: torch.Tensor) -> torch.Tensor:
@@ -87,9 +107,111 @@ def train_classifier(
     return classifier
 
 
-def class_consistency(classifier: FeatureClassifier, images: torch.Tensor, target: int) -> float:
-    """Share of (N, D) ``images`` that ``classifier`` labels ``target``."""
-    return float((classifier.predict(images) == target).float().mean())
+def class_consistency(
+    classifier: FeatureClassifier,
+    images: torch.Tensor,
+    target: int,
+    *,
+    min_confidence: float = 0.0,
+) -> float:
+    """Share of (N, D) ``images`` labelled ``target`` with probability >= ``min_confidence``.
+
+    With ``min_confidence`` 0 this is the plain share of argmax labels equal to ``target``;
+    above 0.5 the label must also be a clear majority of the probability.
+    """
+    if not 0 <= min_confidence <= 1:
+        raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence}")
+    probabilities = classifier.probabilities(images)  # (N, classes)
+    chosen = (probabilities.argmax(dim=1) == target) & (probabilities[:, target] >= min_confidence)
+    return float(chosen.float().mean())
+
+
+def implausible_images(
+    classes: list[torch.Tensor],
+    side: int,
+    count: int,
+    generator: torch.Generator,
+    *,
+    means_per_class: int = 30,
+) -> torch.Tensor:
+    """Images that no class should claim, for the judge's reject class.
+
+    ``count`` images split evenly over five kinds: uniform noise; flat grey with a little
+    noise; blurred noise; real images blurred by a 3x3 box filter (twice); the mean of two
+    images of different classes. Then ``means_per_class`` images per class, each the pixel
+    mean of 4-10 of its images: what a generator draws that has learnt only the average
+    of its K examples (sharp digits never look like that; the mean's strokes are wide and
+    grey).
+
+    Args:
+        classes: one (S_c, side²) tensor of flattened images in [0, 1] per class.
+        side: image side.
+        count: how many images of the first five kinds (some cross-class means drop out
+            when both picks fall in one class).
+        means_per_class: class-mean images per class.
+
+    Returns:
+        (about count + means_per_class * len(classes), side²) images in [0, 1].
+    """
+    if count < 5:
+        raise ValueError(f"count must be at least 5 (one per kind), got {count}")
+    dim, g, n = side * side, generator, count // 5
+
+    def pick(how_many: int) -> tuple[torch.Tensor, torch.Tensor]:
+        which = torch.randint(len(classes), (how_many,), generator=g)
+        rows = [classes[c][int(torch.randint(len(classes[c]), (1,), generator=g))] for c in which]
+        return torch.stack(rows), which
+
+    uniform = torch.rand(n, dim, generator=g)
+    flat = torch.rand(n, 1, generator=g) + 0.05 * torch.randn(n, dim, generator=g)
+    coarse = torch.rand(n, 1, max(side // 2, 2), max(side // 2, 2), generator=g)
+    blurred_noise = F.interpolate(coarse, size=(side, side), mode="bilinear").reshape(-1, dim)
+    box = pick(n)[0].reshape(-1, 1, side, side)
+    for _ in range(2):
+        box = F.avg_pool2d(box, 3, stride=1, padding=1, count_include_pad=False)
+    (first, first_class), (second, second_class) = pick(count - 4 * n), pick(count - 4 * n)
+    mixed = ((first + second) / 2)[first_class != second_class]
+    means = []
+    for images in classes:
+        for _ in range(means_per_class):
+            how_many = int(torch.randint(4, 11, (1,), generator=g))
+            means.append(images[torch.randperm(len(images), generator=g)[:how_many]].mean(0))
+    parts = [uniform, flat, blurred_noise, box.reshape(-1, dim), mixed, *[m[None] for m in means]]
+    return torch.cat(parts).clamp(0, 1)
+
+
+def precision_recall(
+    generated: torch.Tensor, real: torch.Tensor, k: int = 3
+) -> tuple[float, float]:
+    """Improved precision and recall of (N, F) ``generated`` against (M, F) ``real`` features.
+
+    Compare sets of about equal size: a ball's radius shrinks as its set grows.
+
+    Returns:
+        (precision, recall), each in [0, 1].
+    """
+    if min(len(generated), len(real)) <= k:
+        raise ValueError(
+            f"precision and recall with k={k} need more than {k} points in each set, got "
+            f"{len(generated)} generated and {len(real)} real"
+        )
+    generated, real = generated.double(), real.double()
+
+    def radii(points: torch.Tensor) -> torch.Tensor:  # (P,) distance to k-th neighbour
+        return torch.cdist(points, points).kthvalue(k + 1, dim=1).values  # +1: itself at 0
+
+    between = torch.cdist(generated, real)  # (N, M)
+    precision = (between <= radii(real)[None, :]).any(dim=1).double().mean()
+    recall = (between <= radii(generated)[:, None]).any(dim=0).double().mean()
+    return float(precision), float(recall)
+
+
+def diversity(images: torch.Tensor) -> float:
+    """Mean RMS pixel distance between two different images of (N, D) ``images``."""
+    if len(images) < 2:
+        raise ValueError(f"diversity needs at least 2 images, got {len(images)}")
+    distances = torch.cdist(images.float(), images.float()) / images.shape[1] ** 0.5  # (N, N)
+    return float(distances.sum() / (len(images) * (len(images) - 1)))
 
 
 def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
