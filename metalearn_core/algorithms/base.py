@@ -101,7 +101,7 @@ class MetaLearner(ABC):
         self.hparams = hparams if hparams is not None else self.hparams_class()
         self.device = torch.device(device)
 
-    def prepare(self, train_source: TaskSource) -> None:
+    def prepare(self, train_source: TaskSource) -> None:  # noqa: B027 (optional hook)
         """Called once by the trainer before the first step, with the meta-training split.
 
         Most algorithms ignore it; the transfer baseline pretrains a classifier on
@@ -123,8 +123,8 @@ class MetaLearner(ABC):
     @abstractmethod
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
-    def train(self) -> None:
+    def train(self) -> None:  # noqa: B027 (optional hook)
         """Put the model(s) in training mode; override if there are several."""
 
-    def eval(self) -> None:
+    def eval(self) -> None:  # noqa: B027 (optional hook)
         """Put the model(s) in evaluation mode; override if there are several."""
