@@ -45,7 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=ADAPT_LRS,
         help="comma list of adaptation learning rates tried; each start is reported at its best",
     )
-    parser.add_argument("--held-out-tasks", type=int, default=10)
+    parser.add_argument(
+        "--held-out-tasks", type=int, help="unseen tasks (default 10 rings, 12 image tasks)"
+    )
     parser.add_argument("--data-dir", help="data folder for loaders that need one")
     parser.add_argument("--per-task", action="store_true", help="include per-task metrics")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -65,10 +67,13 @@ def run(args: argparse.Namespace) -> int:
         )  # fmt: skip
         if getattr(args, name) is not None
     }
+    held_out = args.held_out_tasks
+    if held_out is None:
+        held_out = 10 if args.dataset == "rings" else 12  # images: each held-out class twice
     result = run_fewshot_experiment(
         args.dataset,
         seed=args.seed,
-        held_out_tasks=args.held_out_tasks,
+        held_out_tasks=held_out,
         data_dir=args.data_dir,
         adapt_lrs=args.adapt_lrs,
         **changes,
