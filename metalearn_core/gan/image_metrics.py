@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from metalearn_core.gan.models import mlp
+from metalearn_core.gan.models import mlp, reinitialise
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +88,7 @@ def train_classifier(
     body = mlp(images.shape[1], hidden, 2, hidden, generator=rng)
     features = nn.Sequential(body, nn.LeakyReLU())
     head = nn.Linear(hidden, num_classes)
+    reinitialise(head, rng)  # from the seed, not the process's global random state
     parameters = [*features.parameters(), *head.parameters()]
     optimizer = torch.optim.Adam(parameters, lr=lr)
     for _ in range(epochs):

@@ -125,3 +125,12 @@ def test_a_collapsed_generator_keeps_precision_but_loses_recall():
     assert precision_recall(far, real) == (0.0, 0.0)
     with pytest.raises(ValueError, match="more than 3 points"):
         precision_recall(real[:3], real)
+
+
+def test_the_judging_classifier_depends_only_on_its_seed():
+    rng = torch.Generator().manual_seed(8)
+    images, labels = torch.rand(40, 6, generator=rng), torch.arange(40) % 3
+    first = train_classifier(images, labels, 3, hidden=8, epochs=2, seed=1)
+    torch.rand(5)  # move the global random state between the two
+    second = train_classifier(images, labels, 3, hidden=8, epochs=2, seed=1)
+    assert torch.equal(first.logits(images), second.logits(images))
