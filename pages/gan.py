@@ -34,6 +34,7 @@ from metalearn_core.gan.fewshot_tasks import (
 from metalearn_core.gan.losses import LOSSES
 from metalearn_core.gan.toy_data import TOY_DATASETS, make_toy_dataset
 from metalearn_core.gan.toy_gan import PRESETS, ToyGAN, ToyGANConfig
+from studio_ui.runtime import ensure_entrypoint
 
 TICK_SECONDS = 0.08  # training per redraw while playing
 DEFAULT_PLAY_TICKS = 1500  # a Play press runs at most this many ticks (about 2-3 minutes)
@@ -390,6 +391,7 @@ def fewshot_section() -> None:
 
 # ----------------------------------------------------------------------------- page
 
+ensure_entrypoint()  # a first visit straight to /gan still goes through app.py
 init_state()
 st.title("GAN Lab")
 section = st.radio("Section", ["2-D GAN", "Few-shot GAN"], horizontal=True,
