@@ -1,8 +1,9 @@
 """Second-order MAML on Omniglot 5-way 1-shot and 5-shot, on a GPU, in one go.
 
-The recipe of Finn et al. (2017) as measured in /work/shared/MEASURED.md: Conv4-64 with
-per-task batch statistics, meta-batch 32, 15 queries per class, 1 inner SGD step with
-alpha = 0.4 in training and at test (the paper's 3 test steps overshoot here), Adam 1e-3 (here annealed with a cosine to 10%),
+The recipe of Finn et al. (2017), as in the shared MEASURED.md reference figures: Conv4-64
+with per-task batch statistics, meta-batch 32, 15 queries per class, 1 inner SGD step with
+alpha = 0.4 in training and at test (the paper's 3 test steps overshoot with the zero
+head, BENCHMARKS.md), Adam 1e-3 (here annealed with a cosine to 10%),
 tasks batched with torch.func.vmap (the "auto" strategy on CUDA). Training classes are the
 background "train" alphabets with rotations (x4 classes, as in the paper); validation is
 600 5-way episodes of the held-out background alphabets ("val"), and of the evaluation
