@@ -94,7 +94,7 @@ def page_rates(url: str, browser, seconds: float, speed: str) -> dict[str, float
         page.goto(f"{url}/train")
         page.get_by_text("Prototypical Networks on glyphs, 5-way 1-shot").wait_for()
         if speed != "Normal":
-            page.get_by_role("button", name=speed, exact=True).click()
+            page.get_by_text(speed, exact=True).click()  # a segmented control, not a button role
             page.wait_for_timeout(1000)
         page.get_by_role("button", name="Play").click()
         page.get_by_role("button", name="Pause").wait_for()
