@@ -118,10 +118,19 @@ class MetaLearner(ABC):
 
     @abstractmethod
     def state_dict(self) -> dict[str, Any]:
-        """Model and optimiser state, tensors only at the leaves (for checkpoints)."""
+        """Model and optimiser state, tensors and primitives only (for checkpoints).
+
+        Like torch's own ``state_dict``, the tensors may be the live ones: a caller that
+        keeps the state while training goes on copies it (the engine's rollback does).
+        """
 
     @abstractmethod
-    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore ``state`` without keeping references to its tensors.
+
+        torch's ``Optimizer.load_state_dict`` keeps the given moment tensors, so
+        optimiser state is deep-copied first; module ``load_state_dict`` copies already.
+        """
 
     def train(self) -> None:  # noqa: B027 (optional hook)
         """Put the model(s) in training mode; override if there are several."""

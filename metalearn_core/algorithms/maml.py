@@ -382,14 +382,11 @@ class MAML(MetaLearner):
     # ----- checkpoints and modes ----------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
-        # copies: the live optimiser state would otherwise be shared with whoever loads it
-        return copy.deepcopy(
-            {"model": self.net.state_dict(), "optimizer": self.optimizer.state_dict()}
-        )
+        return {"model": self.net.state_dict(), "optimizer": self.optimizer.state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.net.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        self.optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))  # see base
 
     def train(self) -> None:
         self.net.train()

@@ -175,18 +175,15 @@ class ProtoNet(MetaLearner):
         )
 
     def state_dict(self) -> dict[str, Any]:
-        # copies: the live optimiser state would otherwise be shared with whoever loads it
-        return copy.deepcopy(
-            {
-                "model": self.model.state_dict(),
-                "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(),
-            }
-        )
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        self.optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))  # see base
         if "scheduler" in state:
             self.scheduler.load_state_dict(state["scheduler"])
 
