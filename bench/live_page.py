@@ -29,16 +29,8 @@ if str(REPO_ROOT) not in sys.path:
 import torch  # noqa: E402
 
 from metalearn_core.engine import RunConfig, Trainer  # noqa: E402
-from studio_ui.serving import StreamlitServer  # noqa: E402
+from studio_ui.serving import CHROMIUM, CHROMIUM_FLAGS, StreamlitServer  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 # The page's "Quick demo" for Prototypical Networks on glyphs (studio_ui.train_settings).
 CONFIG = RunConfig(
     dataset="glyphs", algo="protonet", n_way=5, k_shot=1, q_query=5, width=32, seed=0,

@@ -19,6 +19,17 @@ from types import TracebackType
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+# Debian's Chromium for browser tests and benchmarks; these flags work on a closed network.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as sock:

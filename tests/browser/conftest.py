@@ -13,16 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from studio_ui.serving import REPO_ROOT, StreamlitServer
+from studio_ui.serving import CHROMIUM, CHROMIUM_FLAGS, REPO_ROOT, StreamlitServer
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 
 
