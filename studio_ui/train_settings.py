@@ -19,7 +19,7 @@ from metalearn_core.algorithms import ALGORITHMS, algorithm_names, default_hpara
 from metalearn_core.algorithms.base import Hyperparameters, ProblemSpec
 from metalearn_core.data import DATASETS
 from metalearn_core.engine import RunConfig
-from studio_ui.data import cached_task_source
+from studio_ui.data import cached_task_source, stored_upload
 
 log = logging.getLogger("metalearn_studio.train_settings")
 
@@ -286,6 +286,13 @@ def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[st
             help="The folder holding images_background.zip / images_evaluation.zip "
             "(or a folder of class sub-folders)",
         )
+        if dataset == "folder":
+            upload = st.file_uploader(
+                "…or upload a zip of class folders", type=["zip"], key=KEY + "folder_zip"
+            )
+            if upload is not None:
+                data_dir = str(stored_upload(upload.getvalue()))
+                st.caption(f"Using the uploaded {upload.name}.")
     kind = dataset_kind(dataset)
     algos = algorithm_names(kind)
     if st.session_state.get(KEY + "algo") not in algos:

@@ -190,3 +190,11 @@ def test_leaving_the_page_keeps_the_run_paused():
     assert at.session_state[session.TRAINER] is trainer
     assert at.session_state[session.PLAYING] is False
     assert metric(at, "Episodes") == "1"
+
+
+def test_folder_data_set_offers_a_zip_upload_and_explains_what_it_needs(app):
+    uploaders_before = len(app.get("file_uploader"))
+    app.selectbox(key="train_w_dataset").select("folder").run()
+    assert not app.exception
+    assert len(app.get("file_uploader")) == uploaders_before + 1  # the class-folders zip
+    assert any("one sub-folder per class" in error.value for error in app.error)
