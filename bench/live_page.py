@@ -8,14 +8,18 @@ Method
    (validation included, as in the page), torch threads as in the app; episodes per second.
 2. Page: ``streamlit run app.py`` with headless Chromium (Debian's, the project's flags);
    open Train, set up the same config, press Play, wait 3 s, then for ``--seconds`` count
-   (a) changes of the episode counter's text, (b) animation frames in which the curves
-   chart's DOM changed (MutationObserver), and read the episode counter at both ends.
+   (a) changes of the episode counter's text, (b) the curves chart's completed redraws
+   (``Plotly.react`` calls that finished, counted in the chart's iframe), (c) mounts of a
+   new chart iframe, and read the episode counter at both ends.
+3. What a viewer sees: after the timed window, still playing, ``--frames`` screenshots of
+   the chart, ~0.4 s apart; a frame with (almost) no dark pixels is a blank chart.
 Repeats alternate engine and page runs and report medians.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import statistics
 import sys
@@ -38,28 +42,42 @@ CONFIG = RunConfig(
 )  # fmt: skip
 COUNTER = '.st-key-train_counter [data-testid="stMetricValue"]'
 OBSERVER_JS = """() => {
-    window.__bench = {counterChanges: 0, chartFrames: 0, lastText: null, dirty: false};
+    window.__bench = {counterChanges: 0, lastText: null, framesMounted: 0};
     const counterText = () => {
         const el = document.querySelector('COUNTER_SELECTOR');
         return el ? el.textContent : null;
     };
     window.__bench.lastText = counterText();
-    new MutationObserver(() => {
+    new MutationObserver((mutations) => {
         const text = counterText();
         if (text !== null && text !== window.__bench.lastText) {
             window.__bench.counterChanges += 1;
             window.__bench.lastText = text;
         }
+        for (const m of mutations) for (const node of m.addedNodes) {
+            if (node.nodeName === 'IFRAME' || (node.querySelector && node.querySelector('iframe')))
+                window.__bench.framesMounted += 1;
+        }
     }).observe(document.body, {subtree: true, childList: true, characterData: true});
-    const chart = document.querySelector('.st-key-train_chart');
-    new MutationObserver(() => { window.__bench.dirty = true; })
-        .observe(chart, {subtree: true, childList: true, attributes: true, characterData: true});
-    const frame = () => {
-        if (window.__bench.dirty) { window.__bench.chartFrames += 1; window.__bench.dirty = false; }
-        requestAnimationFrame(frame);
-    };
-    requestAnimationFrame(frame);
 }""".replace("COUNTER_SELECTOR", COUNTER)
+CHART_FRAME = ".st-key-train_chart iframe"
+CHART_DRAWS_JS = (
+    "() => document.querySelector('.st-key-train_chart iframe').contentWindow.liveChartDraws"
+)
+
+
+def blank_frames(page, frames: int) -> int:
+    """Screenshots of the chart while playing; those with almost no dark pixels are blank."""
+    import numpy as np
+    from PIL import Image
+
+    box = page.locator(CHART_FRAME).first.bounding_box()
+    blank = 0
+    for _ in range(frames):
+        shot = Image.open(io.BytesIO(page.screenshot(clip=box))).convert("L")
+        blank += (np.asarray(shot) < 200).mean() < 0.005
+        page.wait_for_timeout(400)
+    return blank
 
 
 def engine_rate(seconds: float, tick: float, threads: int) -> float:
@@ -77,7 +95,7 @@ def read_episodes(page) -> int:
     return int(page.locator(COUNTER).first.inner_text().replace(",", ""))
 
 
-def page_rates(url: str, browser, seconds: float, speed: str) -> dict[str, float]:
+def page_rates(url: str, browser, seconds: float, speed: str, frames: int) -> dict[str, float]:
     """Open Train (first visit: ProtoNet on glyphs, quick demo), Play, measure."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -93,15 +111,21 @@ def page_rates(url: str, browser, seconds: float, speed: str) -> dict[str, float
         page.wait_for_timeout(3000)  # past the first step and first redraws
         page.evaluate(OBSERVER_JS)
         start_time, start_episodes = time.perf_counter(), read_episodes(page)
+        start_draws = page.evaluate(CHART_DRAWS_JS)
         page.wait_for_timeout(seconds * 1000)
         counts = page.evaluate("() => window.__bench")
+        draws = page.evaluate(CHART_DRAWS_JS) - start_draws
         elapsed = time.perf_counter() - start_time
         episodes = read_episodes(page) - start_episodes
+        blank = blank_frames(page, frames)
         page.screenshot(path=str(REPO_ROOT / "test-artifacts" / "bench-live-page.png"))
         page.get_by_role("button", name="Pause").click()
         return {
             "counter_redraws_per_s": counts["counterChanges"] / elapsed,
-            "chart_updates_per_s": counts["chartFrames"] / elapsed,
+            "chart_redraws_per_s": draws / elapsed,
+            "chart_frames_mounted": counts["framesMounted"],
+            "blank_chart_frames": blank,
+            "frames_shot": frames,
             "episodes_per_s": episodes / elapsed,
         }
     finally:
@@ -114,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (app and engine)")
     parser.add_argument("--speed", default="Normal", choices=("Slow", "Normal", "Fast"))
+    parser.add_argument("--frames", type=int, default=16, help="screenshots for the blank check")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
 
@@ -126,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         for repeat in range(args.repeats):
             engine.append(engine_rate(args.seconds, 0.1, args.threads))
-            pages.append(page_rates(server.url, browser, args.seconds, args.speed))
+            pages.append(page_rates(server.url, browser, args.seconds, args.speed, args.frames))
             print(f"repeat {repeat + 1}: engine {engine[-1]:.1f} ep/s, page {pages[-1]}")
         browser.close()
     result = {
@@ -137,7 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         "engine_episodes_per_s": statistics.median(engine),
         "page_episodes_per_s": statistics.median(p["episodes_per_s"] for p in pages),
         "counter_redraws_per_s": statistics.median(p["counter_redraws_per_s"] for p in pages),
-        "chart_updates_per_s": statistics.median(p["chart_updates_per_s"] for p in pages),
+        "chart_redraws_per_s": statistics.median(p["chart_redraws_per_s"] for p in pages),
+        "chart_frames_mounted": sum(p["chart_frames_mounted"] for p in pages),
+        "blank_chart_frames": sum(p["blank_chart_frames"] for p in pages),
+        "frames_shot": sum(p["frames_shot"] for p in pages),
         "runs": {"engine": engine, "page": pages},
     }
     result["page_to_engine"] = result["page_episodes_per_s"] / result["engine_episodes_per_s"]

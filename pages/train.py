@@ -18,11 +18,13 @@ from metalearn_core.engine import Trainer
 from metalearn_core.figures.training import learning_curves_figure
 from studio_ui import train_session as session
 from studio_ui.inspector import CHART_CONFIG, render_inspector
+from studio_ui.live_chart import LiveChart, live_chart, show_figure
 from studio_ui.runtime import ensure_entrypoint
 from studio_ui.train_settings import algorithm_title, settings_widgets
 
 log = logging.getLogger("metalearn_studio.train")
 LIVE_CHART_CONFIG = {**CHART_CONFIG, "staticPlot": True}
+CURVES_HEIGHT = 360
 
 # ----------------------------------------------------------------------------- live area
 
@@ -57,22 +59,23 @@ def curves_figure(trainer: Trainer):
         val["ci95"].tolist(),
         metric="mse" if regression else "accuracy",
         chance=None if regression else 1.0 / trainer.config.n_way,
+        height=CURVES_HEIGHT,
     )
 
 
 def draw_live(
-    trainer: Trainer, metrics_slot, chart_slot, redraw: int, wall_rate: float | None = None
+    trainer: Trainer, metrics_slot, chart: LiveChart, redraw: int, wall_rate: float | None = None
 ) -> None:
-    """Redraw the counter and the curves.
+    """Redraw the counter and the curves; ``redraw`` numbers the redraws of this run.
 
-    ``redraw`` numbers the redraws of this script run: each needs a key of its own.
-    While playing (``redraw > 0``) the chart is static (no hover or zoom handlers):
-    the browser draws it in less time, leaving more of the CPU to training.
+    The chart stays mounted and redraws in place (``studio_ui.live_chart``). While playing
+    (``redraw > 0``) it is static (no hover or zoom handlers): the browser draws it in
+    less time, leaving more of the CPU to training.
     """
     with metrics_slot.container():
         live_metrics(trainer, wall_rate)
     config = LIVE_CHART_CONFIG if redraw else CHART_CONFIG
-    chart_slot.plotly_chart(curves_figure(trainer), config=config, key=f"train_curves_{redraw}")
+    show_figure(chart, curves_figure(trainer), config=config, revision=redraw)
 
 
 # ----------------------------------------------------------------------------- page parts
@@ -127,13 +130,17 @@ def controls(trainer: Trainer) -> str:
     playing = st.session_state[session.PLAYING]
     diverged = trainer.divergence is not None
     columns = st.columns([1, 1, 1, 3], vertical_alignment="bottom")
-    if playing:
-        columns[0].button("Pause", icon=":material/pause:", on_click=session.pause,
-                          key="train_pause", width="stretch")  # fmt: skip
-    else:
-        columns[0].button("Play", icon=":material/play_arrow:", on_click=session.play,
-                          key="train_play", type="primary", disabled=diverged,
-                          width="stretch")  # fmt: skip
+    # One button whose label toggles: a fixed key keeps its identity in the browser. Two
+    # buttons would leave the old one on screen, greyed, while the Play loop runs.
+    columns[0].button(
+        "Pause" if playing else "Play",
+        icon=":material/pause:" if playing else ":material/play_arrow:",
+        on_click=session.pause if playing else session.play,
+        key="train_play_pause",
+        type="secondary" if playing else "primary",
+        disabled=diverged and not playing,
+        width="stretch",
+    )
     columns[1].button("Step", icon=":material/skip_next:", on_click=session.step,
                       key="train_step", disabled=diverged, width="stretch",
                       help=f"One meta-iteration: {trainer.meta_batch} episode(s)")  # fmt: skip
@@ -208,16 +215,14 @@ speed = session.SPEEDS[controls(trainer)]
 with st.container(key="train_counter"):
     metrics_slot = st.empty()
 with st.container(key="train_chart"):
-    chart_slot = st.empty()
-draw_live(trainer, metrics_slot, chart_slot, redraw=0)
+    chart = live_chart("train_curves", height=CURVES_HEIGHT)
+draw_live(trainer, metrics_slot, chart, redraw=0)
 
 inspector_title, inspector_button = st.columns([4, 1], vertical_alignment="bottom")
 inspector_title.subheader("Episode inspector")
 inspector_button.button("Another episode", on_click=session.next_inspector_episode,
                         icon=":material/shuffle:", key="train_next_episode")  # fmt: skip
-inspector_slot = st.empty()
-with inspector_slot.container():
-    render_inspector(trainer, st.session_state[session.INSPECT_SEED])
+inspector = render_inspector(trainer, st.session_state[session.INSPECT_SEED])
 
 run_file_panel(trainer)
 
@@ -235,14 +240,13 @@ while st.session_state[session.PLAYING]:
             trainer.run_tick(max_seconds=speed.tick_seconds)
     now = time.perf_counter()
     rate = (trainer.episodes_seen - start_episodes) / (now - started)
-    draw_live(trainer, metrics_slot, chart_slot, redraws, rate)
+    draw_live(trainer, metrics_slot, chart, redraws, rate)
     log.debug("tick %.3f s, redraw %.3f s", now - tick_start, time.perf_counter() - now)
     if trainer.divergence is not None:
         session.pause()
         st.rerun()  # redraw the page with the divergence message and Play disabled
-    if now - last_inspection >= speed.inspect_every:
-        with inspector_slot.container():
-            render_inspector(trainer, st.session_state[session.INSPECT_SEED], redraws)
+    if inspector is not None and now - last_inspection >= speed.inspect_every:
+        inspector.refresh(trainer, st.session_state[session.INSPECT_SEED])
         last_inspection = time.perf_counter()
     if speed.pause_seconds:
         time.sleep(speed.pause_seconds)

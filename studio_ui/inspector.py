@@ -9,6 +9,7 @@ ProtoNet, attention for Matching Networks, and a generic picture of anything els
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
@@ -19,6 +20,7 @@ from metalearn_core.algorithms.base import Adaptation
 from metalearn_core.data.episodes import Episode
 from metalearn_core.engine import Trainer
 from metalearn_core.figures import episodes as figures
+from studio_ui.live_chart import live_chart, show_figure
 
 log = logging.getLogger("metalearn_studio.inspector")
 
@@ -110,37 +112,92 @@ def scalar_details(adaptation: Adaptation) -> dict[str, Any]:
     }
 
 
-def render_inspector(trainer: Trainer, seed: int, redraw: int = 0) -> None:
-    """Draw the inspector for validation episode ``seed`` into the current container.
+@dataclass
+class InspectorContent:
+    """What the inspector shows for one episode, ready to draw."""
 
-    ``redraw`` numbers the redraws within one script run: charts drawn again in the
-    same run need keys of their own.
-    """
-    try:
-        episode, adaptation = trainer.inspect(split="val", seed=seed)
-        main_figure = episode_figure(trainer, episode, adaptation)
-        extras = internals_figures(episode, adaptation)
-    except Exception as error:  # the inspector must never take the page down
-        log.exception("inspector failed")
-        st.warning(f"The inspector cannot show this run: {type(error).__name__}: {error}")
-        return
+    summary: str
+    main_figure: go.Figure
+    extras: list[tuple[str, go.Figure]]  # (caption, figure) for the algorithm's internals
+    scalars: str
+
+
+def inspector_content(trainer: Trainer, seed: int) -> InspectorContent:
+    """Adapt to validation episode ``seed`` and build the inspector's figures."""
+    episode, adaptation = trainer.inspect(split="val", seed=seed)
     score = (
         f"query accuracy **{100 * adaptation.query_accuracy:.0f}%**, "
         if adaptation.query_accuracy is not None
         else ""
     )
-    st.markdown(
-        f"Validation episode #{seed} after {trainer.episodes_seen} training episodes: "
-        f"{score}query loss **{adaptation.query_loss:.3f}**"
+    scalars = scalar_details(adaptation)
+    return InspectorContent(
+        summary=f"Validation episode #{seed} after {trainer.episodes_seen} training episodes: "
+        f"{score}query loss **{adaptation.query_loss:.3f}**",
+        main_figure=episode_figure(trainer, episode, adaptation),
+        extras=internals_figures(episode, adaptation),
+        scalars=", ".join(f"{k} = {v}" for k, v in scalars.items()),
     )
-    left, right = st.columns([3, 2]) if extras else (st.container(), None)
+
+
+def _height(figure: go.Figure) -> int:
+    return int(figure.layout.height or 450)
+
+
+@dataclass
+class InspectorView:
+    """The inspector's places on the page, laid out once per script run.
+
+    ``refresh`` redraws them in place (the charts are ``studio_ui.live_chart`` charts),
+    so the Play loop can show a newer adaptation without the charts going blank.
+    """
+
+    summary: Any
+    main_chart: Any
+    extra_charts: list[Any]
+    scalars: Any
+
+    def show(self, content: InspectorContent, live: bool) -> None:
+        config = {**CHART_CONFIG, "staticPlot": True} if live else CHART_CONFIG
+        self.summary.markdown(content.summary)
+        show_figure(self.main_chart, content.main_figure, config=config)
+        for slot, (_, figure) in zip(self.extra_charts, content.extras, strict=False):
+            show_figure(slot, figure, config=config)
+        if content.scalars:
+            self.scalars.caption(content.scalars)
+
+    def refresh(self, trainer: Trainer, seed: int) -> None:
+        """Show a fresh adaptation of episode ``seed`` (while playing: static charts)."""
+        try:
+            content = inspector_content(trainer, seed)
+        except Exception:  # keep showing the last good one; the reason is in the log
+            log.exception("inspector refresh failed")
+            return
+        self.show(content, live=True)
+
+
+def render_inspector(trainer: Trainer, seed: int) -> InspectorView | None:
+    """Lay out and draw the inspector for validation episode ``seed`` here.
+
+    Returns the view to refresh while playing, or None when the run cannot be inspected
+    (a warning says why; the inspector never takes the page down).
+    """
+    try:
+        content = inspector_content(trainer, seed)
+    except Exception as error:
+        log.exception("inspector failed")
+        st.warning(f"The inspector cannot show this run: {type(error).__name__}: {error}")
+        return None
+    summary = st.empty()
+    left, right = st.columns([3, 2]) if content.extras else (st.container(), None)
     with left:
-        st.plotly_chart(main_figure, config=CHART_CONFIG, key=f"train_inspect_{redraw}")
+        main_chart = live_chart("train_inspect", height=_height(content.main_figure))
+    extra_charts = []
     if right is not None:
         with right:
-            for index, (caption, figure) in enumerate(extras):
-                st.plotly_chart(figure, config=CHART_CONFIG, key=f"train_inspect_{redraw}_{index}")
+            for index, (caption, figure) in enumerate(content.extras):
+                extra_charts.append(live_chart(f"train_inspect_{index}", height=_height(figure)))
                 st.caption(caption)
-    scalars = scalar_details(adaptation)
-    if scalars:
-        st.caption(", ".join(f"{k} = {v}" for k, v in scalars.items()))
+    view = InspectorView(summary, main_chart, extra_charts, st.empty())
+    view.show(content, live=False)
+    return view

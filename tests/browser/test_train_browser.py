@@ -12,13 +12,22 @@ from tests.browser.conftest import ARTIFACTS
 pytestmark = pytest.mark.browser
 
 COUNTER = '.st-key-train_counter [data-testid="stMetricValue"]'
-# The curves chart's plotly div carries its traces in the DOM (graphDiv.data).
+# The curves chart (studio_ui.live_chart) is an iframe whose plotly div carries its traces
+# in the DOM (graphDiv.data).
+CURVES_FRAME = "document.querySelector('.st-key-train_chart iframe')"
 ACCURACY_POINTS_JS = """() => {
-    const div = document.querySelector('.st-key-train_chart .js-plotly-plot');
+    const frame = CURVES_FRAME;
+    const div = frame && frame.contentDocument.querySelector('.js-plotly-plot');
     if (!div || !div.data) return [];
     const trace = div.data.find(t => t.name === 'train accuracy');
     return trace ? Array.from(trace.y) : [];
-}"""
+}""".replace("CURVES_FRAME", CURVES_FRAME)
+# Marks the chart's iframe, to tell later whether the browser kept it or mounted a new one.
+MARK_FRAME_JS = f"() => {{ {CURVES_FRAME}.dataset.marked = 'yes'; }}"
+FRAME_STATE_JS = f"""() => {{
+    const frame = {CURVES_FRAME};
+    return {{marked: frame.dataset.marked === 'yes', draws: frame.contentWindow.liveChartDraws}};
+}}"""
 
 
 def episodes(page) -> int:
@@ -49,6 +58,8 @@ def test_protonet_learns_live_then_pauses_and_survives_a_page_change(streamlit_s
     set_number(page, "K-shot", 1)
     page.get_by_text(re.compile(r"Prototypical Networks on glyphs, 5-way 1-shot")).wait_for()
 
+    page.locator(".st-key-train_chart iframe").wait_for()
+    page.evaluate(MARK_FRAME_JS)
     page.get_by_role("button", name="Play").click()
     page.get_by_role("button", name="Pause").wait_for()
     chance = 100 / 5
@@ -61,6 +72,11 @@ def test_protonet_learns_live_then_pauses_and_survives_a_page_change(streamlit_s
         page.wait_for_timeout(500)
     assert len(accuracy) >= 5, f"the chart shows {len(accuracy)} accuracy points"
     assert accuracy[-1] > chance + 10, f"accuracy {accuracy[-1]:.0f}% is not above chance"
+    before = page.evaluate(FRAME_STATE_JS)
+    page.wait_for_timeout(2000)
+    after = page.evaluate(FRAME_STATE_JS)
+    assert after["marked"], "the chart was mounted anew while playing (it would flicker)"
+    assert after["draws"] - before["draws"] >= 3, f"redraws in 2 s of playing: {before} {after}"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "train-playing.png"), full_page=True)
 

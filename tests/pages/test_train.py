@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from metalearn_core.algorithms import algorithm_names
 from studio_ui import train_session as session
+from studio_ui.live_chart import shown_figures
 from studio_ui.serving import REPO_ROOT
 from studio_ui.train_settings import KEY, dataset_kind, dataset_names, needs_folder
 
@@ -64,7 +65,7 @@ def test_first_visit_offers_the_quick_demo(app):
     trainer = app.session_state[session.TRAINER]
     assert (trainer.config.dataset, trainer.config.algo) == ("glyphs", "protonet")
     assert metric(app, "Episodes") == "0"
-    assert app.button(key="train_play").proto.type == "primary"
+    assert app.button(key="train_play_pause").proto.type == "primary"
 
 
 def test_step_advances_by_one_meta_batch_and_reset_clears(app):
@@ -97,7 +98,10 @@ def test_every_offered_combination_steps(app, dataset, algo):
     assert not app.error, [e.value for e in app.error]
     assert metric(app, "Meta-iterations") == "1"
     assert int(metric(app, "Episodes")) == trainer.meta_batch
-    assert app.get("plotly_chart"), "no chart drawn"
+    charts = shown_figures([text.value for text in app.text])
+    losses = [t for t in charts["train_curves"]["figure"]["data"] if t["name"] == "train loss"]
+    assert len(losses[0]["y"]) == 1, "the curves do not show the one step taken"
+    assert "train_inspect" in charts, "the inspector drew no episode"
 
 
 def test_bad_input_shows_an_error_and_keeps_the_run(app):
@@ -170,7 +174,7 @@ def test_diverged_run_shows_why_and_disables_play(app):
     trainer.divergence = "training diverged at step 2: the loss became nan. Lower outer_lr"
     app.run()
     assert any("diverged at step 2" in e.value for e in app.error)
-    assert app.button(key="train_play").disabled
+    assert app.button(key="train_play_pause").disabled
     assert app.button(key="train_step").disabled
 
 

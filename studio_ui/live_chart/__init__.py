@@ -1,0 +1,107 @@
+"""A plotly chart that is redrawn in place, for the Train page's Play loop.
+
+Why not ``st.plotly_chart``: every new figure gives that element a new ID, and the
+browser remounts a chart whose ID changed. While playing, a frame caught between the
+unmount and plotly's drawing showed an empty chart (4 blank frames in 16, see
+BENCHMARKS.md), so the chart flickered.
+
+How: ``live_chart`` mounts a component (an iframe running plotly.js) once per script run,
+under a fixed key, so the browser keeps it. Its figures travel as JSON text in a hidden
+element beside it, the "channel", which ``show_figure`` rewrites as often as needed within
+one run (a component itself can be drawn only once per run). The iframe watches the page
+and redraws with ``Plotly.react`` when the text changes (see ``index.html``).
+
+The iframe loads the plotly.js that ships with the ``plotly`` Python package; Streamlit
+serves a component's files from one folder, so that file and ``index.html`` are copied
+once into a folder of the system's temporary directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import plotly
+import plotly.graph_objects as go
+import streamlit as st
+import streamlit.components.v1 as components
+from streamlit.delta_generator import DeltaGenerator
+
+_HERE = Path(__file__).parent
+_PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def _component_folder() -> Path:
+    """The folder Streamlit serves: ``index.html`` beside plotly.js, named by content."""
+    page = (_HERE / "index.html").read_bytes()
+    digest = hashlib.sha256(page + plotly.__version__.encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"metalearn-live-chart-{digest}"
+    if not (folder / "plotly.min.js").is_file():
+        staging = Path(tempfile.mkdtemp(prefix="metalearn-live-chart-"))
+        shutil.copyfile(_HERE / "index.html", staging / "index.html")
+        shutil.copyfile(_PLOTLY_JS, staging / "plotly.min.js")
+        try:
+            staging.rename(folder)
+        except OSError:  # another server process made it first: its copy is the same
+            shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+_component = components.declare_component("live_chart", path=str(_component_folder()))
+
+
+def channel_key(key: str) -> str:
+    """The key of the hidden container that carries the chart's figures."""
+    return f"{key}_figure"
+
+
+@dataclass(frozen=True)
+class LiveChart:
+    """A mounted chart: its key, and the hidden slot its figures are written to."""
+
+    key: str
+    channel: DeltaGenerator
+
+
+def live_chart(key: str, height: int) -> LiveChart:
+    """Mount the chart ``key`` here, ``height`` pixels high (once per script run).
+
+    Pass the result to ``show_figure``. The chart keeps its last figure until a new one
+    arrives.
+    """
+    channel = channel_key(key)
+    _component(channel=channel, height=int(height), key=key, default=None)
+    st.html(f"<style>.st-key-{channel} {{display: none;}}</style>")
+    with st.container(key=channel):
+        return LiveChart(key, st.empty())
+
+
+def show_figure(
+    chart: LiveChart, figure: go.Figure, *, config: dict[str, Any], revision: int = 0
+) -> None:
+    """Send ``figure`` to ``chart``, which redraws in place.
+
+    The message is JSON: ``{"chart": key, "figure": ..., "config": ..., "revision": n}``.
+    ``revision`` is echoed by the chart as its ``data-revision`` once drawn (tests and
+    the benchmark read it).
+    """
+    chart.channel.text(
+        f'{{"chart":{json.dumps(chart.key)},"figure":{figure.to_json()},'
+        f'"config":{json.dumps(config)},"revision":{int(revision)}}}'
+    )
+
+
+def shown_figures(texts: list[str]) -> dict[str, dict[str, Any]]:
+    """The latest figure message of each chart among ``texts`` (for tests: AppTest's
+    ``at.text`` values), by chart key."""
+    found = {}
+    for text in texts:
+        if text.startswith('{"chart":'):
+            message = json.loads(text)
+            found[message["chart"]] = message
+    return found
