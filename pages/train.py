@@ -1,10 +1,11 @@
 """Train: pick a data set and an algorithm, press Play, watch episodes train.
 
 Live mechanism (chosen by measurement, see BENCHMARKS.md "Live training page"): while
-playing, the end of this script loops over short training ticks and redraws a few
-``st.empty()`` placeholders after each. Any button press or page change reruns the
-script, which stops the loop at its next redraw, so Pause, Reset and leaving the page
-act within one tick.
+playing, the end of this script loops over short training ticks and redraws after each:
+the counter through an ``st.empty()`` placeholder, the charts through
+``studio_ui.live_chart`` (redrawn in place, never remounted). Any button press or page
+change reruns the script, which stops the loop at its next redraw, so Pause, Reset and
+leaving the page act within one tick.
 """
 
 from __future__ import annotations
