@@ -1,7 +1,8 @@
 """GAN Lab: watch a 2-D GAN learn, and a meta-learned GAN learn a new task from K examples.
 
 Live mechanism: while playing, the end of the script runs a bounded loop of short
-training ticks (about 80 ms each) and redraws ``st.empty()`` placeholders after each.
+training ticks (about 80 ms each) and redraws after each: the counters through an
+``st.empty()`` placeholder, the charts in place through ``studio_ui.live_chart``.
 Any button press reruns the script, which stops the loop; the buttons' callbacks set
 ``st.session_state`` flags before the rerun starts, so Pause acts within one tick.
 All state lives in this session's ``st.session_state`` under ``gan_`` keys, and every
@@ -11,6 +12,7 @@ random draw comes from the session's own generators (seeded by the Seed box).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import streamlit as st
 import torch
@@ -34,6 +36,7 @@ from metalearn_core.gan.fewshot_tasks import (
 from metalearn_core.gan.losses import LOSSES
 from metalearn_core.gan.toy_data import TOY_DATASETS, make_toy_dataset
 from metalearn_core.gan.toy_gan import PRESETS, ToyGAN, ToyGANConfig
+from studio_ui.live_chart import LiveChart, live_chart, show_figure
 from studio_ui.runtime import ensure_entrypoint
 
 TICK_SECONDS = 0.08  # training per redraw while playing
@@ -46,6 +49,7 @@ LOSS_TITLES = {"nonsaturating": "Non-saturating", "least_squares": "Least square
 STRUCTURE = ("dataset", "loss", "pack", "batch_size", "seed")  # changing these starts over
 LIVE = ("g_lr", "d_lr", "d_steps", "g_steps")  # changeable while training
 CHART_CONFIG = {"displayModeBar": False}
+FIELD_HEIGHT, CURVE_HEIGHT = 520, 260
 
 # ----------------------------------------------------------------------------- state
 
@@ -173,11 +177,17 @@ def controls(gan: ToyGAN) -> None:
     columns[1].button("Step G", on_click=step_generator, key="gan_step_g",
                       disabled=disabled, help="generator updates only")  # fmt: skip
     columns[2].button("Step both", on_click=step_both, key="gan_step_both", disabled=disabled)
-    if st.session_state["gan_playing"]:
-        columns[3].button("Pause", on_click=pause, key="gan_pause", icon=":material/pause:")
-    else:
-        columns[3].button("Play", on_click=play, key="gan_play", disabled=disabled,
-                          icon=":material/play_arrow:", type="primary")  # fmt: skip
+    playing = st.session_state["gan_playing"]
+    # One button whose label toggles: its fixed key keeps it in place in the browser (two
+    # buttons would leave the old one on screen, greyed, while the loop runs).
+    columns[3].button(
+        "Pause" if playing else "Play",
+        on_click=pause if playing else play,
+        key="gan_play_pause",
+        disabled=disabled and not playing,
+        icon=":material/pause:" if playing else ":material/play_arrow:",
+        type="secondary" if playing else "primary",
+    )
     columns[4].button("Reset", on_click=reset, key="gan_reset", icon=":material/restart_alt:")
 
 
@@ -206,7 +216,28 @@ def _fmt(value: float) -> str:
     return "–" if not math.isfinite(value) else f"{value:.3f}"
 
 
-def draw_field(gan: ToyGAN, options: dict[str, bool], redraw: int) -> None:
+@dataclass(frozen=True)
+class LabCharts:
+    """The lab's charts, mounted once per script run and redrawn in place while playing."""
+
+    field: LiveChart
+    losses: LiveChart
+    coverage: LiveChart | None
+
+
+def mount_charts(gan: ToyGAN) -> LabCharts:
+    field = live_chart("gan_field", height=FIELD_HEIGHT)
+    left, right = st.columns(2)
+    with left:
+        losses = live_chart("gan_losses", height=CURVE_HEIGHT)
+    coverage = None
+    if gan.dataset.modes is not None:
+        with right:
+            coverage = live_chart("gan_coverage", height=CURVE_HEIGHT)
+    return LabCharts(field, losses, coverage)
+
+
+def draw_field(gan: ToyGAN, options: dict[str, bool], chart: LiveChart, config: dict) -> None:
     real = gan.dataset.sample(VIEW_POINTS, torch.Generator().manual_seed(gan.config.seed + 5))
     heat_label = "P(real)" if gan.config.loss == "nonsaturating" else "score"
     figure = gan_lab_figure(
@@ -220,8 +251,9 @@ def draw_field(gan: ToyGAN, options: dict[str, bool], redraw: int) -> None:
         else None,
         arrows=_arrows(gan) if options["arrows"] else None,
         modes=gan.dataset.modes,
+        height=FIELD_HEIGHT,
     )
-    st.plotly_chart(figure, key=f"gan_field_{redraw}", config=CHART_CONFIG)
+    show_figure(chart, figure, config=config)
 
 
 def _arrows(gan: ToyGAN):
@@ -229,15 +261,14 @@ def _arrows(gan: ToyGAN):
     return field.points, field.directions
 
 
-def draw_curves(gan: ToyGAN, redraw: int) -> None:
-    left, right = st.columns(2)
-    left.plotly_chart(loss_curves_figure(list(gan.history)), key=f"gan_losses_{redraw}",
-                      config=CHART_CONFIG)  # fmt: skip
-    if gan.dataset.modes is not None:
-        right.plotly_chart(
-            coverage_figure(list(gan.coverage_history), len(gan.dataset.modes)),
-            key=f"gan_coverage_{redraw}", config=CHART_CONFIG,
-        )  # fmt: skip
+def draw_curves(gan: ToyGAN, charts: LabCharts, config: dict) -> None:
+    losses = loss_curves_figure(list(gan.history), height=CURVE_HEIGHT)
+    show_figure(charts.losses, losses, config=config)
+    if charts.coverage is not None:
+        coverage = coverage_figure(
+            list(gan.coverage_history), len(gan.dataset.modes), height=CURVE_HEIGHT
+        )
+        show_figure(charts.coverage, coverage, config=config)
 
 
 def lab_section() -> None:
@@ -257,33 +288,34 @@ def lab_section() -> None:
         st.warning(gan.divergence, icon=":material/warning:")
     controls(gan)
     options = view_options()
-    metrics_slot, field_slot, curves_slot = st.empty(), st.empty(), st.empty()
-    _redraw_all(gan, options, metrics_slot, field_slot, curves_slot, 0)
+    metrics_slot = st.empty()
+    charts = mount_charts(gan)
+    _redraw_all(gan, options, metrics_slot, charts, 0)
     if gan.dataset.modes is not None and gan.steps > 0:
         with st.expander("Samples per mode (the reverse-KL picture)"):
             coverage = gan.evaluate()
             st.plotly_chart(mode_counts_figure(coverage.counts, coverage.high_quality_counts),
                             key="gan_mode_counts", config=CHART_CONFIG)  # fmt: skip
-    play_loop(gan, options, metrics_slot, field_slot, curves_slot)
+    play_loop(gan, options, metrics_slot, charts)
 
 
-def _redraw_all(gan, options, metrics_slot, field_slot, curves_slot, redraw: int) -> None:
+def _redraw_all(gan, options, metrics_slot, charts: LabCharts, redraw: int) -> None:
+    """Redraw after tick ``redraw`` (0: not playing; interactive charts then)."""
+    config = {**CHART_CONFIG, "staticPlot": True} if redraw else CHART_CONFIG
     with metrics_slot.container():
         draw_metrics(gan)
-    with field_slot.container():
-        draw_field(gan, options, redraw)
+    draw_field(gan, options, charts.field, config)
     if redraw % CURVES_EVERY == 0:
-        with curves_slot.container():
-            draw_curves(gan, redraw)
+        draw_curves(gan, charts, config)
 
 
-def play_loop(gan, options, metrics_slot, field_slot, curves_slot) -> None:
+def play_loop(gan, options, metrics_slot, charts: LabCharts) -> None:
     """Train in short ticks while playing; a rerun (any press) ends this loop early."""
     if not st.session_state["gan_playing"]:
         return
     for tick in range(1, int(st.session_state["gan_play_ticks"]) + 1):
         gan.train(10**9, max_seconds=TICK_SECONDS)
-        _redraw_all(gan, options, metrics_slot, field_slot, curves_slot, tick)
+        _redraw_all(gan, options, metrics_slot, charts, tick)
         if gan.divergence is not None:
             break
     st.session_state["gan_playing"] = False

@@ -18,6 +18,7 @@ once into a folder of the system's temporary directory.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import shutil
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import plotly
 import plotly.graph_objects as go
 import streamlit as st
@@ -94,6 +96,18 @@ def show_figure(
         f'{{"chart":{json.dumps(chart.key)},"figure":{figure.to_json()},'
         f'"config":{json.dumps(config)},"revision":{int(revision)}}}'
     )
+
+
+def trace_values(trace: dict[str, Any], name: str) -> list[Any]:
+    """A trace's ``x``, ``y``... from figure JSON, where plotly writes numpy arrays as
+    base64 typed arrays (``{"dtype": "f8", "bdata": ...}``)."""
+    value = trace.get(name, [])
+    if isinstance(value, dict) and "bdata" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        if "shape" in value:
+            array = array.reshape([int(n) for n in str(value["shape"]).split(",")])
+        return array.tolist()
+    return list(value)
 
 
 def shown_figures(texts: list[str]) -> dict[str, dict[str, Any]]:

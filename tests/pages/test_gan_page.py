@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from studio_ui.live_chart import shown_figures, trace_values
+
 GAN_PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "gan.py")
 
 
@@ -29,6 +31,18 @@ def test_page_opens_on_an_untrained_gan(at):
     assert not at.exception
     assert metric(at, "Steps") == "0"
     assert at.session_state["gan_model"].config.pack == 2
+
+
+def test_the_lab_draws_real_and_generated_points_and_the_curves(at):
+    at.button(key="gan_step_d").click().run()
+    charts = shown_figures([text.value for text in at.text])
+    assert {"gan_field", "gan_losses"} <= set(charts)
+    field = charts["gan_field"]["figure"]["data"]
+    counts = {trace.get("name"): len(trace_values(trace, "x")) for trace in field}
+    assert counts.get("real", 0) > 0 and counts.get("generated", 0) > 0, counts
+    losses = charts["gan_losses"]["figure"]["data"]
+    discriminator = [t for t in losses if t.get("name") == "discriminator"]
+    assert len(trace_values(discriminator[0], "y")) == 1, "one step, one loss point"
 
 
 def test_step_buttons_advance_the_counters(at):
@@ -53,10 +67,10 @@ def test_reset_clears_the_run(at):
 
 def test_play_runs_a_bounded_loop_then_pause_state_returns(at):
     at.session_state["gan_play_ticks"] = 2
-    at.button(key="gan_play").click().run()
+    at.button(key="gan_play_pause").click().run()
     assert at.session_state["gan_model"].steps >= 2
     assert at.session_state["gan_playing"] is False  # the loop ended and reran the page
-    assert at.button(key="gan_play")  # Play is offered again
+    assert at.button(key="gan_play_pause").label == "Play"  # offered again
 
 
 def test_a_press_while_playing_stops_the_loop_before_it_trains():

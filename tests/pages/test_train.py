@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from metalearn_core.algorithms import algorithm_names
 from studio_ui import train_session as session
-from studio_ui.live_chart import shown_figures
+from studio_ui.live_chart import shown_figures, trace_values
 from studio_ui.serving import REPO_ROOT
 from studio_ui.train_settings import KEY, dataset_kind, dataset_names, needs_folder
 
@@ -100,7 +100,7 @@ def test_every_offered_combination_steps(app, dataset, algo):
     assert int(metric(app, "Episodes")) == trainer.meta_batch
     charts = shown_figures([text.value for text in app.text])
     losses = [t for t in charts["train_curves"]["figure"]["data"] if t["name"] == "train loss"]
-    assert len(losses[0]["y"]) == 1, "the curves do not show the one step taken"
+    assert len(trace_values(losses[0], "y")) == 1, "the curves do not show the one step taken"
     assert "train_inspect" in charts, "the inspector drew no episode"
 
 
