@@ -36,7 +36,13 @@ from metalearn_core.gan.fewshot_tasks import (
 from metalearn_core.gan.losses import LOSSES
 from metalearn_core.gan.toy_data import TOY_DATASETS, make_toy_dataset
 from metalearn_core.gan.toy_gan import PRESETS, ToyGAN, ToyGANConfig
-from studio_ui.live_chart import LiveChart, live_chart, show_figure
+from studio_ui.live_chart import (
+    CHART_CONFIG,
+    STATIC_CHART_CONFIG,
+    LiveChart,
+    live_chart,
+    show_figure,
+)
 from studio_ui.runtime import ensure_entrypoint
 
 TICK_SECONDS = 0.08  # training per redraw while playing
@@ -48,7 +54,6 @@ LOSS_TITLES = {"nonsaturating": "Non-saturating", "least_squares": "Least square
                "wgan_gp": "Wasserstein + gradient penalty"}  # fmt: skip
 STRUCTURE = ("dataset", "loss", "pack", "batch_size", "seed")  # changing these starts over
 LIVE = ("g_lr", "d_lr", "d_steps", "g_steps")  # changeable while training
-CHART_CONFIG = {"displayModeBar": False}
 FIELD_HEIGHT, CURVE_HEIGHT = 520, 260
 
 # ----------------------------------------------------------------------------- state
@@ -301,7 +306,7 @@ def lab_section() -> None:
 
 def _redraw_all(gan, options, metrics_slot, charts: LabCharts, redraw: int) -> None:
     """Redraw after tick ``redraw`` (0: not playing; interactive charts then)."""
-    config = {**CHART_CONFIG, "staticPlot": True} if redraw else CHART_CONFIG
+    config = STATIC_CHART_CONFIG if redraw else CHART_CONFIG
     with metrics_slot.container():
         draw_metrics(gan)
     draw_field(gan, options, charts.field, config)

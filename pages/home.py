@@ -9,6 +9,7 @@ import streamlit as st
 from metalearn_core.figures.episodes import episode_picture
 from studio_ui.catalog import available_pages
 from studio_ui.data import cached_task_source
+from studio_ui.live_chart import STATIC_CHART_CONFIG
 from studio_ui.runtime import ensure_entrypoint
 
 log = logging.getLogger("metalearn_studio.home")
@@ -41,7 +42,7 @@ try:
     episode = sampler.sample()
     st.plotly_chart(
         episode_picture(episode),
-        config={"displayModeBar": False, "staticPlot": True},
+        config=STATIC_CHART_CONFIG,
         key="home_episode",
     )
     st.caption(

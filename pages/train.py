@@ -18,13 +18,18 @@ import streamlit as st
 from metalearn_core.engine import Trainer
 from metalearn_core.figures.training import learning_curves_figure
 from studio_ui import train_session as session
-from studio_ui.inspector import CHART_CONFIG, render_inspector
-from studio_ui.live_chart import LiveChart, live_chart, show_figure
+from studio_ui.inspector import render_inspector
+from studio_ui.live_chart import (
+    CHART_CONFIG,
+    STATIC_CHART_CONFIG,
+    LiveChart,
+    live_chart,
+    show_figure,
+)
 from studio_ui.runtime import ensure_entrypoint
 from studio_ui.train_settings import algorithm_title, settings_widgets
 
 log = logging.getLogger("metalearn_studio.train")
-LIVE_CHART_CONFIG = {**CHART_CONFIG, "staticPlot": True}
 CURVES_HEIGHT = 360
 
 # ----------------------------------------------------------------------------- live area
@@ -75,7 +80,7 @@ def draw_live(
     """
     with metrics_slot.container():
         live_metrics(trainer, wall_rate)
-    config = LIVE_CHART_CONFIG if redraw else CHART_CONFIG
+    config = STATIC_CHART_CONFIG if redraw else CHART_CONFIG
     show_figure(chart, curves_figure(trainer), config=config, revision=redraw)
 
 

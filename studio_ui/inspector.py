@@ -20,11 +20,10 @@ from metalearn_core.algorithms.base import Adaptation
 from metalearn_core.data.episodes import Episode
 from metalearn_core.engine import Trainer
 from metalearn_core.figures import episodes as figures
-from studio_ui.live_chart import live_chart, show_figure
+from studio_ui.live_chart import CHART_CONFIG, STATIC_CHART_CONFIG, live_chart, show_figure
 
 log = logging.getLogger("metalearn_studio.inspector")
 
-CHART_CONFIG = {"displayModeBar": False}
 # Details drawn by a dedicated figure, or too raw to be worth a picture.
 _HANDLED = {
     "inner_losses", "inner_accuracies", "probe_predictions", "probe_x", "distances",
@@ -158,7 +157,7 @@ class InspectorView:
     scalars: Any
 
     def show(self, content: InspectorContent, live: bool) -> None:
-        config = {**CHART_CONFIG, "staticPlot": True} if live else CHART_CONFIG
+        config = STATIC_CHART_CONFIG if live else CHART_CONFIG
         self.summary.markdown(content.summary)
         show_figure(self.main_chart, content.main_figure, config=config)
         for slot, (_, figure) in zip(self.extra_charts, content.extras, strict=False):

@@ -34,6 +34,11 @@ import streamlit as st
 import streamlit.components.v1 as components
 from streamlit.delta_generator import DeltaGenerator
 
+# Plotly's own toolbar is hidden everywhere in the app; charts that redraw while a loop
+# plays are static (no hover or zoom handlers to set up on every redraw).
+CHART_CONFIG: dict[str, Any] = {"displayModeBar": False}
+STATIC_CHART_CONFIG: dict[str, Any] = {**CHART_CONFIG, "staticPlot": True}
+
 _HERE = Path(__file__).parent
 _PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
