@@ -79,13 +79,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def validate(
     learner: MetaLearner, source, n_way: int, k_shot: int, episodes: int, seed: int
 ) -> dict:
-    """Mean query accuracy over ``episodes`` 5-way episodes (15 queries) and its 95% CI."""
+    """Mean query accuracy over ``episodes`` 5-way episodes (15 queries) and its 95% CI.
+
+    For learners that adapt by inner steps (MAML and kin) also the mean accuracy after
+    each step 0..k (``accuracy_by_step``): whether more test steps help or overshoot.
+    """
     sampler = EpisodeSampler(source, n_way, k_shot, 15, seed=seed)
-    accuracies = torch.tensor(
-        [learner.adapt(sampler.sample()).query_accuracy for _ in range(episodes)]
-    )
+    adaptations = [learner.adapt(sampler.sample()) for _ in range(episodes)]
+    accuracies = torch.tensor([adaptation.query_accuracy for adaptation in adaptations])
     ci95 = 1.96 * accuracies.std(unbiased=True).item() / math.sqrt(episodes)
-    return {"accuracy": accuracies.mean().item(), "ci95": ci95}
+    result = {"accuracy": accuracies.mean().item(), "ci95": ci95}
+    by_step = [adaptation.details.get("inner_accuracies") for adaptation in adaptations]
+    if all(by_step):
+        result["accuracy_by_step"] = torch.tensor(by_step).mean(dim=0).tolist()
+    return result
 
 
 def set_lr(learner: MetaLearner, factor: float, base_lrs: list[float]) -> None:

@@ -225,12 +225,28 @@ def test_auto_strategy_is_vmap_for_the_mlp_and_loop_for_conv_on_cpu():
 def test_regression_and_classification_defaults_follow_the_paper():
     assert make_learner("maml", SINE).hparams.inner_lr == 0.01
     assert make_learner("maml", SINE).hparams.meta_batch == 25
+    assert make_learner("maml", SINE).hparams.inner_steps_test == 10
     conv = make_learner("maml", ProblemSpec("classification", (1, 8, 8), 5, width=4))
+    # Test steps: 1, not the paper's 3 (the zero head; see MAMLHyperparameters).
     assert (conv.hparams.inner_lr, conv.hparams.inner_steps, conv.hparams.inner_steps_test) == (
         0.4,
         1,
-        3,
+        1,
     )
+
+
+def test_the_first_step_from_the_zero_head_moves_only_the_head(tiny):
+    """Why classification tests with as many steps as it trains with: see the hparams."""
+    learner = make_learner("maml", ProblemSpec("classification", (1, 8, 8), 3, width=4), seed=0)
+    episode = EpisodeSampler(tiny.image_source(), 3, 2, 2, seed=0).sample()
+    start = {
+        name: weight.detach().requires_grad_()
+        for name, weight in learner._task_weights(learner._meta_parameters(), 3).items()
+    }
+    loss = learner._loss(start, episode.support_x, episode.support_y)
+    grads = torch.autograd.grad(loss, list(start.values()))
+    moved = {name for name, grad in zip(start, grads, strict=True) if grad.abs().max() > 0}
+    assert moved == {"head.weight", "head.bias"}
 
 
 @pytest.mark.parametrize(
