@@ -181,6 +181,27 @@ def initialise_defaults() -> None:
         apply_values({**values, "seed": 0, "data_dir": ""}, DEFAULT_DATASET, DEFAULT_ALGO)
 
 
+EPISODE_SHAPE = ("n_way", "k_shot", "q_query", "width")
+
+
+def dataset_changed() -> None:
+    """Selectbox callback: a data set of another kind of task (images or points vs a
+    1-D function) takes the last preset's episode shape for that kind, so choosing the
+    sinusoid after glyphs gives K=10 points, not one."""
+    dataset = st.session_state[KEY + "dataset"]
+    previous = st.session_state.get(KEY + "task_kind")
+    kind = dataset_kind(dataset)
+    st.session_state[KEY + "task_kind"] = kind
+    if previous is None or previous == kind:
+        return
+    algos = algorithm_names(kind)
+    algo = st.session_state.get(KEY + "algo")
+    algo = algo if algo in algos else algos[0]
+    values = preset_values(st.session_state.get(PRESET_KEY, QUICK_DEMO), dataset, algo)
+    for name in EPISODE_SHAPE:
+        st.session_state[KEY + name] = values[name]
+
+
 # ----------------------------------------------------------------------------- widgets
 
 
@@ -270,9 +291,10 @@ def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[st
     datasets = dataset_names()
     if st.session_state.get(KEY + "dataset") not in datasets:
         st.session_state[KEY + "dataset"] = datasets[0]
+    st.session_state.setdefault(KEY + "task_kind", dataset_kind(st.session_state[KEY + "dataset"]))
     dataset = st.selectbox(
         "Data set", datasets, format_func=dataset_title, key=KEY + "dataset",
-        persist_state="session",
+        persist_state="session", on_change=dataset_changed,
     )  # fmt: skip
     description = dataset_description(dataset)
     if description:

@@ -68,6 +68,19 @@ def test_first_visit_offers_the_quick_demo(app):
     assert app.button(key="train_play_pause").proto.type == "primary"
 
 
+def test_another_kind_of_data_takes_its_episode_shape(app):
+    app.selectbox(key=KEY + "dataset").set_value("sinusoid").run()
+    shape = {name: app.number_input(key=KEY + name).value for name in ("k_shot", "q_query")}
+    assert shape == {"k_shot": 10, "q_query": 10}  # the quick demo's sinusoid
+    app.number_input(key=KEY + "k_shot").set_value(7).run()
+    app.selectbox(key=KEY + "dataset").set_value("glyphs").run()
+    assert app.number_input(key=KEY + "k_shot").value == 1
+    app.number_input(key=KEY + "k_shot").set_value(3).run()
+    app.selectbox(key=KEY + "dataset").set_value("blobs").run()  # same kind: kept
+    assert app.number_input(key=KEY + "k_shot").value == 3
+    assert not app.exception
+
+
 def test_step_advances_by_one_meta_batch_and_reset_clears(app):
     choose(app, "glyphs", "maml")
     app.button(key="train_step").click().run()
