@@ -75,7 +75,7 @@ def blank_frames(page, frames: int) -> int:
     blank = 0
     for _ in range(frames):
         shot = Image.open(io.BytesIO(page.screenshot(clip=box))).convert("L")
-        blank += (np.asarray(shot) < 200).mean() < 0.005
+        blank += int((np.asarray(shot) < 200).mean() < 0.005)
         page.wait_for_timeout(400)
     return blank
 
