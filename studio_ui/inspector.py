@@ -164,6 +164,8 @@ class InspectorView:
             show_figure(slot, figure, config=config)
         if content.scalars:
             self.scalars.caption(content.scalars)
+        else:
+            self.scalars.empty()  # a refresh must not keep the previous episode's numbers
 
     def refresh(self, trainer: Trainer, seed: int) -> None:
         """Show a fresh adaptation of episode ``seed`` (while playing: static charts)."""

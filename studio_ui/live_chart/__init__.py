@@ -94,8 +94,8 @@ def show_figure(
     """Send ``figure`` to ``chart``, which redraws in place.
 
     The message is JSON: ``{"chart": key, "figure": ..., "config": ..., "revision": n}``.
-    ``revision`` is echoed by the chart as its ``data-revision`` once drawn (tests and
-    the benchmark read it).
+    ``revision`` numbers the figures of a chart (the Play loop passes its redraw count), so
+    a test can tell which one the page holds last.
     """
     chart.channel.text(
         f'{{"chart":{json.dumps(chart.key)},"figure":{figure.to_json()},'
