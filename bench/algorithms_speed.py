@@ -41,13 +41,20 @@ OMNIGLOT_RUNS = [
     ("maml", {"strategy": "loop"}),
     ("maml", {"strategy": "vmap"}),
     ("fomaml", {"strategy": "loop"}),
+    ("fomaml", {"strategy": "vmap"}),
     ("reptile", {}),
     ("protonet", {}),
     ("matchingnet", {}),
 ]
 
 
-def median_seconds(step, make_batch, repeats: int) -> tuple[float, float]:
+def synchronize(device: str) -> None:
+    """Wait for queued CUDA kernels, so that a timer measures the work and not its launch."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def median_seconds(step, make_batch, repeats: int, device: str = "cpu") -> tuple[float, float]:
     """Median wall time and median process CPU time of ``step(batch)`` over ``repeats``
     calls, after one warm-up call. On a shared machine the CPU time of a one-thread run is
     what an idle machine would show as wall time."""
@@ -55,8 +62,10 @@ def median_seconds(step, make_batch, repeats: int) -> tuple[float, float]:
     walls, cpus = [], []
     for _ in range(repeats):
         batch = make_batch()
+        synchronize(device)
         start, cpu_start = time.perf_counter(), time.process_time()
         step(batch)
+        synchronize(device)
         walls.append(time.perf_counter() - start)
         cpus.append(time.process_time() - cpu_start)
     return statistics.median(walls), statistics.median(cpus)
@@ -68,8 +77,10 @@ def sinusoid_suite(threads: int, repeats: int, device: str) -> list[dict]:
     rows = []
     for name, changes in SINUSOID_RUNS:
         learner = make_learner(name, spec, {"meta_batch": 25, **changes}, device, seed=0)
-        seconds = median_seconds(learner.meta_train_step, lambda: sampler.sample_batch(25), repeats)
-        rows.append(row("sinusoid", name, changes, threads, seconds, learner.hparams))
+        seconds = median_seconds(
+            learner.meta_train_step, lambda: sampler.sample_batch(25), repeats, device
+        )
+        rows.append(row("sinusoid", name, changes, threads, seconds, learner))
     return rows
 
 
@@ -84,14 +95,17 @@ def omniglot_suite(threads: int, repeats: int, device: str, algos: set[str] | No
         if algos and name not in algos:
             continue
         learner = make_learner(name, spec, {"meta_batch": 32, **changes}, device, seed=0)
-        seconds = median_seconds(learner.meta_train_step, lambda: sampler.sample_batch(32), repeats)
-        rows.append(row("omniglot28 5w1s", name, changes, threads, seconds, learner.hparams))
+        seconds = median_seconds(
+            learner.meta_train_step, lambda: sampler.sample_batch(32), repeats, device
+        )
+        rows.append(row("omniglot28 5w1s", name, changes, threads, seconds, learner))
     return rows
 
 
-def row(suite, name, changes, threads, seconds, hparams) -> dict:
+def row(suite, name, changes, threads, seconds, learner) -> dict:
     wall, cpu = seconds
     return {
+        "device": str(learner.device),
         "suite": suite,
         "algo": name,
         "variant": ",".join(f"{k}={v}" for k, v in changes.items()) or "-",
@@ -99,8 +113,23 @@ def row(suite, name, changes, threads, seconds, hparams) -> dict:
         "seconds_per_iteration": wall,
         "iterations_per_second": 1 / wall,
         "cpu_seconds_per_iteration": cpu,
-        "inner_steps": getattr(hparams, "inner_steps", None),
+        "inner_steps": getattr(learner.hparams, "inner_steps", None),
     }
+
+
+def speedups(rows: list[dict]) -> list[str]:
+    """One line per (suite, algorithm, threads) measured with both strategies: vmap vs loop."""
+    by_key = {(r["suite"], r["algo"], r["threads"], r["variant"]): r for r in rows}
+    lines = []
+    for (suite, algo, threads, variant), loop in by_key.items():
+        vmap = by_key.get((suite, algo, threads, "strategy=vmap"))
+        if variant == "strategy=loop" and vmap:
+            ratio = loop["seconds_per_iteration"] / vmap["seconds_per_iteration"]
+            lines.append(
+                f"{suite}, {algo}, {threads} thread(s), {loop['device']}: "
+                f"vmap is {ratio:.1f}x the loop (wall time)"
+            )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -128,6 +157,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
             f"{r['seconds_per_iteration']:.4f} | {r['iterations_per_second']:.2f} | "
             f"{r['cpu_seconds_per_iteration']:.4f} |"
         )
+    for line in speedups(rows):
+        print(line)
     if args.json:
         print(json.dumps(rows, indent=1))
     return rows

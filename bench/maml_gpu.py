@@ -16,7 +16,8 @@ generator: sampling 32 episodes costs a few kernel launches instead of Python lo
     python bench/maml_gpu.py --minutes 0.2 --device cpu --episodes 20   # a quick CPU check
 
 Prints progress lines to stderr (about every 30 s) and one JSON object to stdout; writes
-it to $OUT/maml_gpu.json when OUT is set (after each shot, so a cut-off run keeps results).
+it to $OUT/maml_gpu-<shots>shot.json when OUT is set (after each shot, so a cut-off run
+keeps results). ``--checkpoints 2,5`` also validates on fewer episodes after 2 and 5 minutes.
 """
 
 from __future__ import annotations
@@ -67,6 +68,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (CPU runs)")
     parser.add_argument("--progress-seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--checkpoints",
+        default="",
+        help="training minutes (comma list) at which to validate on --checkpoint-episodes "
+        "val episodes; the training clock stops while validating",
+    )
+    parser.add_argument("--checkpoint-episodes", type=int, default=200)
     return parser.parse_args(argv)
 
 
@@ -141,10 +149,22 @@ def train_one_shot_setting(args, k_shot: int, train_classes, eval_sets, device) 
     learner = make_learner("maml", spec, hparams, device, seed=args.seed)
     generator = torch.Generator(device=device).manual_seed(args.seed + k_shot)
     budget = args.minutes * 60
+    checkpoints = sorted(float(m) * 60 for m in args.checkpoints.split(",") if m)
+    curve = []
     started = last_report = time.perf_counter()
+    paused = 0.0  # seconds spent validating at checkpoints, not training
     iterations, losses, accuracies = 0, [], []
     log(f"{k_shot}-shot: training for {args.minutes} min, strategy {learner.resolved_strategy()}")
-    while (elapsed := time.perf_counter() - started) < budget:
+    while (elapsed := time.perf_counter() - started - paused) < budget:
+        if checkpoints and elapsed >= checkpoints[0]:
+            checkpoints.pop(0)
+            tick = time.perf_counter()
+            point = evaluate(
+                learner, eval_sets["val"], k_shot, args.checkpoint_episodes, seed=20_000 + k_shot
+            )
+            curve.append({"train_minutes": round(elapsed / 60, 2), "iterations": iterations, **point})
+            paused += time.perf_counter() - tick
+            log(f"{k_shot}-shot after {elapsed / 60:.1f} min: val {point['accuracy']:.4f}")
         progress = min(elapsed / budget, 1.0)
         factor = args.final_lr_fraction + (1 - args.final_lr_fraction) * 0.5 * (
             1 + math.cos(math.pi * progress)
@@ -162,11 +182,12 @@ def train_one_shot_setting(args, k_shot: int, train_classes, eval_sets, device) 
             last_report = time.perf_counter()
             recent = slice(-50, None)
             log(
-                f"{k_shot}-shot: {iterations} it, {iterations / (last_report - started):.1f} it/s, "
+                f"{k_shot}-shot: {iterations} it, "
+                f"{iterations / (last_report - started - paused):.1f} it/s, "
                 f"train loss {sum(losses[recent]) / len(losses[recent]):.3f}, "
                 f"acc {sum(accuracies[recent]) / len(accuracies[recent]):.3f}"
             )
-    seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - started - paused
     log(f"{k_shot}-shot: {iterations} iterations in {seconds:.0f} s; evaluating")
     report = {
         "k_shot": k_shot,
@@ -174,6 +195,7 @@ def train_one_shot_setting(args, k_shot: int, train_classes, eval_sets, device) 
         "train_seconds": seconds,
         "iterations_per_second": iterations / seconds,
         "final_train_accuracy": sum(accuracies[-50:]) / len(accuracies[-50:]),
+        "val_curve": curve,
     }
     for split, classes in eval_sets.items():
         tick = time.perf_counter()
@@ -221,7 +243,8 @@ def main(argv: list[str] | None = None) -> dict:
         report["total_seconds"] = time.perf_counter() - started
         if out_dir:
             Path(out_dir).mkdir(parents=True, exist_ok=True)
-            Path(out_dir, "maml_gpu.json").write_text(json.dumps(report, indent=1))
+            name = f"maml_gpu-{args.shots.replace(',', '_')}shot.json"
+            Path(out_dir, name).write_text(json.dumps(report, indent=1))
     print(json.dumps(report, indent=1), flush=True)
     return report
 
