@@ -162,7 +162,9 @@ def train_one_shot_setting(args, k_shot: int, train_classes, eval_sets, device) 
             point = evaluate(
                 learner, eval_sets["val"], k_shot, args.checkpoint_episodes, seed=20_000 + k_shot
             )
-            curve.append({"train_minutes": round(elapsed / 60, 2), "iterations": iterations, **point})
+            curve.append(
+                {"train_minutes": round(elapsed / 60, 2), "iterations": iterations, **point}
+            )
             paused += time.perf_counter() - tick
             log(f"{k_shot}-shot after {elapsed / 60:.1f} min: val {point['accuracy']:.4f}")
         progress = min(elapsed / budget, 1.0)
