@@ -249,6 +249,34 @@ def test_the_first_step_from_the_zero_head_moves_only_the_head(tiny):
     assert moved == {"head.weight", "head.bias"}
 
 
+def every_weight_meta_gradient(learner: MAML, batch, steps: int) -> torch.Tensor:
+    """The textbook computation: each inner step differentiates every weight, twice."""
+    params = learner._meta_parameters()
+    total = 0
+    for episode in batch.episodes():
+        phi = learner._task_weights(params, batch.n_way)
+        phi = {name: w if w.requires_grad else w.requires_grad_() for name, w in phi.items()}
+        for _ in range(steps):
+            loss = learner._loss(phi, episode.support_x, episode.support_y)
+            grads = torch.autograd.grad(loss, list(phi.values()), create_graph=True)
+            phi = {
+                name: w - learner.hparams.inner_lr * g
+                for (name, w), g in zip(phi.items(), grads, strict=True)
+            }
+        total = total + learner._loss(phi, episode.query_x, episode.query_y) / len(batch)
+    return flat(dict(zip(params, torch.autograd.grad(total, list(params.values())), strict=True)))
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3])
+def test_the_head_only_first_step_gives_the_textbook_meta_gradient(steps, tiny):
+    spec = ProblemSpec("classification", (1, 8, 8), n_way=3, width=4)
+    batch = EpisodeSampler(tiny.image_source(dtype=torch.float64), 3, 2, 2, seed=2).sample_batch(2)
+    learner = float64_learner("maml", spec, inner_steps=steps, inner_lr=0.2)
+    oracle = every_weight_meta_gradient(learner, batch, steps)
+    for strategy in ("vmap", "loop"):
+        assert relative_error(flat(learner.meta_gradients(batch, strategy)), oracle) < 1e-10
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
