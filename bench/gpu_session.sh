@@ -7,12 +7,16 @@
 # Results go to $OUT (speed_cuda.txt, maml_gpu-<k>shot.json, one log per run).
 #
 #   OUT=/tmp/gpu MINUTES=6.5 bash bench/gpu_session.sh      # Omniglot zip in .gpu/omniglot
+#   OUT=/tmp/gpu SHOTS=5 MINUTES=8 CHECKPOINTS=2,4,6 bash bench/gpu_session.sh   # 5-shot alone
+#   SPEED=0 skips step 1.
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/metalearn-gpu}
 MINUTES=${MINUTES:-6.5}
 CHECKPOINTS=${CHECKPOINTS:-2,4}
 DATA=${DATA:-.gpu/omniglot}
+SHOTS=${SHOTS:-1 5}
+SPEED=${SPEED:-1}
 export OUT
 mkdir -p "$OUT"
 
@@ -20,11 +24,11 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv >"$OUT/gpu.
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" \
     | tee -a "$OUT/gpu.txt"
 
-timeout 120 python3 bench/algorithms_speed.py --device "${SPEED_DEVICE:-cuda}" --suite "${SPEED_SUITE:-all}" --threads 1 \
-    --repeats 5 --json >"$OUT/speed_cuda.txt" 2>&1
-sed -n '1,/^\[/p' "$OUT/speed_cuda.txt" | grep -v '^\[$'
+[ "$SPEED" = 1 ] && timeout 120 python3 bench/algorithms_speed.py --device "${SPEED_DEVICE:-cuda}" \
+    --suite "${SPEED_SUITE:-all}" --threads 1 --repeats 5 --json >"$OUT/speed_cuda.txt" 2>&1
+[ "$SPEED" = 1 ] && sed -n '1,/^\[/p' "$OUT/speed_cuda.txt" | grep -v '^\[$'
 
-for shots in 1 5; do
+for shots in $SHOTS; do
     python3 bench/maml_gpu.py --data-dir "$DATA" --cache-dir "/tmp/omniglot-cache-$shots" \
         --minutes "$MINUTES" --shots "$shots" --episodes 600 --checkpoints "$CHECKPOINTS" \
         >/dev/null 2>"$OUT/maml_gpu-${shots}shot.log" &
