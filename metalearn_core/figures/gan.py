@@ -158,7 +158,7 @@ def loss_curves_figure(
             x, y = _thin(steps, np.array([r[key] for r in history], dtype=float), max_points)
             fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, line={"color": color}))
     fig.update_layout(
-        font=FONT, height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        font=FONT, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
         title={"text": "Losses"}, xaxis_title="step", yaxis_title="loss",
         legend={"orientation": "h", "y": -0.3}, uirevision="losses",
     )  # fmt: skip
@@ -184,7 +184,7 @@ def coverage_figure(
     fig.update_yaxes(range=[0, num_modes + 0.5], title_text="modes", secondary_y=False)
     fig.update_yaxes(range=[0, 1.05], title_text="high quality", secondary_y=True)
     fig.update_layout(
-        font=FONT, height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        font=FONT, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
         title={"text": "Mode coverage"}, xaxis_title="step",
         legend={"orientation": "h", "y": -0.3}, uirevision="coverage",
     )  # fmt: skip
@@ -202,7 +202,7 @@ def mode_counts_figure(counts: Sequence[int], high_quality_counts: Sequence[int]
         ]
     )
     fig.update_layout(
-        barmode="stack", font=FONT, height=240, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        barmode="stack", font=FONT, height=240, margin={"l": 10, "r": 10, "t": 40, "b": 10},
         title={"text": "Samples per nearest mode"}, legend={"orientation": "h", "y": -0.3},
     )  # fmt: skip
     return fig

@@ -17,6 +17,25 @@ from studio_ui.serving import CHROMIUM, CHROMIUM_FLAGS, REPO_ROOT, StreamlitServ
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 
+# Tick labels and axis titles of every live chart that fall outside their frame (clipped).
+CLIPPED_LABELS_JS = """() => Array.from(document.querySelectorAll('iframe')).flatMap(frame => {
+    const doc = frame.contentDocument;
+    if (!doc || !doc.querySelector('.js-plotly-plot')) return [];
+    const width = doc.documentElement.clientWidth, height = doc.documentElement.clientHeight;
+    return Array.from(doc.querySelectorAll('g[class$="tick"] > text, text[class$="title"]'))
+        .filter(label => label.textContent.trim() !== '')
+        .filter(label => {
+            const box = label.getBoundingClientRect();
+            return box.left < -1 || box.top < -1 || box.right > width + 1 || box.bottom > height + 1;
+        })
+        .map(label => label.textContent);
+})"""
+
+
+def clipped_chart_labels(page) -> list[str]:
+    """Tick labels and axis titles of the page's live charts that their frame cuts off."""
+    return page.evaluate(CLIPPED_LABELS_JS)
+
 
 def _missing_browser_reason() -> str | None:
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:

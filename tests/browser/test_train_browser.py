@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, clipped_chart_labels
 
 pytestmark = pytest.mark.browser
 
@@ -90,6 +90,7 @@ def test_protonet_learns_live_then_pauses_and_survives_a_page_change(streamlit_s
     page.get_by_text("Validation episode #0 after").scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "train-inspector.png"))
+    assert clipped_chart_labels(page) == [], "axis labels cut off at a chart's edge"
 
     page.get_by_role("button", name="Play").click()
     page.get_by_role("button", name="Pause").wait_for()

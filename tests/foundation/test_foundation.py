@@ -73,6 +73,8 @@ def test_streamlit_config_suits_a_classroom_server():
     assert config["browser"]["gatherUsageStats"] is False
     assert config["client"]["showErrorDetails"] == "type"
     assert config["runner"]["postScriptGC"] is False  # a full collection costs 0.2 s per run
+    # a press must not start a second script thread beside a run still training the model
+    assert config["runner"]["fastReruns"] is False
 
 
 def free_port() -> int:
