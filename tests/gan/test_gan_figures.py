@@ -44,6 +44,8 @@ def test_loss_curves_are_thinned_to_bucket_means():
 def test_coverage_figure_plots_modes_and_quality():
     fig = coverage_figure([{"step": 50, "modes": 3, "high_quality": 0.4}], num_modes=8)
     assert list(fig.data[0].y) == [3] and list(fig.data[1].y) == [0.4]
+    share_axis = fig.layout.yaxis2
+    assert share_axis.tickformat == ".0%" and list(share_axis.tickvals) == [0, 0.25, 0.5, 0.75, 1]
 
 
 def test_image_mosaic_places_images_row_major_with_gaps():
