@@ -17,7 +17,8 @@ generator: sampling 32 episodes costs a few kernel launches instead of Python lo
 
 Prints progress lines to stderr (about every 30 s) and one JSON object to stdout; writes
 it to $OUT/maml_gpu-<shots>shot.json when OUT is set (after each shot, so a cut-off run
-keeps results). ``--checkpoints 2,5`` also validates on fewer episodes after 2 and 5 minutes.
+keeps results), with the trained model (maml_gpu-<k>shot-model.pt, MAML.state_dict()).
+``--checkpoints 2,5`` also validates on fewer episodes after 2 and 5 minutes.
 """
 
 from __future__ import annotations
@@ -199,6 +200,10 @@ def train_one_shot_setting(args, k_shot: int, train_classes, eval_sets, device) 
         "final_train_accuracy": sum(accuracies[-50:]) / len(accuracies[-50:]),
         "val_curve": curve,
     }
+    out_dir = os.environ.get("OUT")
+    if out_dir:  # the trained model comes back too: re-evaluate it anywhere, e.g. more steps
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        torch.save(learner.state_dict(), Path(out_dir, f"maml_gpu-{k_shot}shot-model.pt"))
     for split, classes in eval_sets.items():
         tick = time.perf_counter()
         report[split] = evaluate(learner, classes, k_shot, args.episodes, seed=10_000 + k_shot)
