@@ -23,6 +23,8 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
+from metalearn_core.figures.training import waiting_note
+
 REAL_COLOR = "#1a9850"
 FAKE_COLOR = "#7b3294"
 GRID_COLOR = "rgba(123, 50, 148, 0.35)"
@@ -162,6 +164,8 @@ def loss_curves_figure(
         title={"text": "Losses"}, xaxis_title="step", yaxis_title="loss",
         legend={"orientation": "h", "y": -0.3}, uirevision="losses",
     )  # fmt: skip
+    if not history:
+        fig.add_annotation(waiting_note("Press Step or Play to train"))
     return fig
 
 
@@ -191,6 +195,8 @@ def coverage_figure(
         title={"text": "Mode coverage"}, xaxis_title="step",
         legend={"orientation": "h", "y": -0.3}, uirevision="coverage",
     )  # fmt: skip
+    if not coverage_history:
+        fig.add_annotation(waiting_note("Measured while it trains"))
     return fig
 
 

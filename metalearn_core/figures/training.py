@@ -179,7 +179,23 @@ def learning_curves_figure(
     }
     if metric == "accuracy":
         layout["yaxis2"]["range"] = [0, 100]
+    if not traces:
+        layout["annotations"].append(waiting_note("Press Play or Step: curves appear as it trains"))
     return go.Figure(data=traces, layout=layout)
+
+
+def waiting_note(text: str) -> dict:
+    """A grey note across the middle of a chart that has nothing to show yet."""
+    return {
+        "text": text,
+        "x": 0.5,
+        "y": 0.5,
+        "xref": "paper",
+        "yref": "paper",
+        "showarrow": False,
+        "font": {"color": "#7f7f7f"},
+        "name": "waiting",
+    }
 
 
 LEFT = {"xaxis": "x", "yaxis": "y"}

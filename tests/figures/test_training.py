@@ -48,3 +48,14 @@ def test_trailing_mean_and_smoothed_curves():
     by_name = {t.name: t for t in fig.data}
     assert list(by_name["train loss"].y) == pytest.approx([3.0, 2.0, 1.5])
     assert list(by_name["train accuracy"].y) == pytest.approx([0.0, 25.0, 75.0])
+
+
+def waiting_notes(fig) -> list[str]:
+    return [a.text for a in fig.layout.annotations if a.name == "waiting"]
+
+
+def test_empty_curves_say_how_to_fill_them_and_trained_ones_do_not():
+    assert waiting_notes(learning_curves_figure([], [], [])) == [
+        "Press Play or Step: curves appear as it trains"
+    ]
+    assert waiting_notes(learning_curves_figure([5.0], [1.2], [0.4])) == []

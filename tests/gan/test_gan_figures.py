@@ -57,3 +57,13 @@ def test_image_mosaic_places_images_row_major_with_gaps():
     assert len(image_grid_figure(images, 2).data) == 1
     with pytest.raises(ValueError, match="shape"):
         image_mosaic(np.zeros((2, 2)), 2)
+
+
+def test_empty_gan_curves_say_what_will_fill_them():
+    def notes(fig):
+        return [a.text for a in fig.layout.annotations if a.name == "waiting"]
+
+    assert notes(loss_curves_figure([])) == ["Press Step or Play to train"]
+    assert notes(loss_curves_figure([{"step": 1, "d_loss": 1.0, "g_loss": 0.7}])) == []
+    assert notes(coverage_figure([], num_modes=8)) == ["Measured while it trains"]
+    assert notes(coverage_figure([{"step": 1, "modes": 2, "high_quality": 0.5}], 8)) == []
