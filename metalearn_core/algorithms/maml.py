@@ -44,7 +44,7 @@ Implementation notes
   support feature of class n and c the mean over all classes: a prototype-like
   classifier. Regression uses an ordinary meta-learned ``Linear(D, 1)`` head.
 - At the zero head the body's inner gradient is exactly zero for every theta, so the first
-  inner step differentiates the head alone (``_inner_step_names``): the same
+  inner step differentiates the head alone (``_weights_to_step``): the same
   meta-gradient as differentiating every weight (a test checks it against that textbook
   computation), without a double backward through the convolutions, and with the body
   still shared by all tasks after the step.
@@ -211,8 +211,8 @@ class MAML(MetaLearner):
         """``_loss`` with the weights in two parts, for ``grad`` w.r.t. the first alone."""
         return self._loss(fixed | moving, x, y)
 
-    def _inner_step_names(self, weights: Weights, step: int) -> list[str]:
-        """The weights that inner step ``step`` can move.
+    def _weights_to_step(self, weights: Weights, step: int) -> Weights:
+        """The weights that inner step ``step`` can move, by name.
 
         From the zero head (classification, step 0) the logits are 0 whatever the features,
         so the loss's gradient for every body weight is exactly zero for every theta, and so
@@ -222,8 +222,8 @@ class MAML(MetaLearner):
         task). Later steps move everything.
         """
         if step == 0 and self.spec.task_kind == "classification":
-            return list(HEAD_NAMES)
-        return list(weights)
+            return {name: weights[name] for name in HEAD_NAMES}
+        return weights
 
     def _sgd_step(self, weights: Weights, grads: Weights) -> Weights:
         """phi <- phi - alpha * g; first order treats g as a constant (no second-order terms)."""
@@ -249,7 +249,7 @@ class MAML(MetaLearner):
         """One task, pure (vmap-able): query loss () and query predictions (M, N)."""
         weights = self._task_weights(params, n_out)
         for step in range(self.hparams.inner_steps):
-            moving = {name: weights[name] for name in self._inner_step_names(weights, step)}
+            moving = self._weights_to_step(weights, step)
             fixed = {name: w for name, w in weights.items() if name not in moving}
             grads = grad(self._split_loss)(moving, fixed, support_x, support_y)
             weights = fixed | self._sgd_step(moving, grads)
@@ -287,13 +287,10 @@ class MAML(MetaLearner):
             # Fresh graph nodes: a step wants the partial derivative for each weight, not
             # the total one through an earlier step's head, which depends on the body.
             weights = {name: w.view_as(w) for name, w in weights.items()}
-            names = self._inner_step_names(weights, step)
+            moving = self._weights_to_step(weights, step)
             loss = self._loss(weights, support_x, support_y)
-            moving = [weights[name] for name in names]
-            grads = torch.autograd.grad(loss, moving, create_graph=create_graph)
-            weights = weights | self._sgd_step(
-                dict(zip(names, moving, strict=True)), dict(zip(names, grads, strict=True))
-            )
+            grads = torch.autograd.grad(loss, list(moving.values()), create_graph=create_graph)
+            weights = weights | self._sgd_step(moving, dict(zip(moving, grads, strict=True)))
         return weights
 
     def _loop_task(self, params: Weights, episode: Episode) -> tuple[torch.Tensor, torch.Tensor]:
@@ -392,10 +389,9 @@ class MAML(MetaLearner):
                 self._record_step(details, weights, episode, probe, support_loss)
                 if step == steps:
                     break
-                names = self._inner_step_names(weights, step)
-                moving = {name: weights[name] for name in names}
+                moving = self._weights_to_step(weights, step)
                 grads = torch.autograd.grad(support_loss, list(moving.values()))
-                weights = weights | self._sgd_step(moving, dict(zip(names, grads, strict=True)))
+                weights = weights | self._sgd_step(moving, dict(zip(moving, grads, strict=True)))
                 weights = {name: w.detach().requires_grad_(True) for name, w in weights.items()}
         with torch.no_grad():
             prediction = self._predict(weights, episode.query_x)
