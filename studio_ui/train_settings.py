@@ -18,6 +18,7 @@ import streamlit as st
 from metalearn_core.algorithms import ALGORITHMS, algorithm_names, default_hparams
 from metalearn_core.algorithms.base import Hyperparameters, ProblemSpec
 from metalearn_core.data import DATASETS
+from metalearn_core.data.omniglot import DATA_DIR_ENV, default_data_dir
 from metalearn_core.engine import RunConfig
 from studio_ui.data import cached_task_source, stored_upload
 
@@ -299,15 +300,19 @@ def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[st
     description = dataset_description(dataset)
     if description:
         st.caption(description)
-    data_dir = ""
+    data_dir, machine_default = "", None
     if needs_folder(dataset):
+        machine_default = default_data_dir() if dataset == "omniglot" else None
         data_dir = st.text_input(
             "Data folder",
             key=KEY + "data_dir",
             persist_state="session",
+            placeholder=machine_default,
             help="The folder holding images_background.zip / images_evaluation.zip "
             "(or a folder of class sub-folders)",
         )
+        if machine_default and not data_dir.strip():
+            st.caption(f"Empty: this machine's Omniglot folder ({DATA_DIR_ENV}), {machine_default}")
         if dataset == "folder":
             upload = st.file_uploader(
                 "…or upload a zip of class folders", type=["zip"], key=KEY + "folder_zip"
@@ -356,6 +361,6 @@ def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[st
         "seed": seed,
         "val_every": val_every,
         "val_episodes": val_episodes,
-        "data_dir": data_dir.strip() or None,
+        "data_dir": data_dir.strip() or machine_default,
         "hparams": hparams,
     }

@@ -61,7 +61,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--algo", choices=list(ALGORITHMS), help="meta-learning algorithm")
     run.add_argument("--dataset", choices=sorted(DATASETS), help="data set")
-    run.add_argument("--data-dir", metavar="DIR", help="where data sets that need files live")
+    run.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where data sets that need files live (omniglot: default $METALEARN_OMNIGLOT_DIR)",
+    )
     run.add_argument("--n-way", type=int, metavar="N", help="classes per episode (1 for sinusoid)")
     run.add_argument("--k-shot", type=int, metavar="K", help="support examples per class")
     run.add_argument("--q-query", type=int, metavar="Q", help="query examples per class")

@@ -216,7 +216,7 @@ def load_task_source(
         name: one of ``DATASETS``.
         split: ``"train"``, ``"val"`` or ``"test"``; their classes never overlap.
         data_dir: omniglot: a folder holding ``images_background`` / ``images_evaluation``
-            (zips or extracted); folder: a directory or a zip (path, bytes or file object)
+            (zips or extracted; None: ``$METALEARN_OMNIGLOT_DIR``); folder: a directory or a zip (path, bytes or file object)
             with one sub-folder per class. Ignored by the other data sets.
         image_size: side of square images; None gives the data set's default (28, and 8
             for digits). Ignored by sinusoid and blobs.

@@ -49,6 +49,7 @@ SPLIT_SET = {"train": "background", "val": "background", "test": "evaluation"}
 VAL_ALPHABETS = ("Bengali", "Futurama", "Hebrew", "Korean", "Tagalog")
 OFFICIAL_CLASSES_PER_SPLIT = {"train": 813, "val": 151, "test": 659}
 CACHE_VERSION = 1
+DATA_DIR_ENV = "METALEARN_OMNIGLOT_DIR"
 
 LAYOUT = (
     "expected {where} to hold images_background.zip and/or images_evaluation.zip (the "
@@ -56,6 +57,12 @@ LAYOUT = (
     "images_evaluation/, laid out as <set>/<Alphabet>/<characterNN>/<image>.png. "
     f"Download the zips from {OFFICIAL_URL}"
 )
+
+
+def default_data_dir() -> str | None:
+    """``$METALEARN_OMNIGLOT_DIR``: where a machine keeps Omniglot, so that a classroom
+    server (or a shell) names the folder once instead of every run naming it."""
+    return os.environ.get(DATA_DIR_ENV) or None
 
 
 def default_cache_dir() -> Path:
@@ -228,7 +235,8 @@ class OmniglotSource(ByteImageSource):
     """One split of Omniglot, kept as uint8 and handed out as float32 in [0, 1].
 
     Args:
-        data_dir: folder holding ``images_background``/``images_evaluation`` (zips or folders).
+        data_dir: folder holding ``images_background``/``images_evaluation`` (zips or folders);
+            None reads ``$METALEARN_OMNIGLOT_DIR``.
         split: ``"train"``, ``"val"`` (background alphabets) or ``"test"`` (evaluation set).
         image_size: side of the resized images (28 by default).
         rotations: add 90/180/270-degree copies of every character as new classes.
@@ -245,8 +253,12 @@ class OmniglotSource(ByteImageSource):
     ):
         if split not in SPLIT_SET:
             raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLIT_SET)}")
+        data_dir = data_dir if data_dir is not None else default_data_dir()
         if data_dir is None:
-            raise FileNotFoundError("omniglot needs data_dir: " + LAYOUT.format(where="data_dir"))
+            raise FileNotFoundError(
+                f"omniglot needs data_dir (or the environment variable {DATA_DIR_ENV}): "
+                + LAYOUT.format(where="data_dir")
+            )
         if not Path(data_dir).expanduser().exists():
             raise FileNotFoundError(
                 f"Omniglot folder {data_dir} does not exist; " + LAYOUT.format(where="it")

@@ -14,6 +14,7 @@ import torch
 from metalearn_core.cli import main
 from metalearn_core.cli.bench import bench_scripts, run_script
 from metalearn_core.engine.checkpoint import read_checkpoint
+from tests.data.helpers import write_omniglot_zip
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--threads", "1", "--no-progress", "--width", "8"]
@@ -93,6 +94,23 @@ def test_regression_run_reports_mse(tmp_path, capsys):
     assert result["accuracy"] is None and result["mse"] > 0 and result["ci95"] >= 0
     assert main(["evaluate", str(run), "--episodes", "6"]) == 0
     assert "MSE on sinusoid test, 6 episodes" in capsys.readouterr().out
+
+
+def test_omniglot_without_data_dir_reads_the_machines_folder(tmp_path, capsys, monkeypatch):
+    data = tmp_path / "omniglot"
+    data.mkdir()
+    write_omniglot_zip(data / "images_background.zip", alphabets={"Latin": 3, "Hebrew": 2})
+    monkeypatch.setenv("METALEARN_OMNIGLOT_DIR", str(data))
+    monkeypatch.setenv("METALEARN_CACHE_DIR", str(tmp_path / "cache"))
+    run = tmp_path / "omni"
+    args = ["train", "--algo", "protonet", "--dataset", "omniglot", "--n-way", "2", "--k-shot", "1",
+            "--q-query", "2", "--episodes", "2", "--val-every", "2", "--val-episodes", "2",
+            "--out", str(run), *TINY]  # fmt: skip
+    assert main(args) == 0
+    assert json.loads((run / "config.json").read_text())["data_dir"] is None
+    monkeypatch.delenv("METALEARN_OMNIGLOT_DIR")
+    assert main(["evaluate", str(run), "--split", "val", "--episodes", "2"]) == 2
+    assert "METALEARN_OMNIGLOT_DIR" in capsys.readouterr().err
 
 
 def test_resume_continues_the_same_run(tmp_path, capsys):

@@ -129,10 +129,20 @@ def _layout_message(error: pytest.ExceptionInfo) -> None:
     assert "<Alphabet>/<characterNN>" in text and OFFICIAL_URL in text
 
 
-def test_no_data_dir(tmp_path):
-    with pytest.raises(FileNotFoundError) as error:
+def test_no_data_dir(tmp_path, monkeypatch):
+    monkeypatch.delenv("METALEARN_OMNIGLOT_DIR", raising=False)
+    with pytest.raises(FileNotFoundError, match="METALEARN_OMNIGLOT_DIR") as error:
         load_task_source("omniglot", cache_dir=tmp_path)
     _layout_message(error)
+
+
+def test_no_data_dir_reads_the_machines_folder(small_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("METALEARN_OMNIGLOT_DIR", str(small_dir))
+    source = load_task_source("omniglot", "val", cache_dir=tmp_path / "cache")
+    assert source.class_names == ["Hebrew/character01", "Hebrew/character02"]
+    monkeypatch.setenv("METALEARN_OMNIGLOT_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_task_source("omniglot", "val", cache_dir=tmp_path / "cache")
 
 
 def test_missing_folder(tmp_path):
