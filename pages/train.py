@@ -27,7 +27,7 @@ from studio_ui.live_chart import (
     show_figure,
 )
 from studio_ui.runtime import ensure_entrypoint
-from studio_ui.train_settings import algorithm_title, settings_widgets
+from studio_ui.train_settings import run_summary, settings_widgets
 
 log = logging.getLogger("metalearn_studio.train")
 CURVES_HEIGHT = 360
@@ -208,11 +208,7 @@ if trainer is None:
     st.stop()
 
 config = trainer.config
-st.caption(
-    f"**{algorithm_title(config.algo)}** on **{config.dataset}**, {config.n_way}-way "
-    f"{config.k_shot}-shot, {config.q_query} queries per class, meta-batch "
-    f"{trainer.meta_batch}, seed {config.seed}"
-)
+st.caption(run_summary(config, trainer.meta_batch))
 confirm_panel()
 if trainer.divergence is not None:
     st.error(trainer.divergence, icon=":material/warning:")

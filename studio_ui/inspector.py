@@ -28,8 +28,30 @@ log = logging.getLogger("metalearn_studio.inspector")
 _HANDLED = {
     "inner_losses", "inner_accuracies", "probe_predictions", "probe_x", "distances",
     "attention", "support_losses", "support_embeddings", "query_embeddings", "prototypes",
-    "probe_std",
+    "probe_std", "class_attention", "attention_per_layer",
 }  # fmt: skip
+
+# What step 0 of the inner-step chart is, by algorithm.
+_META_LEARNED_START = (
+    "the meta-learned initialisation, before it has seen the support set (for classification "
+    "its head starts at zero: chance)"
+)
+_STEP_ZERO = {
+    "maml": _META_LEARNED_START,
+    "fomaml": _META_LEARNED_START,
+    "reptile": _META_LEARNED_START,
+    "transfer": "the pretrained network with a head imprinted from the support set's class "
+    "means (nearest class mean); later steps fine-tune it",
+}
+
+# How the attention map relates to the prediction, by algorithm.
+_ATTENTION = {
+    "matchingnet": "Each query's attention over the support examples; the class with the most "
+    "attention in total is the prediction.",
+    "snail": "Each query's attention over the support examples in the last attention layer "
+    "(mean over heads). The network reads what it attends to through further layers, so the "
+    "prediction (✓/✗, row labels) need not be the most attended class.",
+}
 
 
 def _true_function(trainer: Trainer, episode: Episode, probe_x: torch.Tensor) -> Any:
@@ -64,16 +86,18 @@ def episode_figure(trainer: Trainer, episode: Episode, adaptation: Adaptation) -
     raise ValueError(f"no picture for inputs of shape {tuple(episode.support_x.shape[1:])}")
 
 
-def internals_figures(episode: Episode, adaptation: Adaptation) -> list[tuple[str, go.Figure]]:
-    """The algorithm's internals as (caption, figure) pairs."""
+def internals_figures(
+    episode: Episode, adaptation: Adaptation, algo: str = ""
+) -> list[tuple[str, go.Figure]]:
+    """The algorithm's internals as (caption, figure) pairs; ``algo`` picks the captions."""
     details = adaptation.details
     out: list[tuple[str, go.Figure]] = []
     if details.get("inner_losses"):
         accuracies = details.get("inner_accuracies") or None
+        step_zero = _STEP_ZERO.get(algo, "before any step on the support set")
         out.append(
             (
-                "Query loss after each inner step: step 0 is the meta-learned "
-                "initialisation before it has seen the support set.",
+                f"Query loss after each inner step: step 0 is {step_zero}.",
                 figures.inner_steps_figure(details["inner_losses"], accuracies),
             )
         )
@@ -88,9 +112,13 @@ def internals_figures(episode: Episode, adaptation: Adaptation) -> list[tuple[st
     if isinstance(details.get("attention"), torch.Tensor):
         out.append(
             (
-                "Each query's attention over the support examples; the class with the "
-                "most attention in total is the prediction.",
-                figures.attention_heatmap(details["attention"], episode.support_y, episode.query_y),
+                _ATTENTION.get(algo, "Each query's attention over the support examples."),
+                figures.attention_heatmap(
+                    details["attention"],
+                    episode.support_y,
+                    episode.query_y,
+                    predicted=_predicted_classes(adaptation),
+                ),
             )
         )
     for name, value in details.items():
@@ -100,6 +128,14 @@ def internals_figures(episode: Episode, adaptation: Adaptation) -> list[tuple[st
         if figure is not None:
             out.append((f"`{name}`", figure))
     return out
+
+
+def _predicted_classes(adaptation: Adaptation) -> torch.Tensor | None:
+    """The learner's own class predictions (N*Q,), when it gave scores per class."""
+    prediction = adaptation.query_prediction
+    if isinstance(prediction, torch.Tensor) and prediction.dim() == 2:
+        return prediction.argmax(dim=1)
+    return None
 
 
 def scalar_details(adaptation: Adaptation) -> dict[str, Any]:
@@ -134,7 +170,7 @@ def inspector_content(trainer: Trainer, seed: int) -> InspectorContent:
         summary=f"Validation episode #{seed} after {trainer.episodes_seen} training episodes: "
         f"{score}query loss **{adaptation.query_loss:.3f}**",
         main_figure=episode_figure(trainer, episode, adaptation),
-        extras=internals_figures(episode, adaptation),
+        extras=internals_figures(episode, adaptation, trainer.config.algo),
         scalars=", ".join(f"{k} = {v}" for k, v in scalars.items()),
     )
 

@@ -75,6 +75,18 @@ def algorithm_title(name: str) -> str:
     return getattr(ALGORITHMS[name], "title", name)
 
 
+def run_summary(config: RunConfig, meta_batch: int) -> str:
+    """One line naming the run: algorithm, data, episode shape, meta-batch and seed."""
+    if dataset_kind(config.dataset) == "regression":
+        shape = f"{config.k_shot} support and {config.q_query} query points per task"
+    else:
+        shape = f"{config.n_way}-way {config.k_shot}-shot, {config.q_query} queries per class"
+    return (
+        f"**{algorithm_title(config.algo)}** on **{config.dataset}**, {shape}, "
+        f"meta-batch {meta_batch}, seed {config.seed}"
+    )
+
+
 def _spec_for(dataset: str, n_way: int, data_dir: str | None) -> ProblemSpec:
     """The problem an algorithm would face on ``dataset``, for its task-specific defaults."""
     kind = dataset_kind(dataset)

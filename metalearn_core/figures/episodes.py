@@ -458,12 +458,27 @@ def inner_steps_figure(
             )
         )
         fig.update_layout(
-            yaxis2={"title": "accuracy (%)", "overlaying": "y", "side": "right", "range": [0, 100]}
+            yaxis2={
+                "title": {"text": "accuracy (%)", "font": {"color": RIGHT_COLOR}},
+                "overlaying": "y",
+                "side": "right",
+                "range": [0, 100],
+                "tickmode": "linear",  # 0, 25, ... 100, not the loss axis's grid
+                "dtick": 25,
+                "showgrid": False,
+                "automargin": True,
+            }
         )
-    fig.update_xaxes(title="inner step", tickmode="linear", dtick=1)
-    fig.update_yaxes(title=loss_name)
+    # Every step labelled while they fit; beyond that, labels every few steps.
+    fig.update_layout(
+        xaxis={"title": {"text": "inner step"}, "tickmode": "linear", "tick0": 0,
+               "dtick": 1 if len(steps) <= 12 else 5},
+        yaxis={"title": {"text": loss_name}, "automargin": True, "rangemode": "tozero"},
+    )  # fmt: skip
     fig = _base_layout(fig, title, 320)
-    fig.update_layout(legend={"orientation": "h", "y": -0.3})
+    # Above the plot: below it, the legend collided with the axis title.
+    fig.update_layout(legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"})
+    fig.update_layout(margin={"t": 90 if title else 40})
     return fig
 
 
@@ -519,6 +534,7 @@ def attention_heatmap(
     support_y: torch.Tensor,
     query_y: torch.Tensor,
     *,
+    predicted: torch.Tensor | None = None,
     max_queries: int = 30,
     title: str | None = None,
 ) -> go.Figure:
@@ -526,12 +542,15 @@ def attention_heatmap(
 
     The prediction is ``ŷ = Σ_i a(x̂, x_i) y_i``: the class with the most attention.
     The mark (✓/✗) sits on each row's most-attended support example; the row label
-    says whether the summed attention picked the right class.
+    says whether the prediction is right.
 
     Args:
         attention: (N*Q, N*K) softmax attention, rows sum to 1.
         support_y: (N*K,) labels of the support columns.
         query_y: (N*Q,) true labels.
+        predicted: (N*Q,) the learner's predicted classes, for learners whose prediction
+            is not the summed attention (an attention layer inside a larger network);
+            None: the class with the most attention.
 
     Returns:
         Trace 0: ``go.Heatmap``; trace 1: ``go.Scatter`` text marks.
@@ -541,8 +560,11 @@ def attention_heatmap(
     truth = query_y.detach().cpu()[rows]
     support_labels = support_y.detach().cpu()
     n_way = int(support_labels.max()) + 1
-    per_class = torch.zeros(values.shape[0], n_way).index_add_(1, support_labels, values)
-    predicted_class = per_class.argmax(dim=1).tolist()
+    if predicted is None:
+        per_class = torch.zeros(values.shape[0], n_way).index_add_(1, support_labels, values)
+        predicted_class = per_class.argmax(dim=1).tolist()
+    else:
+        predicted_class = predicted.detach().cpu()[rows].tolist()
     fig = _assignment_heatmap(
         values,
         truth,

@@ -175,3 +175,24 @@ def test_regression_band_is_two_standard_deviations():
     assert band.name == "±2σ"
     assert list(band.x) == [0.0, 1.0, 1.0, 0.0]
     assert list(band.y) == pytest.approx([2.0, 4.0, 0.0, 0.0])  # mean ± 2σ, lower edge reversed
+
+
+def test_inner_steps_figure_names_each_axis_and_keeps_long_runs_readable():
+    fig = ef.inner_steps_figure([1.6, 0.9, 0.4], [0.2, 0.6, 0.8])
+    assert fig.layout.yaxis.title.text == "query loss"
+    assert fig.layout.yaxis2.title.text == "accuracy (%)"
+    assert (fig.layout.yaxis2.dtick, tuple(fig.layout.yaxis2.range)) == (25, (0, 100))
+    assert fig.layout.xaxis.dtick == 1
+    assert fig.layout.legend.y > 1  # above the plot, clear of the axis title
+    assert ef.inner_steps_figure([1.0] * 21).layout.xaxis.dtick == 5  # 21 steps: every 5th
+
+
+def test_attention_heatmap_marks_a_given_prediction():
+    # an attention layer inside a larger network: its prediction is not the summed attention
+    attention = torch.tensor([[0.3, 0.3, 0.4, 0.0], [0.1, 0.0, 0.5, 0.4]])
+    support_y = torch.tensor([0, 0, 1, 1])
+    fig = ef.attention_heatmap(
+        attention, support_y, torch.tensor([0, 1]), predicted=torch.tensor([1, 1])
+    )
+    assert list(fig.data[1].text) == ["✗", "✓"]
+    assert [label.endswith("✗") for label in fig.data[0].y] == [True, False]

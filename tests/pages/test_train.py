@@ -238,3 +238,11 @@ def test_omniglot_without_a_folder_says_where_to_name_one(app, monkeypatch):
     monkeypatch.delenv("METALEARN_OMNIGLOT_DIR", raising=False)
     choose(app, "omniglot", "protonet")
     assert any("METALEARN_OMNIGLOT_DIR" in error.value for error in app.error)
+
+
+def test_the_run_line_names_the_episode_shape_of_its_kind(app):
+    assert "5-way 1-shot, 5 queries per class" in app.caption[0].value
+    choose(app, "sinusoid", "maml", k_shot=7, q_query=3)
+    line = app.caption[0].value
+    assert "7 support and 3 query points per task" in line and "way" not in line
+    assert "**MAML** on **sinusoid**" in line
