@@ -32,6 +32,7 @@ from metalearn_core.gan.fewshot_tasks import (
     ImageDomain,
     RingDomain,
     load_image_classes,
+    score_table,
 )
 from metalearn_core.gan.losses import LOSSES
 from metalearn_core.gan.toy_data import TOY_DATASETS, make_toy_dataset
@@ -423,7 +424,9 @@ def fewshot_section() -> None:
     for title, trace in traces.items():
         with torch.no_grad():
             scores[title] = domain.score(trace.pair.generator(sample_noise), task)
-    st.dataframe(scores, key="gan_fs_scores")
+    number = st.column_config.NumberColumn(format="%.3f")
+    st.dataframe(score_table(scores), key="gan_fs_scores", hide_index=True,
+                 column_config={title: number for title in [*scores, "real images"]})  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- page

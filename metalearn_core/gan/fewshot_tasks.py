@@ -51,6 +51,48 @@ REJECT_MINIMUM = 600  # at least this many implausible images in the judge's rej
 # held-out tasks themselves: the most favourable choice for each, the same for both.
 ADAPT_LRS = (5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2)
 
+# Each score's name for people and which way is better; ``real_<name>`` entries give the
+# same figure for the class's real held-out images (what a perfect generator reaches).
+SCORE_LABELS = {
+    "modes": ("modes covered (of 8)", "higher"),
+    "high_quality": ("share of samples near a mode", "higher"),
+    "reverse_kl": ("reverse KL of the mode counts", "lower"),
+    "class_consistency": ("judged to be the task's class", "higher"),
+    "rejected": ("judged implausible", "lower"),
+    "frechet_distance": ("Fréchet distance to real images", "lower"),
+    "precision": ("precision", "higher"),
+    "recall": ("recall", "higher"),
+    "nearest_example_distance": ("distance to the nearest K example", "near real (0: copies)"),
+    "diversity": ("diversity", "near real (0: collapse)"),
+}
+REAL_PREFIX = "real_"
+
+
+def score_table(scores: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
+    """One row per score, one column per generator, with readable names.
+
+    Args:
+        scores: ``{generator title: domain.score(...)}``, e.g. meta-learned and from scratch.
+    Returns:
+        Rows ``{"score": label, <title>: value, ..., "real images": value or None,
+        "better": "higher" | "lower" | ...}`` in ``SCORE_LABELS`` order; names not in it
+        keep their own name.
+    """
+    first = next(iter(scores.values()), {})
+    names = [n for n in first if not n.startswith(REAL_PREFIX)]
+    order = list(SCORE_LABELS)
+    names.sort(key=lambda n: order.index(n) if n in order else len(order))
+    rows = []
+    for name in names:
+        label, better = SCORE_LABELS.get(name, (name, ""))
+        row: dict[str, Any] = {"score": label}
+        row |= {title: values.get(name) for title, values in scores.items()}
+        row["real images"] = first.get(REAL_PREFIX + name)
+        row["better"] = better
+        rows.append(row)
+    return rows
+
+
 # Defaults per domain; the CLI and the page start from these.
 DOMAIN_CONFIGS: dict[str, FewShotGANConfig] = {
     "rings": FewShotGANConfig(

@@ -119,3 +119,9 @@ def test_few_shot_rings_section_compares_meta_learned_and_scratch(at):
     traces = at.session_state["gan_fs_trace"]
     assert set(traces) == {"meta-learned start", "from scratch"}
     assert len(traces["from scratch"].snapshots) == 21  # start + 20 steps
+    (table,) = [frame.value for frame in at.dataframe]
+    assert list(table.columns) == [
+        "score", "meta-learned start", "from scratch", "real images", "better"
+    ]  # fmt: skip
+    assert table["score"].tolist()[0] == "modes covered (of 8)"
+    assert not any("_" in label for label in table["score"])  # no raw identifiers
