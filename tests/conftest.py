@@ -22,3 +22,17 @@ def omniglot_dir() -> Path:
     if not (OMNIGLOT_DIR / "images_background.zip").exists():
         pytest.skip(f"Omniglot background set not found at {OMNIGLOT_DIR}")
     return OMNIGLOT_DIR
+
+
+@pytest.fixture
+def machine_omniglot(tmp_path, monkeypatch) -> Path:
+    """A small Omniglot background zip named by ``METALEARN_OMNIGLOT_DIR`` (train: Latin,
+    val: Hebrew), with its decoded cache in ``tmp_path``."""
+    from tests.data.helpers import write_omniglot_zip
+
+    data = tmp_path / "omniglot"
+    data.mkdir()
+    write_omniglot_zip(data / "images_background.zip", alphabets={"Latin": 3, "Hebrew": 2})
+    monkeypatch.setenv("METALEARN_OMNIGLOT_DIR", str(data))
+    monkeypatch.setenv("METALEARN_CACHE_DIR", str(tmp_path / "cache"))
+    return data

@@ -14,7 +14,6 @@ import torch
 from metalearn_core.cli import main
 from metalearn_core.cli.bench import bench_scripts, run_script
 from metalearn_core.engine.checkpoint import read_checkpoint
-from tests.data.helpers import write_omniglot_zip
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--threads", "1", "--no-progress", "--width", "8"]
@@ -96,12 +95,9 @@ def test_regression_run_reports_mse(tmp_path, capsys):
     assert "MSE on sinusoid test, 6 episodes" in capsys.readouterr().out
 
 
-def test_omniglot_without_data_dir_reads_the_machines_folder(tmp_path, capsys, monkeypatch):
-    data = tmp_path / "omniglot"
-    data.mkdir()
-    write_omniglot_zip(data / "images_background.zip", alphabets={"Latin": 3, "Hebrew": 2})
-    monkeypatch.setenv("METALEARN_OMNIGLOT_DIR", str(data))
-    monkeypatch.setenv("METALEARN_CACHE_DIR", str(tmp_path / "cache"))
+def test_omniglot_without_data_dir_reads_the_machines_folder(
+    machine_omniglot, tmp_path, capsys, monkeypatch
+):
     run = tmp_path / "omni"
     args = ["train", "--algo", "protonet", "--dataset", "omniglot", "--n-way", "2", "--k-shot", "1",
             "--q-query", "2", "--episodes", "2", "--val-every", "2", "--val-episodes", "2",

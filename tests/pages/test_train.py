@@ -16,7 +16,6 @@ from studio_ui import train_session as session
 from studio_ui.live_chart import shown_figures, trace_values
 from studio_ui.serving import REPO_ROOT
 from studio_ui.train_settings import KEY, dataset_kind, dataset_names, needs_folder
-from tests.data.helpers import write_omniglot_zip
 
 TRAIN_PAGE = str(REPO_ROOT / "pages" / "train.py")
 META_BATCH = 2
@@ -218,15 +217,10 @@ def test_folder_data_set_offers_a_zip_upload_and_explains_what_it_needs(app):
     assert any("one sub-folder per class" in error.value for error in app.error)
 
 
-def test_omniglot_reads_the_machines_folder_when_the_field_is_empty(app, tmp_path, monkeypatch):
-    data = tmp_path / "omniglot"
-    data.mkdir()
-    write_omniglot_zip(data / "images_background.zip", alphabets={"Latin": 3, "Hebrew": 2})
-    monkeypatch.setenv("METALEARN_OMNIGLOT_DIR", str(data))
-    monkeypatch.setenv("METALEARN_CACHE_DIR", str(tmp_path / "cache"))
+def test_omniglot_reads_the_machines_folder_when_the_field_is_empty(app, machine_omniglot):
     choose(app, "omniglot", "protonet")
     assert app.text_input(key=KEY + "data_dir").value == ""
-    assert any(str(data) in caption.value for caption in app.caption)
+    assert any(str(machine_omniglot) in caption.value for caption in app.caption)
     app.button(key="train_step").click().run()
     assert not app.exception and not app.error, [e.value for e in app.error]
     trainer = app.session_state[session.TRAINER]
