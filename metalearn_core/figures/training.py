@@ -144,7 +144,7 @@ def learning_curves_figure(
                 **RIGHT,
             )
         )
-    shapes = []
+    shapes, chance_label = [], {}
     if chance is not None and metric == "accuracy":
         shapes.append(
             {
@@ -159,6 +159,18 @@ def learning_curves_figure(
                 "name": "chance",
             }
         )
+        chance_label = {
+            "text": "chance",
+            "xref": "x2 domain",
+            "yref": "y2",
+            "x": 1.0,
+            "y": 100.0 * chance,
+            "xanchor": "right",
+            "yanchor": "bottom",
+            "showarrow": False,
+            "font": {"color": "#7f7f7f", "size": 12},
+            "name": "chance",
+        }
     # Two panels laid out by hand: make_subplots costs ~60 ms per call (measured), and
     # this figure is rebuilt after every training tick.
     layout = {
@@ -169,6 +181,7 @@ def learning_curves_figure(
         "annotations": [
             _panel_title(loss_title, 0.225),
             _panel_title(right_title, 0.775),
+            *([chance_label] if shapes else []),
         ],
         "shapes": shapes,
         "font": {"size": 16},

@@ -25,6 +25,8 @@ def test_learning_curves_band_is_mean_plus_minus_ci():
     assert list(band.y) == pytest.approx([65.0, 55.0])  # upper forwards, lower back
     assert list(by_name["validation (95% CI)"].y) == pytest.approx([60.0])
     assert fig.layout.shapes[0].y0 == pytest.approx(20.0)  # chance line
+    (label,) = [a for a in fig.layout.annotations if a.name == "chance"]  # and its name on it
+    assert (label.text, label.y, label.yref) == ("chance", pytest.approx(20.0), "y2")
 
 
 def test_learning_curves_regression_and_long_runs():
