@@ -31,6 +31,7 @@ from studio_ui.train_settings import run_summary, settings_widgets
 
 log = logging.getLogger("metalearn_studio.train")
 CURVES_HEIGHT = 360
+VALIDATION_SLICE = 0.1  # seconds of validation per Slow tick
 
 # ----------------------------------------------------------------------------- live area
 
@@ -43,12 +44,15 @@ def live_metrics(trainer: Trainer, wall_rate: float | None) -> None:
     rate = wall_rate if wall_rate is not None else trainer.episodes_per_second
     columns[2].metric("Episodes / s", f"{rate:.1f}")
     last = trainer.history.last_validation
+    progress = trainer.validation_progress
+    scoring = f" (scoring {progress[0]}/{progress[1]})" if progress is not None else ""
     if last is None:
-        columns[3].metric("Validation", "–")
+        columns[3].metric("Validation" + scoring, "–")
     elif trainer.task_kind == "regression":
-        columns[3].metric("Validation MSE", f"{last.mean:.3f} ± {last.ci95:.3f}")
+        columns[3].metric("Validation MSE" + scoring, f"{last.mean:.3f} ± {last.ci95:.3f}")
     else:
-        columns[3].metric("Validation accuracy", f"{100 * last.mean:.1f}% ± {100 * last.ci95:.1f}")
+        value = f"{100 * last.mean:.1f}% ± {100 * last.ci95:.1f}"
+        columns[3].metric("Validation accuracy" + scoring, value)
 
 
 def curves_figure(trainer: Trainer):
@@ -236,10 +240,12 @@ while st.session_state[session.PLAYING]:
     redraws += 1
     tick_start = time.perf_counter()
     with lock:
+        # A validation longer than a tick (Reptile's 50 test steps per episode) goes on
+        # over several ticks, so that a press still acts within one tick.
         if speed.tick_seconds is None:
-            trainer.run_tick(max_iterations=1)
+            trainer.run_tick(max_iterations=1, max_seconds=VALIDATION_SLICE, split_validation=True)
         else:
-            trainer.run_tick(max_seconds=speed.tick_seconds)
+            trainer.run_tick(max_seconds=speed.tick_seconds, split_validation=True)
     now = time.perf_counter()
     rate = (trainer.episodes_seen - start_episodes) / (now - started)
     draw_live(trainer, metrics_slot, chart, redraws, rate)

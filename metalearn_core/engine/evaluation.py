@@ -12,6 +12,7 @@ MAML). For regression (sinusoid) the same is reported for the query MSE.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -66,31 +67,75 @@ class EpisodeScores:
     accuracies: np.ndarray | None  # (episodes,), None for regression
 
 
+class EpisodeScoring:
+    """Scores episodes one after another, resumable: ``advance`` stops at a deadline and
+    the next call goes on where it stopped, with the same numbers as one call.
+
+    Each episode's adaptation runs in eval mode with the global RNG seeded from ``seed``
+    and the episode's index, inside a forked RNG, so scoring never disturbs a run's random
+    stream and the split into calls never changes a score. The learner must not change
+    between calls (the trainer holds training back while a validation is pending).
+    """
+
+    def __init__(
+        self,
+        learner: MetaLearner,
+        episodes: list[Episode] | EpisodeSampler,
+        count: int,
+        seed: int,
+    ):
+        self.learner, self.episodes, self.count, self.seed = learner, episodes, count, seed
+        self.losses: list[float] = []
+        self.accuracies: list[float] = []
+
+    @property
+    def scored(self) -> int:
+        return len(self.losses)
+
+    @property
+    def done(self) -> bool:
+        return self.scored >= self.count
+
+    def advance(self, deadline: float | None = None) -> bool:
+        """Score episodes until all are scored (True) or ``time.perf_counter()`` passes
+        ``deadline`` (False; at least one episode is scored per call)."""
+        self.learner.eval()
+        try:
+            while not self.done:
+                self._score_next()
+                if deadline is not None and time.perf_counter() >= deadline:
+                    break
+        finally:
+            self.learner.train()
+        return self.done
+
+    def _score_next(self) -> None:
+        index = self.scored
+        episodes = self.episodes
+        episode = episodes.sample() if isinstance(episodes, EpisodeSampler) else episodes[index]
+        # one seeded section per episode: other runs' threads wait one adapt at most
+        with seeded(derive_seed(self.seed, f"episode-{index}"), self.learner.device):
+            adaptation = self.learner.adapt(episode.to(self.learner.device))
+        self.losses.append(float(adaptation.query_loss))
+        if adaptation.query_accuracy is not None:
+            self.accuracies.append(float(adaptation.query_accuracy))
+
+    def scores(self) -> EpisodeScores:
+        if not self.done:
+            raise RuntimeError(f"{self.scored} of {self.count} episodes scored so far")
+        return EpisodeScores(
+            np.asarray(self.losses, dtype=np.float64),
+            np.asarray(self.accuracies, dtype=np.float64) if self.accuracies else None,
+        )
+
+
 def score_episodes(
     learner: MetaLearner, episodes: list[Episode] | EpisodeSampler, count: int, seed: int
 ) -> EpisodeScores:
-    """Adapt to ``count`` episodes, in eval mode, with the global RNG seeded and restored.
-
-    The learner's own randomness (if any) comes from a seed derived from ``seed`` and the
-    episode's index, inside a forked RNG, so scoring never disturbs a run's random stream.
-    """
-    losses, accuracies = [], []
-    learner.eval()
-    try:
-        for index in range(count):
-            episode = episodes.sample() if isinstance(episodes, EpisodeSampler) else episodes[index]
-            # one seeded section per episode: other runs' threads wait one adapt at most
-            with seeded(derive_seed(seed, f"episode-{index}"), learner.device):
-                adaptation = learner.adapt(episode.to(learner.device))
-            losses.append(float(adaptation.query_loss))
-            if adaptation.query_accuracy is not None:
-                accuracies.append(float(adaptation.query_accuracy))
-    finally:
-        learner.train()
-    return EpisodeScores(
-        np.asarray(losses, dtype=np.float64),
-        np.asarray(accuracies, dtype=np.float64) if accuracies else None,
-    )
+    """Adapt to ``count`` episodes in one go (``EpisodeScoring``: eval mode, seeded)."""
+    scoring = EpisodeScoring(learner, episodes, count, seed)
+    scoring.advance()
+    return scoring.scores()
 
 
 def evaluate(

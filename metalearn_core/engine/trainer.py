@@ -53,7 +53,7 @@ from metalearn_core.engine.checkpoint import (
     write_checkpoint,
 )
 from metalearn_core.engine.config import ConfigError, RunConfig
-from metalearn_core.engine.evaluation import mean_ci95, score_episodes
+from metalearn_core.engine.evaluation import EpisodeScoring, mean_ci95
 from metalearn_core.engine.history import History
 from metalearn_core.engine.rng import (
     derive_seed,
@@ -111,6 +111,16 @@ class TickReport:
     validated: bool
     diverged: str | None
     last: StepRecord | None = None
+
+
+def _summary(scoring: EpisodeScoring) -> ValidationResult:
+    """Mean and 95% half-width of accuracy (classification) or MSE (regression)."""
+    scores = scoring.scores()
+    if scores.accuracies is not None:
+        mean, ci95 = mean_ci95(scores.accuracies)
+        return ValidationResult(mean, ci95, scoring.count, "accuracy")
+    mean, ci95 = mean_ci95(scores.losses)
+    return ValidationResult(mean, ci95, scoring.count, "mse")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -209,6 +219,7 @@ class Trainer:
         self.divergence: str | None = None
         self.snapshot_every = SNAPSHOT_EVERY  # steps between rollback points (1: every step)
         self._good: dict[str, Any] | None = None  # the last snapshot that passed its check
+        self._pending: EpisodeScoring | None = None  # a validation that ticks still go on with
         self.learner.train()
 
     # ----- data -------------------------------------------------------------------------
@@ -240,6 +251,14 @@ class Trainer:
         Raises:
             TrainingDiverged: if the run has already diverged.
         """
+        record = self._train_step()
+        if self._pending is not None:
+            record = dataclasses.replace(record, validation=self._advance_validation(None))
+        return record
+
+    def _train_step(self) -> StepRecord:
+        """``step`` without scoring: a due validation is left in ``_pending``."""
+        self.finish_validation()  # a validation scores the weights of its own step
         if self.divergence is not None:
             raise TrainingDiverged(self.divergence)
         if not self._prepared:  # once per Trainer object, so again after a resume
@@ -271,40 +290,52 @@ class Trainer:
         self.history.add_step(
             self.iteration, result.loss, result.accuracy, self.episodes_seen, self.train_seconds
         )
-        validation = None
         if self.config.val_every and self.iteration % self.config.val_every == 0:
-            validation = self.validate()
-            self.history.add_validation(
-                self.iteration, validation.mean, validation.ci95, validation.episodes
-            )
-        return StepRecord(
-            self.iteration, result.loss, result.accuracy, result.episodes, seconds, validation
-        )
+            self._pending = self._validation_scoring(self.config.val_episodes)
+        return StepRecord(self.iteration, result.loss, result.accuracy, result.episodes, seconds)
 
     def run_tick(
-        self, max_iterations: int | None = None, max_seconds: float | None = None
+        self,
+        max_iterations: int | None = None,
+        max_seconds: float | None = None,
+        *,
+        split_validation: bool = False,
     ) -> TickReport:
         """Steps until ``max_iterations`` steps or ``max_seconds`` have passed (at least one
         step unless ``max_iterations`` is 0; one step when both are None). Stops early on
         divergence. The split into ticks never changes the numbers.
+
+        ``split_validation``: a validation may run past ``max_seconds`` (a slow learner's
+        can take many seconds); with this flag it stops there instead and the next tick
+        goes on with it before training further, so that a live page stays responsive.
+        Such a tick may end having scored validation episodes but taken no step.
         """
         if max_iterations is not None and max_iterations < 0:
             raise ValueError(f"max_iterations must be >= 0, got {max_iterations}")
         if max_iterations is None and max_seconds is None:
             max_iterations = 1
         start = time.perf_counter()
+        deadline = start + max_seconds if split_validation and max_seconds is not None else None
         done = episodes = 0
         validated = False
         last = None
-        while self.divergence is None and (max_iterations is None or done < max_iterations):
-            last = self.step()
+        while self.divergence is None:
+            if self._pending is not None:
+                validation = self._advance_validation(deadline)
+                if validation is None:
+                    break  # out of time: the next tick scores the rest
+                validated = True
+                if last is not None:
+                    last = dataclasses.replace(last, validation=validation)
+                continue
+            out_of_time = max_seconds is not None and time.perf_counter() - start >= max_seconds
+            if (max_iterations is not None and done >= max_iterations) or (done and out_of_time):
+                break
+            last = self._train_step()
             if last.diverged:
                 break
             done += 1
             episodes += last.episodes
-            validated = validated or last.validation is not None
-            if max_seconds is not None and time.perf_counter() - start >= max_seconds:
-                break
         return TickReport(
             done, episodes, time.perf_counter() - start, validated, self.divergence, last
         )
@@ -352,17 +383,43 @@ class Trainer:
         if not isinstance(count, int) or count < 1:
             raise ValueError(f"episodes must be a positive integer, got {count!r}")
         start = time.perf_counter()
+        scoring = self._validation_scoring(count)
+        scoring.advance()
+        self.elapsed_seconds += time.perf_counter() - start
+        return _summary(scoring)
+
+    def _validation_scoring(self, count: int) -> EpisodeScoring:
         seed = derive_seed(self.config.seed, "validation")
         sampler = EpisodeSampler(
             self.source("val"), self.config.n_way, self.config.k_shot, self.config.q_query, seed
         )
-        scores = score_episodes(self.learner, sampler, count, seed)
+        return EpisodeScoring(self.learner, sampler, count, seed)
+
+    @property
+    def validation_progress(self) -> tuple[int, int] | None:
+        """(episodes scored, episodes) of a validation that ticks are still going on with."""
+        if self._pending is None:
+            return None
+        return self._pending.scored, self._pending.count
+
+    def finish_validation(self) -> ValidationResult | None:
+        """Complete a pending validation (before saving or changing the weights)."""
+        return self._advance_validation(None) if self._pending is not None else None
+
+    def _advance_validation(self, deadline: float | None) -> ValidationResult | None:
+        """Go on with the pending validation; its result once complete (and recorded)."""
+        assert self._pending is not None
+        start = time.perf_counter()
+        finished = self._pending.advance(deadline)
         self.elapsed_seconds += time.perf_counter() - start
-        if scores.accuracies is not None:
-            mean, ci95 = mean_ci95(scores.accuracies)
-            return ValidationResult(mean, ci95, count, "accuracy")
-        mean, ci95 = mean_ci95(scores.losses)
-        return ValidationResult(mean, ci95, count, "mse")
+        if not finished:
+            return None
+        validation = _summary(self._pending)
+        self._pending = None
+        self.history.add_validation(
+            self.iteration, validation.mean, validation.ci95, validation.episodes
+        )
+        return validation
 
     def inspect(
         self,
@@ -406,7 +463,9 @@ class Trainer:
 
     # ----- checkpoints ------------------------------------------------------------------------------
     def checkpoint_payload(self) -> dict[str, Any]:
-        """Everything needed to continue the run bit-identically."""
+        """Everything needed to continue the run bit-identically (a pending validation is
+        completed first, so that the saved history holds it)."""
+        self.finish_validation()
         return {
             "config": self.full_config().to_dict(),
             "algo": self.config.algo,

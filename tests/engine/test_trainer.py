@@ -46,6 +46,37 @@ def test_time_budget_ticks_stop_and_count(blobs_config):
     assert trainer.run_tick(max_iterations=0).iterations == 0
 
 
+def test_split_validation_pauses_training_and_gives_the_same_numbers(blobs_config, tmp_path):
+    one_go = Trainer(blobs_config)  # validation every 3 steps, 4 episodes
+    one_go.run_tick(max_iterations=9)
+
+    split = Trainer(blobs_config)
+    progress = []
+    while split.iteration < 9 or split.validation_progress is not None:
+        # a deadline already past: each tick scores one validation episode, or takes a step
+        left = 9 - split.iteration
+        report = split.run_tick(max_iterations=left, max_seconds=0.0, split_validation=True)
+        progress.append((split.iteration, split.validation_progress, report.iterations))
+        split.inspect(seed=len(progress))  # the page's inspector between ticks
+    assert progress[:6] == [
+        (1, None, 1), (2, None, 1),
+        (3, (1, 4), 1), (3, (2, 4), 0), (3, (3, 4), 0),  # no training while validating
+        (4, None, 1),  # the 4th episode completes it, then the tick trains
+    ]  # fmt: skip
+    np.testing.assert_array_equal(
+        one_go.history.validation_arrays()["mean"], split.history.validation_arrays()["mean"]
+    )
+    assert_same_state(one_go, split)
+
+    pending = Trainer(blobs_config)
+    pending.run_tick(max_iterations=2)
+    pending.run_tick(max_seconds=0.0, split_validation=True)  # step 3, 1 of 4 scored
+    assert pending.validation_progress == (1, 4)
+    pending.save(tmp_path / "run")  # completes it: the saved history holds it
+    assert pending.validation_progress is None
+    assert Trainer.load(tmp_path / "run").history.last_validation.iteration == 3
+
+
 def test_two_interleaved_trainers_do_not_disturb_each_other(blobs_config, sinusoid_config, noisy):
     alone_a, alone_b = noisy(Trainer(blobs_config)), noisy(Trainer(sinusoid_config))
     expected_a, expected_b = _losses(alone_a, 4), _losses(alone_b, 4)

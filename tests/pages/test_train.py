@@ -240,3 +240,16 @@ def test_the_run_line_names_the_episode_shape_of_its_kind(app):
     line = app.caption[0].value
     assert "7 support and 3 query points per task" in line and "way" not in line
     assert "**MAML** on **sinusoid**" in line
+
+
+def test_a_validation_scored_over_several_ticks_shows_its_progress(app):
+    choose(app, "glyphs", "protonet", val_every=1, val_episodes=5)
+    trainer = app.session_state[session.TRAINER]
+    report = trainer.run_tick(max_seconds=0.0, split_validation=True)  # as the Play loop does
+    assert report.iterations == 1 and trainer.validation_progress == (1, 5)
+    app.run()
+    assert any(m.label == "Validation (scoring 1/5)" for m in app.metric), app.metric
+    app.button(key="train_step").click().run()  # completes it, then steps
+    assert trainer.validation_progress is None and trainer.iteration == 2
+    assert trainer.history.validation_arrays()["iteration"].tolist() == [1, 2]
+    assert "% ± " in metric(app, "Validation accuracy")
