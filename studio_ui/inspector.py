@@ -2,8 +2,10 @@
 
 What it draws depends on the data (images, 2-D points, a 1-D function) and on what
 the algorithm put in ``Adaptation.details`` (documented in ``algorithms/base.py``):
-inner-step losses for MAML/first-order MAML/Reptile, distances to the prototypes for
-ProtoNet, attention for Matching Networks, and a generic picture of anything else.
+inner-step losses for MAML/first-order MAML/Reptile, the embedding space (support,
+queries, prototypes; flat with a 2-D embedding layer, else projected) and distances to
+the prototypes for ProtoNet, attention for Matching Networks, and a generic picture of
+anything else.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from metalearn_core.algorithms.base import Adaptation
 from metalearn_core.data.episodes import Episode
 from metalearn_core.engine import Trainer
 from metalearn_core.figures import episodes as figures
+from metalearn_core.figures.embeddings import embedding_figure
 from studio_ui.live_chart import CHART_CONFIG, STATIC_CHART_CONFIG, live_chart, show_figure
 
 log = logging.getLogger("metalearn_studio.inspector")
@@ -43,6 +46,8 @@ _STEP_ZERO = {
     "transfer": "the pretrained network with a head imprinted from the support set's class "
     "means (nearest class mean); later steps fine-tune it",
 }
+
+_DISTANCE_NAMES = {"euclidean": "squared Euclidean distance", "cosine": "cosine distance (1 − cos)"}
 
 # How the attention map relates to the prediction, by algorithm.
 _ATTENTION = {
@@ -87,11 +92,15 @@ def episode_figure(trainer: Trainer, episode: Episode, adaptation: Adaptation) -
 
 
 def internals_figures(
-    episode: Episode, adaptation: Adaptation, algo: str = ""
+    episode: Episode, adaptation: Adaptation, algo: str = "", distance: str | None = None
 ) -> list[tuple[str, go.Figure]]:
-    """The algorithm's internals as (caption, figure) pairs; ``algo`` picks the captions."""
+    """The algorithm's internals as (caption, figure) pairs; ``algo`` picks the captions,
+    ``distance`` is the nearest-prototype rule of a learner that has one."""
     details = adaptation.details
     out: list[tuple[str, go.Figure]] = []
+    embedding = _embedding_view(episode, adaptation, distance)
+    if embedding is not None:
+        out.append(embedding)
     if details.get("inner_losses"):
         accuracies = details.get("inner_accuracies") or None
         step_zero = _STEP_ZERO.get(algo, "before any step on the support set")
@@ -104,8 +113,9 @@ def internals_figures(
     if isinstance(details.get("distances"), torch.Tensor):
         out.append(
             (
-                "Each query's squared distance to each class prototype (the mean embedding "
-                "of its support examples); the nearest prototype is the prediction.",
+                f"Each query's {_DISTANCE_NAMES.get(distance, 'distance')} to each class "
+                "prototype (the mean embedding of its support examples); the nearest "
+                "prototype is the prediction.",
                 figures.distances_heatmap(details["distances"], episode.query_y),
             )
         )
@@ -128,6 +138,39 @@ def internals_figures(
         if figure is not None:
             out.append((f"`{name}`", figure))
     return out
+
+
+def _embedding_view(
+    episode: Episode, adaptation: Adaptation, distance: str | None
+) -> tuple[str, go.Figure] | None:
+    """The episode in the embedding space, when the learner gave its embeddings."""
+    details = adaptation.details
+    support, query = details.get("support_embeddings"), details.get("query_embeddings")
+    if not (isinstance(support, torch.Tensor) and isinstance(query, torch.Tensor)):
+        return None
+    if support.dim() != 2 or support.shape[0] + query.shape[0] < 3:
+        return None
+    prototypes = details.get("prototypes")
+    prototypes = prototypes if isinstance(prototypes, torch.Tensor) else None
+    flat = support.shape[1] == 2
+    region = distance if flat and prototypes is not None else None
+    figure = embedding_figure(
+        episode, support, query, prototypes, adaptation.query_prediction, region_distance=region
+    )
+    marks = "support (diamonds), queries (dots; red ✗ where wrong)" + (
+        ", class prototypes (stars)" if prototypes is not None else ""
+    )
+    if flat:
+        caption = f"The episode in the 2-D embedding space: {marks}."
+        if region:
+            caption += " Shaded: the region each prototype wins (a query there gets its class)."
+    else:
+        caption = (
+            f"The episode in the {support.shape[1]}-dimensional embedding space, projected onto "
+            f'its first two principal components: {marks}. Tick "2-D embedding layer" in the '
+            "run settings to see the space itself."
+        )
+    return caption, figure
 
 
 def _predicted_classes(adaptation: Adaptation) -> torch.Tensor | None:
@@ -170,9 +213,18 @@ def inspector_content(trainer: Trainer, seed: int) -> InspectorContent:
         summary=f"Validation episode #{seed} after {trainer.episodes_seen} training episodes: "
         f"{score}query loss **{adaptation.query_loss:.3f}**",
         main_figure=episode_figure(trainer, episode, adaptation),
-        extras=internals_figures(episode, adaptation, trainer.config.algo),
+        extras=internals_figures(
+            episode, adaptation, trainer.config.algo, _prototype_distance(trainer)
+        ),
         scalars=", ".join(f"{k} = {v}" for k, v in scalars.items()),
     )
+
+
+def _prototype_distance(trainer: Trainer) -> str | None:
+    """How the learner picks the nearest prototype (Prototypical Networks), else None."""
+    if trainer.config.algo != "protonet":
+        return None
+    return getattr(trainer.learner.hparams, "distance", None)
 
 
 def _height(figure: go.Figure) -> int:

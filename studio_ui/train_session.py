@@ -131,6 +131,7 @@ def run_settings(current: Trainer) -> dict[str, Any]:
         "k_shot": config.k_shot,
         "q_query": config.q_query,
         "width": config.width,
+        "embedding_2d": config.embedding_2d,
         "seed": config.seed,
         "val_every": config.val_every,
         "val_episodes": config.val_episodes,

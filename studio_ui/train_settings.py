@@ -126,6 +126,7 @@ def preset_values(preset: str, dataset: str, algo: str) -> dict[str, Any]:
             "q_query": 10 if regression else 5,
             "width": 40 if regression else 32,
             # validation stalls the redraws while it runs: 20 episodes every 50 steps
+            "embedding_2d": False,
             "val_every": 50,
             "val_episodes": 20,
         }
@@ -137,6 +138,7 @@ def preset_values(preset: str, dataset: str, algo: str) -> dict[str, Any]:
             "k_shot": 10 if regression else 1,
             "q_query": 10 if regression else 15,
             "width": 0,  # 0: the backbone's default (64 filters, 40 hidden units)
+            "embedding_2d": False,
             "val_every": 50,
             "val_episodes": 100,
         }
@@ -177,6 +179,7 @@ def apply_config(config: RunConfig, full_hparams: dict[str, Any]) -> None:
         "k_shot": config.k_shot,
         "q_query": config.q_query,
         "width": config.width or 0,
+        "embedding_2d": config.embedding_2d,
         "seed": config.seed,
         "val_every": config.val_every,
         "val_episodes": config.val_episodes,
@@ -358,6 +361,14 @@ def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[st
         width = _int_input("Width", "width", 0, 512, help="Conv filters or MLP units; 0: default")
     with c2:
         seed = _int_input("Seed", "seed", 0, 2**31 - 1)
+    embedding_2d = st.checkbox(
+        "2-D embedding layer",
+        key=KEY + "embedding_2d",
+        persist_state="session",
+        disabled=regression,
+        help="End the network with a layer of two units, so that the inspector draws the "
+        "embedding space itself (and each prototype's region) instead of a projection",
+    )
     with st.expander("Hyperparameters (papers' defaults)"):
         hparams = hparams_widgets(algo, dataset, n_way)
     with st.expander("Validation"):
@@ -370,6 +381,7 @@ def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[st
         "k_shot": k_shot,
         "q_query": q_query,
         "width": width or None,
+        "embedding_2d": bool(embedding_2d) and not regression,
         "seed": seed,
         "val_every": val_every,
         "val_episodes": val_episodes,

@@ -253,3 +253,31 @@ def test_a_validation_scored_over_several_ticks_shows_its_progress(app):
     assert trainer.validation_progress is None and trainer.iteration == 2
     assert trainer.history.validation_arrays()["iteration"].tolist() == [1, 2]
     assert "% ± " in metric(app, "Validation accuracy")
+
+
+def _inspector_embedding(app: AppTest) -> dict:
+    charts = shown_figures([text.value for text in app.text])
+    for key, message in charts.items():
+        names = [trace.get("name") for trace in message["figure"]["data"]]
+        if key.startswith("train_inspect_") and "prototypes" in names:
+            return message["figure"]
+    raise AssertionError(f"no embedding chart among {sorted(charts)}")
+
+
+def test_the_inspector_draws_the_embedding_space_flat_or_projected(app):
+    choose(app, "glyphs", "protonet", width=8)
+    projected = _inspector_embedding(app)
+    assert projected["layout"]["xaxis"]["title"]["text"].startswith("PC 1 (")
+    assert "nearest prototype" not in [t.get("name") for t in projected["data"]]
+    assert any("principal components" in c.value for c in app.caption)
+
+    app.checkbox(key=KEY + "embedding_2d").check().run()
+    trainer = app.session_state[session.TRAINER]
+    assert trainer.config.embedding_2d and trainer.learner.spec.embedding_2d
+    flat = _inspector_embedding(app)
+    assert flat["layout"]["xaxis"]["title"]["text"] == "embedding 1"
+    regions, *_, stars = flat["data"]
+    assert (regions["name"], stars["name"]) == ("nearest prototype", "prototypes")
+    prototypes = app.session_state[session.TRAINER].inspect(seed=0)[1].details["prototypes"]
+    assert trace_values(stars, "x") == pytest.approx(prototypes[:, 0].tolist(), abs=1e-6)
+    assert any("region each prototype wins" in c.value for c in app.caption)

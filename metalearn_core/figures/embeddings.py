@@ -1,0 +1,161 @@
+"""An episode in the learner's embedding space: support, queries and class prototypes.
+
+Embeddings of two dimensions (a backbone with ``embedding_2d``) are drawn as they are,
+with the regions each prototype wins when the learner classifies by nearest prototype
+(Prototypical Networks: Voronoi cells for the squared Euclidean distance, sectors for the
+cosine distance). Wider embeddings are projected onto their first two principal
+components, computed from the episode's own points; regions are not drawn there, because
+the nearest prototype in the projection is not the nearest one in the embedding space.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import torch
+import torch.nn.functional as F
+
+from metalearn_core.data.episodes import Episode
+from metalearn_core.figures.episodes import _base_layout, class_color, episode_points_figure
+
+REGION_DISTANCES = ("euclidean", "cosine")
+GRID_POINTS = 90  # per side of the regions' grid: cheap to draw, fine enough to read
+
+
+def principal_plane(points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list[float]]:
+    """Mean (D,), the first two principal directions (D, 2) of ``points`` (M, D), and the
+    share of the variance along each. Signs are fixed (largest loading positive), so the
+    picture does not flip between redraws of the same episode."""
+    if points.dim() != 2 or points.shape[0] < 2:
+        raise ValueError(f"need at least two points (M, D), got shape {tuple(points.shape)}")
+    points = points.double()
+    mean = points.mean(0)
+    _, singular, right = torch.linalg.svd(points - mean, full_matrices=False)
+    directions = right[:2].T.clone()  # (D, 2)
+    if directions.shape[1] < 2:
+        directions = torch.cat([directions, torch.zeros_like(directions)], dim=1)
+    for column in range(2):
+        if directions[directions[:, column].abs().argmax(), column] < 0:
+            directions[:, column] = -directions[:, column]
+    variance = singular.square()
+    shares = (variance[:2] / variance.sum().clamp_min(1e-12)).tolist()
+    return mean, directions, shares + [0.0] * (2 - len(shares))
+
+
+def _nearest_regions(
+    prototypes: torch.Tensor, x_range: list[float], y_range: list[float], distance: str
+) -> go.Heatmap:
+    """Which prototype each point of a grid is nearest to, shaded in the classes' colours."""
+    xs = torch.linspace(x_range[0], x_range[1], GRID_POINTS, dtype=torch.float64)
+    ys = torch.linspace(y_range[0], y_range[1], GRID_POINTS, dtype=torch.float64)
+    grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(-1, 2)
+    centres = prototypes.double()
+    if distance == "euclidean":
+        nearest = torch.cdist(grid, centres).argmin(dim=1)
+    else:
+        nearest = (F.normalize(grid, dim=1) @ F.normalize(centres, dim=1).T).argmax(dim=1)
+    count = centres.shape[0]
+    # one flat band of the colour scale per class, so that each label gets its own colour
+    scale = []
+    for label in range(count):
+        scale += [[label / count, class_color(label)], [(label + 1) / count, class_color(label)]]
+    return go.Heatmap(
+        x=xs.tolist(),
+        y=ys.tolist(),
+        z=nearest.reshape(GRID_POINTS, GRID_POINTS).tolist(),
+        zmin=-0.5,
+        zmax=count - 0.5,
+        colorscale=scale,
+        opacity=0.18,
+        showscale=False,
+        hoverinfo="skip",
+        name="nearest prototype",
+    )
+
+
+def embedding_figure(
+    episode: Episode,
+    support_embeddings: torch.Tensor,
+    query_embeddings: torch.Tensor,
+    prototypes: torch.Tensor | None = None,
+    query_predictions: torch.Tensor | None = None,
+    *,
+    region_distance: str | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """Support (diamonds), queries (dots, red crosses when wrong) and prototypes (stars).
+
+    Args:
+        episode: gives the labels (``support_y``, ``query_y``) and N.
+        support_embeddings: (N*K, D); query_embeddings: (N*Q, D).
+        prototypes: (N, D) class prototypes, or None.
+        query_predictions: predicted labels (N*Q,) or scores (N*Q, N), or None.
+        region_distance: ``"euclidean"`` or ``"cosine"`` to shade the region each
+            prototype wins (2-D embeddings only); None for none.
+
+    Returns:
+        ``episode_points_figure``'s traces on the (projected) points, then one trace
+        ``prototypes``; with regions, a ``nearest prototype`` heatmap first.
+    """
+    if region_distance is not None and region_distance not in REGION_DISTANCES:
+        raise ValueError(f"region_distance must be one of {REGION_DISTANCES} or None")
+    groups = [support_embeddings, query_embeddings]
+    if prototypes is not None:
+        groups.append(prototypes)
+    points = torch.cat([g.detach().cpu().double().flatten(1) for g in groups])
+    dim = points.shape[1]
+    if dim == 2:
+        flat = points
+        axis_titles = ("embedding 1", "embedding 2")
+    else:
+        mean, directions, shares = principal_plane(points)
+        flat = (points - mean) @ directions
+        axis_titles = tuple(
+            f"PC {i + 1} ({100 * s:.0f}% of variance)" for i, s in enumerate(shares)
+        )
+    sizes = [g.shape[0] for g in groups]
+    support_2d, query_2d, *rest = flat.float().split(sizes)
+    picture = Episode(
+        support_2d, episode.support_y.cpu(), query_2d, episode.query_y.cpu(),
+        episode.n_way, episode.k_shot, episode.q_query,
+    )  # fmt: skip
+    fig = episode_points_figure(picture, query_predictions)
+    if rest:
+        _add_prototypes(fig, rest[0])
+        if region_distance is not None and dim == 2:
+            x_range, y_range = _padded_ranges(flat)
+            fig.add_trace(_nearest_regions(rest[0], x_range, y_range, region_distance))
+            fig.data = (fig.data[-1], *fig.data[:-1])  # regions behind the points
+            fig.update_xaxes(range=x_range)
+            fig.update_yaxes(range=y_range)
+    fig.update_xaxes(title={"text": axis_titles[0]}, zeroline=False)
+    fig.update_yaxes(title={"text": axis_titles[1]}, zeroline=False)
+    fig = _base_layout(fig, title, 500)
+    # below the x axis title, not over it
+    fig.update_layout(legend={"orientation": "h", "y": -0.22, "yanchor": "top"})
+    return fig
+
+
+def _add_prototypes(fig: go.Figure, prototypes_2d: torch.Tensor) -> None:
+    count = prototypes_2d.shape[0]
+    fig.add_trace(
+        go.Scatter(
+            x=prototypes_2d[:, 0].tolist(),
+            y=prototypes_2d[:, 1].tolist(),
+            mode="markers",
+            marker={
+                "symbol": "star",
+                "size": 22,
+                "color": [class_color(c) for c in range(count)],
+                "line": {"width": 2, "color": "black"},
+            },
+            hovertext=[f"prototype {c}" for c in range(count)],
+            name="prototypes",
+        )
+    )
+
+
+def _padded_ranges(points: torch.Tensor, pad: float = 0.15) -> tuple[list[float], list[float]]:
+    low, high = points.min(0).values, points.max(0).values
+    span = (high - low).clamp_min(1e-6)
+    low, high = low - pad * span, high + pad * span
+    return [float(low[0]), float(high[0])], [float(low[1]), float(high[1])]
