@@ -31,8 +31,12 @@ log = logging.getLogger("metalearn_studio.inspector")
 _HANDLED = {
     "inner_losses", "inner_accuracies", "probe_predictions", "probe_x", "distances",
     "attention", "support_losses", "support_embeddings", "query_embeddings", "prototypes",
-    "probe_std", "class_attention", "attention_per_layer",
+    "probe_std", "class_attention", "attention_per_layer", "support_codes", "representation",
+    "query_std",
 }  # fmt: skip
+
+# Readable names of the numbers some learners report beside their figures.
+_SCALAR_NAMES = {"query_nll": "query negative log-likelihood"}
 
 # What step 0 of the inner-step chart is, by algorithm.
 _META_LEARNED_START = (
@@ -131,6 +135,16 @@ def internals_figures(
                 ),
             )
         )
+    codes, representation = details.get("support_codes"), details.get("representation")
+    if isinstance(codes, torch.Tensor) and isinstance(representation, torch.Tensor):
+        out.append(
+            (
+                "The encoder's code r_i of each support point (x_i, y_i), and their mean r "
+                "(last row): the decoder sees only r, so the order of the support points "
+                "never matters, and more points refine one fixed-size summary.",
+                figures.codes_heatmap(codes, representation, episode.support_x),
+            )
+        )
     for name, value in details.items():
         if name in _HANDLED:
             continue
@@ -182,9 +196,9 @@ def _predicted_classes(adaptation: Adaptation) -> torch.Tensor | None:
 
 
 def scalar_details(adaptation: Adaptation) -> dict[str, Any]:
-    """Details that are plain numbers or strings, to print as they are."""
+    """Details that are plain numbers or strings, by readable name (floats to 3 digits)."""
     return {
-        name: value
+        _SCALAR_NAMES.get(name, name): f"{value:.3g}" if isinstance(value, float) else value
         for name, value in adaptation.details.items()
         if isinstance(value, int | float | str | bool)
     }

@@ -11,6 +11,7 @@ Builders
     inner_steps_figure       query loss (and accuracy) after inner steps 0..k
     distances_heatmap        ProtoNet: each query's distance to each prototype
     attention_heatmap        Matching Networks: each query's attention over the support set
+    codes_heatmap            Conditional Neural Process: support codes r_i and their mean r
     detail_figure            any other 1-D / 2-D tensor in ``Adaptation.details``
 """
 
@@ -353,7 +354,8 @@ def regression_figure(
 
     Returns:
         Traces in order: ``true function`` (if given), ``±2σ`` (if ``probe_std``),
-        ``step 0`` .. ``step k`` (light to dark), ``support``, ``query``.
+        ``step 0`` .. ``step k`` (light to dark; one curve alone is ``prediction``: a
+        learner without inner steps), ``support``, ``query``.
     """
     fig = go.Figure()
     if (true_y is not None or step_predictions) and probe_x is None:
@@ -397,7 +399,7 @@ def regression_figure(
                 y=prediction.detach().cpu().reshape(-1)[order].tolist(),
                 mode="lines",
                 line={"color": f"rgba(69,117,180,{shade:.2f})", "width": 2 + (step == steps - 1)},
-                name=f"step {step}",
+                name=f"step {step}" if steps > 1 else "prediction",
             )
         )
     fig.add_trace(
@@ -637,6 +639,43 @@ def _assignment_heatmap(
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category", side="top")
     fig = _base_layout(fig, title, _heatmap_height(len(y_labels)))
+    fig.update_layout(font={"size": 13})
+    return fig
+
+
+def codes_heatmap(
+    codes: torch.Tensor, representation: torch.Tensor, support_x: torch.Tensor
+) -> go.Figure:
+    """Conditional Neural Process: each support point's code r_i and their mean r.
+
+    Args:
+        codes: (K, H) the encoder's code of each (x_i, y_i).
+        representation: (H,) r = mean_i r_i, all the decoder sees of the support set.
+        support_x: (K, 1) the support inputs, to label the rows.
+
+    Returns:
+        One ``go.Heatmap``: rows r_1..r_K then r, columns the H code units, a diverging
+        colour scale centred on 0.
+    """
+    rows = torch.cat([codes.detach().cpu(), representation.detach().cpu().unsqueeze(0)])
+    xs = support_x.detach().cpu().flatten().tolist()
+    labels = [f"r{i + 1} (x={x:.1f})" for i, x in enumerate(xs)] + ["r = mean"]
+    limit = float(rows.abs().max()) or 1.0
+    fig = go.Figure(
+        go.Heatmap(
+            z=rows.tolist(),
+            y=labels,
+            colorscale="RdBu",
+            zmin=-limit,
+            zmax=limit,
+            colorbar={"title": {"text": "value"}},
+            hovertemplate="%{y}, unit %{x}: %{z:.3g}<extra></extra>",
+            name="codes",
+        )
+    )
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(title={"text": "code unit"})
+    fig = _base_layout(fig, None, _heatmap_height(len(labels)))
     fig.update_layout(font={"size": 13})
     return fig
 

@@ -122,6 +122,8 @@ def test_regression_figure_orders_probe_and_steps():
     assert fig.data[2].y == pytest.approx([-0.5, 0.0, 0.5])
     with pytest.raises(ValueError, match="probe_x"):
         ef.regression_figure(episode, None, true_y)
+    one = ef.regression_figure(episode, probe, true_y, steps[1:], probe_std=torch.ones(3, 1))
+    assert [t.name for t in one.data] == ["true function", "±2σ", "prediction", "support", "query"]
 
 
 def test_inner_steps_figure_plots_percentages():

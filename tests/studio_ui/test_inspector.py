@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from metalearn_core.algorithms.base import Adaptation
 from metalearn_core.data.episodes import Episode
-from studio_ui.inspector import internals_figures
+from studio_ui.inspector import internals_figures, scalar_details
 
 
 def _episode() -> Episode:
@@ -53,3 +54,19 @@ def test_step_zero_is_named_for_each_learner():
     assert "pretrained network" in captions["transfer"]
     assert "meta-learned" not in captions["transfer"]
     assert "before any step on the support set" in captions["someone_elses"]
+
+
+def test_conditional_neural_process_shows_its_codes_and_readable_numbers():
+    support_x = torch.tensor([[-1.0], [0.5], [2.0]])
+    episode = Episode(support_x, torch.zeros(3, 1), support_x, torch.zeros(3, 1), 1, 3, 3)
+    codes = torch.tensor([[1.0, -2.0], [0.0, 1.0], [2.0, 4.0]])
+    adaptation = Adaptation(torch.zeros(3, 1), 0.1, None, details={
+        "representation": codes.mean(0), "support_codes": codes,
+        "query_std": torch.ones(3, 1), "query_nll": 0.7985348701477051,
+    })  # fmt: skip
+    ((caption, figure),) = internals_figures(episode, adaptation, "cnp")
+    assert "mean r" in caption
+    heat = figure.data[0]
+    assert list(heat.y) == ["r1 (x=-1.0)", "r2 (x=0.5)", "r3 (x=2.0)", "r = mean"]
+    assert heat.z[-1] == pytest.approx([1.0, 1.0]) and (heat.zmin, heat.zmax) == (-4.0, 4.0)
+    assert scalar_details(adaptation) == {"query negative log-likelihood": "0.799"}
