@@ -306,8 +306,8 @@ def image_grid_figure(
                      for i in range(len(row_labels))]  # fmt: skip
         fig.update_yaxes(tickvals=positions, ticktext=list(row_labels), showticklabels=True)
     else:
-        fig.update_yaxes(showticklabels=False)
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+        fig.update_yaxes(showticklabels=False, ticks="")  # no stray tick marks either
+    fig.update_xaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False)
     fig.update_yaxes(showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1)
     fig.update_layout(
         title={"text": title} if title else None, font=FONT,

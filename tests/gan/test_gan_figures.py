@@ -54,7 +54,9 @@ def test_image_mosaic_places_images_row_major_with_gaps():
     assert mosaic.shape == (5, 5)
     assert mosaic[0, 0] == 0.1 and mosaic[0, 3] == 0.2 and mosaic[3, 0] == 0.3
     assert np.isnan(mosaic[2, 0]) and np.isnan(mosaic[3, 3])
-    assert len(image_grid_figure(images, 2).data) == 1
+    grid = image_grid_figure(images, 2)
+    assert len(grid.data) == 1
+    assert (grid.layout.xaxis.ticks, grid.layout.yaxis.ticks) == ("", "")  # no stray marks
     with pytest.raises(ValueError, match="shape"):
         image_mosaic(np.zeros((2, 2)), 2)
 
