@@ -257,4 +257,4 @@ while st.session_state[session.PLAYING]:
         inspector.refresh(trainer, st.session_state[session.INSPECT_SEED])
         last_inspection = time.perf_counter()
     if speed.pause_seconds:
-        time.sleep(speed.pause_seconds)
+        session.slow_motion_pause(speed.pause_seconds)

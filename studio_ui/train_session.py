@@ -22,6 +22,7 @@ import json
 import logging
 import tempfile
 import threading
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -224,6 +225,18 @@ def play() -> None:
 
 def pause() -> None:
     st.session_state[PLAYING] = False
+
+
+def slow_motion_pause(seconds: float, slice_seconds: float = 0.05) -> None:
+    """Sleep ``seconds`` between Slow ticks, reading the session state every slice.
+
+    With fast reruns off, Streamlit stops a run for a press only at a yield point: an
+    ``st`` call or a session-state access. One long sleep would hold a press back for
+    the whole pause; reading ``PLAYING`` every slice lets it act within a slice.
+    """
+    end = time.perf_counter() + seconds
+    while st.session_state[PLAYING] and (left := end - time.perf_counter()) > 0:
+        time.sleep(min(slice_seconds, left))
 
 
 def step() -> None:
