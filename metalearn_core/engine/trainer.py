@@ -1,8 +1,9 @@
 """``Trainer``: one run, advanced in ticks, reproducible to the bit.
 
-The app calls ``run_tick(max_seconds=0.05)`` between redraws; the command line calls
-it in a loop. Either way the numbers are identical for the same config: every random
-draw of a run comes from state the trainer owns,
+The app calls ``run_tick(max_seconds=0.1, split_validation=True)`` between redraws (a
+validation longer than a tick goes on in the next ones); the command line calls it in a
+loop. Either way the numbers are identical for the same config: every random draw of a
+run comes from state the trainer owns,
 
 - the training ``EpisodeSampler``'s ``torch.Generator`` (which episodes),
 - a private copy of the global torch RNG state, swapped in around each step with
