@@ -290,6 +290,30 @@ def _int_input(label: str, name: str, low: int, high: int, **extra: Any) -> int:
     )
 
 
+def _data_folder_widgets(dataset: str) -> str | None:
+    """The folder of a data set read from files (or an uploaded zip's copy); None: the
+    machine's default (Omniglot: ``$METALEARN_OMNIGLOT_DIR``) or nothing yet."""
+    machine_default = default_data_dir() if dataset == "omniglot" else None
+    typed = st.text_input(
+        "Data folder",
+        key=KEY + "data_dir",
+        persist_state="session",
+        placeholder=machine_default,
+        help="The folder holding images_background.zip / images_evaluation.zip "
+        "(or a folder of class sub-folders)",
+    ).strip()
+    if machine_default and not typed:
+        st.caption(f"Empty: this machine's Omniglot folder ({DATA_DIR_ENV}), {machine_default}")
+    if dataset == "folder":
+        upload = st.file_uploader(
+            "…or upload a zip of class folders", type=["zip"], key=KEY + "folder_zip"
+        )
+        if upload is not None:
+            st.caption(f"Using the uploaded {upload.name}.")
+            return str(stored_upload(upload.getvalue()))
+    return typed or machine_default
+
+
 def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[str, Any]:
     """The settings panel; returns the chosen values (not yet validated).
 
@@ -315,26 +339,7 @@ def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[st
     description = dataset_description(dataset)
     if description:
         st.caption(description)
-    data_dir, machine_default = "", None
-    if needs_folder(dataset):
-        machine_default = default_data_dir() if dataset == "omniglot" else None
-        data_dir = st.text_input(
-            "Data folder",
-            key=KEY + "data_dir",
-            persist_state="session",
-            placeholder=machine_default,
-            help="The folder holding images_background.zip / images_evaluation.zip "
-            "(or a folder of class sub-folders)",
-        )
-        if machine_default and not data_dir.strip():
-            st.caption(f"Empty: this machine's Omniglot folder ({DATA_DIR_ENV}), {machine_default}")
-        if dataset == "folder":
-            upload = st.file_uploader(
-                "…or upload a zip of class folders", type=["zip"], key=KEY + "folder_zip"
-            )
-            if upload is not None:
-                data_dir = str(stored_upload(upload.getvalue()))
-                st.caption(f"Using the uploaded {upload.name}.")
+    data_dir = _data_folder_widgets(dataset) if needs_folder(dataset) else None
     kind = dataset_kind(dataset)
     algos = algorithm_names(kind)
     if st.session_state.get(KEY + "algo") not in algos:
@@ -385,6 +390,6 @@ def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[st
         "seed": seed,
         "val_every": val_every,
         "val_episodes": val_episodes,
-        "data_dir": data_dir.strip() or machine_default,
+        "data_dir": data_dir,
         "hparams": hparams,
     }
