@@ -351,6 +351,7 @@ def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[st
         key=KEY + "algo",
         persist_state="session",
     )
+    st.caption(getattr(ALGORITHMS[algo], "summary", ""))
     regression = kind == "regression"
     if regression:
         st.session_state[KEY + "n_way"] = 1

@@ -77,12 +77,13 @@ class Hyperparameters:
 class MetaLearner(ABC):
     """Meta-learning algorithm behind one interface.
 
-    Subclasses set ``name`` (the ``--algo`` value), ``title`` (for the UI),
-    ``task_kinds`` it supports and ``hparams_class``.
+    Subclasses set ``name`` (the ``--algo`` value), ``title`` and ``summary`` (for the
+    UI), ``task_kinds`` it supports and ``hparams_class``.
     """
 
     name: ClassVar[str]
     title: ClassVar[str]
+    summary: ClassVar[str] = ""  # two sentences for students: the idea, what to watch
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("classification",)
     hparams_class: ClassVar[type[Hyperparameters]] = Hyperparameters
 

@@ -142,6 +142,11 @@ class ConditionalNeuralProcess(MetaLearner):
 
     name: ClassVar[str] = "cnp"
     title: ClassVar[str] = "Conditional Neural Process"
+    summary: ClassVar[str] = (
+        "Model-based (regression): an encoder turns each support point into a code, their "
+        "mean r summarises the task, and a decoder predicts a mean and an uncertainty at "
+        "any x. No gradient steps at test time."
+    )
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("regression",)
     hparams_class: ClassVar[type[Hyperparameters]] = CNPHyperparameters
     hparams: CNPHyperparameters

@@ -163,6 +163,11 @@ class MAML(MetaLearner):
 
     name = "maml"
     title = "MAML"
+    summary = (
+        "Optimisation-based: learns a starting point θ from which one gradient step on "
+        "the support set fits a new task, differentiating through that step (second "
+        "order). The inspector shows the query loss before and after the inner step."
+    )
     task_kinds = ("classification", "regression")
     hparams_class = MAMLHyperparameters
     hparams: MAMLHyperparameters
@@ -450,6 +455,10 @@ class FOMAML(MAML):
 
     name = "fomaml"
     title = "First-order MAML"
+    summary = (
+        "MAML without the second-order terms: the meta-gradient is the query gradient at "
+        "the adapted weights. Cheaper per step, often about as accurate."
+    )
     hparams_class = FOMAMLHyperparameters
 
     @classmethod

@@ -131,6 +131,11 @@ class MatchingNet(MetaLearner):
 
     name = "matchingnet"
     title = "Matching Networks"
+    summary = (
+        "Metric-based: a query's label is the attention-weighted vote of the support "
+        "labels, the attention a softmax over cosine similarities of embeddings. No "
+        "gradient steps at test time."
+    )
     hparams_class = MatchingNetHyperparameters
     hparams: MatchingNetHyperparameters
 

@@ -99,6 +99,11 @@ class Reptile(MetaLearner):
 
     name = "reptile"
     title = "Reptile"
+    summary = (
+        "Optimisation-based, first order: trains on each task for several steps, then "
+        "moves θ a fraction ε of the way towards the adapted weights. At test it "
+        "fine-tunes for more steps (see the inspector)."
+    )
     task_kinds = ("classification", "regression")
     hparams_class = ReptileHyperparameters
     hparams: ReptileHyperparameters

@@ -196,6 +196,11 @@ class SNAILLearner(MetaLearner):
 
     name: ClassVar[str] = "snail"
     title: ClassVar[str] = "Attentive sequence learner (SNAIL-style)"
+    summary: ClassVar[str] = (
+        "Model-based: a network reads the labelled support set as a sequence and answers "
+        "each query in one forward pass. It first has to learn to read labels at all: "
+        "expect chance for roughly the first thousand episodes, then a steep climb."
+    )
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("classification",)
     hparams_class: ClassVar[type[Hyperparameters]] = SNAILHyperparameters
     hparams: SNAILHyperparameters

@@ -122,6 +122,11 @@ class TransferLearner(MetaLearner):
 
     name: ClassVar[str] = "transfer"
     title: ClassVar[str] = "Transfer learning (pretrain + fine-tune)"
+    summary: ClassVar[str] = (
+        "The baseline: pretrains one classifier on all training classes (no episodes), "
+        "then labels a new episode by its support class means, optionally fine-tuning a "
+        "fresh head. A strong reference for every meta-learner."
+    )
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("classification",)
     hparams_class: ClassVar[type[Hyperparameters]] = TransferHyperparameters
     hparams: TransferHyperparameters

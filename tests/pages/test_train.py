@@ -11,7 +11,7 @@ import dataclasses
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metalearn_core.algorithms import algorithm_names
+from metalearn_core.algorithms import ALGORITHMS, algorithm_names
 from studio_ui import train_session as session
 from studio_ui.live_chart import shown_figures, trace_values
 from studio_ui.serving import REPO_ROOT
@@ -281,3 +281,11 @@ def test_the_inspector_draws_the_embedding_space_flat_or_projected(app):
     prototypes = app.session_state[session.TRAINER].inspect(seed=0)[1].details["prototypes"]
     assert trace_values(stars, "x") == pytest.approx(prototypes[:, 0].tolist(), abs=1e-6)
     assert any("region each prototype wins" in c.value for c in app.caption)
+
+
+@pytest.mark.parametrize("algo", sorted(ALGORITHMS))
+def test_the_sidebar_says_what_each_algorithm_does(app, algo):
+    summary = ALGORITHMS[algo].summary
+    assert summary and len(summary) < 300  # two sentences a student reads while choosing
+    choose(app, "glyphs" if "classification" in ALGORITHMS[algo].task_kinds else "sinusoid", algo)
+    assert summary in [caption.value for caption in app.sidebar.caption]
