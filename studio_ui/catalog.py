@@ -34,8 +34,8 @@ PAGE_ENTRIES = (
         ":material/model_training:",
         "Pick a data set and an algorithm (MAML, Reptile, Prototypical or Matching "
         "Networks, ...), press Play and watch it learn: live loss and accuracy, and an "
-        "episode inspector that shows the predictions, MAML's inner steps, ProtoNet's "
-        "distances to the prototypes and Matching Networks' attention.",
+        "episode inspector that shows the predictions, MAML's inner steps, the embedding "
+        "space with the class prototypes and Matching Networks' attention.",
     ),
     PageEntry(
         "pages/gan.py",
