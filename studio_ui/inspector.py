@@ -296,11 +296,14 @@ def render_inspector(trainer: Trainer, seed: int) -> InspectorView | None:
     with left:
         main_chart = live_chart("train_inspect", height=_height(content.main_figure))
     extra_charts = []
-    if right is not None:
-        with right:
-            for index, (caption, figure) in enumerate(content.extras):
-                extra_charts.append(live_chart(f"train_inspect_{index}", height=_height(figure)))
-                st.caption(caption)
+    # Each extra goes under the shorter column, so that neither runs on alone.
+    filled = {"left": _height(content.main_figure), "right": 0}
+    for index, (caption, figure) in enumerate(content.extras):
+        side = "right" if filled["right"] <= filled["left"] else "left"
+        filled[side] += _height(figure)
+        with right if side == "right" else left:
+            extra_charts.append(live_chart(f"train_inspect_{index}", height=_height(figure)))
+            st.caption(caption)
     view = InspectorView(summary, main_chart, extra_charts, st.empty())
     view.show(content, live=False)
     return view
