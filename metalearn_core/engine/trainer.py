@@ -307,21 +307,23 @@ class Trainer:
         divergence. The split into ticks never changes the numbers.
 
         ``split_validation``: a validation may run past ``max_seconds`` (a slow learner's
-        can take many seconds); with this flag it stops there instead and the next tick
-        goes on with it before training further, so that a live page stays responsive.
-        Such a tick may end having scored validation episodes but taken no step.
+        can take many seconds); with this flag it gets ``max_seconds`` of its own in a
+        tick (so a short one still ends in the tick that starts it), and what is left goes
+        on in the next ticks before training further: a live page stays responsive. Such a
+        tick may end having scored validation episodes but taken no step.
         """
         if max_iterations is not None and max_iterations < 0:
             raise ValueError(f"max_iterations must be >= 0, got {max_iterations}")
         if max_iterations is None and max_seconds is None:
             max_iterations = 1
         start = time.perf_counter()
-        deadline = start + max_seconds if split_validation and max_seconds is not None else None
+        split = split_validation and max_seconds is not None
         done = episodes = 0
         validated = False
         last = None
         while self.divergence is None:
             if self._pending is not None:
+                deadline = time.perf_counter() + max_seconds if split else None
                 validation = self._advance_validation(deadline)
                 if validation is None:
                     break  # out of time: the next tick scores the rest
