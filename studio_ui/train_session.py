@@ -55,7 +55,7 @@ class Speed:
 
 SPEEDS = {
     "Slow": Speed("Slow", None, 0.6, 0.0),
-    "Normal": Speed("Normal", 0.1, 0.0, 3.0),
+    "Normal": Speed("Normal", 0.12, 0.0, 3.0),
     "Fast": Speed("Fast", 0.5, 0.0, 6.0),
 }
 DEFAULT_SPEED = "Normal"
