@@ -131,7 +131,7 @@ def internals_figures(
                     details["attention"],
                     episode.support_y,
                     episode.query_y,
-                    predicted=_predicted_classes(adaptation),
+                    predicted=adaptation.query_prediction,
                 ),
             )
         )
@@ -185,14 +185,6 @@ def _embedding_view(
             "run settings to see the space itself."
         )
     return caption, figure
-
-
-def _predicted_classes(adaptation: Adaptation) -> torch.Tensor | None:
-    """The learner's own class predictions (N*Q,), when it gave scores per class."""
-    prediction = adaptation.query_prediction
-    if isinstance(prediction, torch.Tensor) and prediction.dim() == 2:
-        return prediction.argmax(dim=1)
-    return None
 
 
 def scalar_details(adaptation: Adaptation) -> dict[str, Any]:

@@ -550,9 +550,9 @@ def attention_heatmap(
         attention: (N*Q, N*K) softmax attention, rows sum to 1.
         support_y: (N*K,) labels of the support columns.
         query_y: (N*Q,) true labels.
-        predicted: (N*Q,) the learner's predicted classes, for learners whose prediction
-            is not the summed attention (an attention layer inside a larger network);
-            None: the class with the most attention.
+        predicted: the learner's predictions, labels (N*Q,) or scores (N*Q, N), for
+            learners whose prediction is not the summed attention (an attention layer
+            inside a larger network); None: the class with the most attention.
 
     Returns:
         Trace 0: ``go.Heatmap``; trace 1: ``go.Scatter`` text marks.
@@ -566,7 +566,8 @@ def attention_heatmap(
         per_class = torch.zeros(values.shape[0], n_way).index_add_(1, support_labels, values)
         predicted_class = per_class.argmax(dim=1).tolist()
     else:
-        predicted_class = predicted.detach().cpu()[rows].tolist()
+        labels = _as_labels(predicted, attention.shape[0])
+        predicted_class = [labels[row] for row in rows.tolist()]
     fig = _assignment_heatmap(
         values,
         truth,
