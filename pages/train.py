@@ -47,12 +47,12 @@ def live_metrics(trainer: Trainer, wall_rate: float | None) -> None:
     progress = trainer.validation_progress
     scoring = f" (scoring {progress[0]}/{progress[1]})" if progress is not None else ""
     if last is None:
-        columns[3].metric("Validation" + scoring, "–")
+        label, value = "Validation", "–"
     elif trainer.task_kind == "regression":
-        columns[3].metric("Validation MSE" + scoring, f"{last.mean:.3f} ± {last.ci95:.3f}")
+        label, value = "Validation MSE", f"{last.mean:.3f} ± {last.ci95:.3f}"
     else:
-        value = f"{100 * last.mean:.1f}% ± {100 * last.ci95:.1f}"
-        columns[3].metric("Validation accuracy" + scoring, value)
+        label, value = "Validation accuracy", f"{100 * last.mean:.1f}% ± {100 * last.ci95:.1f}"
+    columns[3].metric(label + scoring, value)
 
 
 def curves_figure(trainer: Trainer):
