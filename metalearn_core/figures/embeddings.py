@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 import torch
-import torch.nn.functional as F
 
+from metalearn_core.algorithms.functional import DISTANCES, pairwise_distance
 from metalearn_core.data.episodes import Episode
 from metalearn_core.figures.episodes import _base_layout, class_color, episode_points_figure
 
-REGION_DISTANCES = ("euclidean", "cosine")
+REGION_DISTANCES = DISTANCES  # the learners' own rules, computed by the same function
 GRID_POINTS = 90  # per side of the regions' grid: cheap to draw, fine enough to read
 
 
@@ -48,12 +48,8 @@ def _nearest_regions(
     xs = torch.linspace(x_range[0], x_range[1], GRID_POINTS, dtype=torch.float64)
     ys = torch.linspace(y_range[0], y_range[1], GRID_POINTS, dtype=torch.float64)
     grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(-1, 2)
-    centres = prototypes.double()
-    if distance == "euclidean":
-        nearest = torch.cdist(grid, centres).argmin(dim=1)
-    else:
-        nearest = (F.normalize(grid, dim=1) @ F.normalize(centres, dim=1).T).argmax(dim=1)
-    count = centres.shape[0]
+    nearest = pairwise_distance(grid, prototypes.double(), distance).argmin(dim=1)
+    count = prototypes.shape[0]
     # one flat band of the colour scale per class, so that each label gets its own colour
     scale = []
     for label in range(count):
