@@ -8,7 +8,8 @@
 #
 #   OUT=/tmp/gpu MINUTES=6.5 bash bench/gpu_session.sh      # Omniglot zip in .gpu/omniglot
 #   OUT=/tmp/gpu SHOTS=5 MINUTES=8 CHECKPOINTS=2,4,6 bash bench/gpu_session.sh   # 5-shot alone
-#   SPEED=0 skips step 1.
+#   SPEED=0 skips step 1; MAML_ARGS adds options of bench/maml_gpu.py to step 2, e.g.
+#   MAML_ARGS="--inner-steps 2 --inner-steps-test 2" (BENCHMARKS.md: two inner steps).
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/metalearn-gpu}
@@ -17,6 +18,7 @@ CHECKPOINTS=${CHECKPOINTS:-2,4}
 DATA=${DATA:-.gpu/omniglot}
 SHOTS=${SHOTS:-1 5}
 SPEED=${SPEED:-1}
+MAML_ARGS=${MAML_ARGS:-}
 export OUT
 mkdir -p "$OUT"
 
@@ -30,7 +32,7 @@ python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.i
 
 for shots in $SHOTS; do
     python3 bench/maml_gpu.py --data-dir "$DATA" --cache-dir "/tmp/omniglot-cache-$shots" \
-        --minutes "$MINUTES" --shots "$shots" --episodes 600 --checkpoints "$CHECKPOINTS" \
+        --minutes "$MINUTES" --shots "$shots" --episodes 600 --checkpoints "$CHECKPOINTS" $MAML_ARGS \
         >/dev/null 2>"$OUT/maml_gpu-${shots}shot.log" &
 done
 wait
