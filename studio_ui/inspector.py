@@ -36,7 +36,10 @@ _HANDLED = {
 }  # fmt: skip
 
 # Readable names of the numbers some learners report beside their figures.
-_SCALAR_NAMES = {"query_nll": "query negative log-likelihood"}
+_SCALAR_NAMES = {
+    "query_nll": "query negative log-likelihood",
+    "attention_scale": "attention scale (similarities × scale before the softmax)",
+}
 
 # What step 0 of the inner-step chart is, by algorithm.
 _META_LEARNED_START = (
@@ -56,7 +59,8 @@ _DISTANCE_NAMES = {"euclidean": "squared Euclidean distance", "cosine": "cosine 
 # How the attention map relates to the prediction, by algorithm.
 _ATTENTION = {
     "matchingnet": "Each query's attention over the support examples; the class with the most "
-    "attention in total is the prediction.",
+    "attention in total is the prediction. Cosines of ReLU features lie in [0, 1], so at the "
+    "paper's attention scale of 1 the attention stays nearly flat; a learned scale sharpens it.",
     "snail": "Each query's attention over the support examples in the last attention layer "
     "(mean over heads). The network reads what it attends to through further layers, so the "
     "prediction (✓/✗, row labels) need not be the most attended class.",

@@ -13,6 +13,14 @@ with y_i one-hot, c the cosine similarity (or, as an option, minus the squared
 Euclidean distance), and f = g = the embedding network. Training maximises
 log ŷ at the true query labels.
 
+Attention scale: c is multiplied by ``attention_scale`` (1 in the paper) before the
+softmax. The Conv4's features pass a ReLU, so their cosines lie in [0, 1] and, at scale 1,
+a query can give one support example at most e / (e + NK - 1) of its attention (0.40 for
+5-way 1-shot): the attention stays flat and the loss cannot fall below -log 0.40 = 0.91
+however well the classes separate. ``learn_attention_scale=True`` trains the scale with
+the network (TADAM's metric scaling: Oreshkin, Rodríguez & Lacoste, NeurIPS 2018),
+starting from ``attention_scale``; its logarithm learns at 10x the outer learning rate.
+
 Full-context embeddings (``full_context_embeddings=True``): g embeds each support
 example in the context of the whole support set with a bidirectional LSTM,
 g(x_i) = g'(x_i) + h_fwd_i + h_bwd_i, and f reads the support set with an attention
@@ -32,6 +40,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +80,7 @@ class MatchingNetHyperparameters(Hyperparameters):
     full_context_embeddings: bool = False  # the FCE LSTMs
     fce_steps: int = 5  # read steps of the attention LSTM (FCE only)
     attention_scale: float = 1.0  # similarities are multiplied by this before the softmax
+    learn_attention_scale: bool = False  # train the scale, starting from attention_scale
 
     def __post_init__(self) -> None:
         check_positive("outer_lr", self.outer_lr)
@@ -126,6 +136,17 @@ class FullContextEmbedding(nn.Module):
         return h
 
 
+class LearnedScale(nn.Module):
+    """A positive scalar trained with the network, kept as its logarithm."""
+
+    def __init__(self, initial: float):
+        super().__init__()
+        self.log_scale = nn.Parameter(torch.tensor(math.log(initial)))
+
+    def forward(self) -> torch.Tensor:
+        return self.log_scale.exp()
+
+
 class MatchingNet(MetaLearner):
     """Matching Networks; see the module docstring for the rule and an example."""
 
@@ -152,8 +173,25 @@ class MatchingNet(MetaLearner):
         if self.hparams.full_context_embeddings:
             self.fce = FullContextEmbedding(self.model.embedding_dim, self.hparams.fce_steps)
             modules["fce"] = self.fce
+        self.learned_scale: LearnedScale | None = None
+        if self.hparams.learn_attention_scale:
+            self.learned_scale = LearnedScale(self.hparams.attention_scale)
+            modules["attention_scale"] = self.learned_scale
         self.networks = nn.ModuleDict(modules).to(self.device)
-        self.optimizer = torch.optim.Adam(self.networks.parameters(), lr=self.hparams.outer_lr)
+        self.optimizer = torch.optim.Adam(self._parameter_groups(), lr=self.hparams.outer_lr)
+
+    # Adam moves a parameter by about its learning rate per step, so at the network's rate
+    # the one log-scale would need thousands of steps to grow by a factor of e.
+    SCALE_LR_FACTOR = 10.0
+
+    def _parameter_groups(self) -> list[dict[str, Any]]:
+        scale = [] if self.learned_scale is None else list(self.learned_scale.parameters())
+        scale_ids = {id(p) for p in scale}
+        rest = [p for p in self.networks.parameters() if id(p) not in scale_ids]
+        groups: list[dict[str, Any]] = [{"params": rest}]
+        if scale:
+            groups.append({"params": scale, "lr": self.SCALE_LR_FACTOR * self.hparams.outer_lr})
+        return groups
 
     @classmethod
     def default_hparams(cls, spec: ProblemSpec) -> MatchingNetHyperparameters:
@@ -170,7 +208,13 @@ class MatchingNet(MetaLearner):
             similarity = cosine_similarity(query, support)
         else:
             similarity = -squared_euclidean(query, support)
-        return support, query, self.hparams.attention_scale * similarity
+        return support, query, self.attention_scale() * similarity
+
+    def attention_scale(self) -> torch.Tensor | float:
+        """The factor on the similarities: learned, or the fixed hyperparameter."""
+        if self.learned_scale is not None:
+            return self.learned_scale()
+        return self.hparams.attention_scale
 
     def _episode_log_probabilities(
         self, support: torch.Tensor, support_y: torch.Tensor, query: torch.Tensor, n_way: int
@@ -207,7 +251,8 @@ class MatchingNet(MetaLearner):
         ``query_prediction`` is log ŷ (NQ, N): its softmax is the attention-weighted
         one-hot labels; ``probe_prediction`` is the same for ``probe_x`` (P, N).
         details: ``support_embeddings`` (NK, D), ``query_embeddings`` (NQ, D) (after FCE
-        when enabled), ``attention`` (NQ, NK).
+        when enabled), ``attention`` (NQ, NK), ``attention_scale`` (the factor on the
+        similarities, learned or fixed).
         """
         episode = episode.to(self.device)
         with torch.no_grad():
@@ -215,6 +260,7 @@ class MatchingNet(MetaLearner):
             log_probabilities, attention, support, query = self._episode_log_probabilities(
                 support_raw, episode.support_y, query, episode.n_way
             )
+            scale = float(self.attention_scale())
             probe_prediction = None
             if probe_x is not None:
                 probe = embed_without_side_effects(self.model, probe_x.to(self.device))
@@ -230,6 +276,7 @@ class MatchingNet(MetaLearner):
                 "support_embeddings": support,
                 "query_embeddings": query,
                 "attention": attention,
+                "attention_scale": scale,
             },
         )
 

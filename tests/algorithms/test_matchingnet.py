@@ -3,6 +3,8 @@ is the attention-weighted one-hot labels; FCE; learning on blobs."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -80,3 +82,52 @@ def test_bad_hyperparameters_raise():
         MatchingNetHyperparameters(fce_steps=0)
     with pytest.raises(ValueError, match="distance"):
         MatchingNetHyperparameters(distance="dot")
+
+
+def test_cosine_attention_at_scale_one_cannot_pass_its_ceiling(tiny):
+    # ReLU features have cosines in [0, 1]: one support example gets at most e / (e + NK - 1)
+    learner = make_learner("matchingnet", IMAGES, {}, seed=0)
+    episode = EpisodeSampler(tiny.image_source(), 5, 1, 3, seed=0).sample()
+    adaptation = learner.adapt(episode)
+    ceiling = math.e / (math.e + 4)
+    assert adaptation.details["attention"].max() <= ceiling + 1e-6
+    assert adaptation.query_loss >= -math.log(ceiling) - 1e-6
+    assert adaptation.details["attention_scale"] == 1.0
+
+
+def test_learned_attention_scale_trains_saves_and_scales_the_softmax(tiny):
+    hparams = {"learn_attention_scale": True, "attention_scale": 2.0, "outer_lr": 0.05}
+    learner = make_learner("matchingnet", IMAGES, hparams, seed=0)
+    sampler = EpisodeSampler(tiny.image_source(), 5, 1, 3, seed=0)
+    episode = sampler.sample()
+    assert learner.adapt(episode).details["attention_scale"] == pytest.approx(2.0)
+    for _ in range(3):
+        learner.meta_train_step(sampler.sample_batch(2))
+    adaptation = learner.adapt(episode)
+    scale = adaptation.details["attention_scale"]
+    assert scale != pytest.approx(2.0)  # trained with the network
+    support = adaptation.details["support_embeddings"]
+    query = adaptation.details["query_embeddings"]
+    expected = (scale * F.cosine_similarity(query[:, None], support[None], dim=-1)).softmax(-1)
+    torch.testing.assert_close(adaptation.details["attention"], expected)
+    copy = make_learner("matchingnet", IMAGES, hparams, seed=3)
+    copy.load_state_dict(learner.state_dict())
+    assert copy.adapt(episode).details["attention_scale"] == pytest.approx(scale)
+
+
+def test_a_learned_scale_takes_the_loss_below_the_fixed_scales_floor():
+    spec = ProblemSpec("classification", (2,), n_way=5, backbone="mlp")
+    train = load_task_source("blobs", "train", seed=0)
+    val = EpisodeSampler(load_task_source("blobs", "val", seed=0), 5, 1, 15, seed=1)
+    episodes = [val.sample() for _ in range(50)]
+    losses = {}
+    for learned in (False, True):
+        hparams = {"learn_attention_scale": learned, "outer_lr": 3e-3}
+        learner = make_learner("matchingnet", spec, hparams, seed=0)
+        sampler = EpisodeSampler(train, 15, 1, 5, seed=0)
+        for _ in range(200):
+            learner.meta_train_step(sampler.sample_batch(1))
+        learner.eval()
+        losses[learned] = sum(learner.adapt(e).query_loss for e in episodes) / len(episodes)
+    assert losses[False] > -math.log(math.e / (math.e + 4)) - 1e-6
+    assert losses[True] < 0.5 < losses[False]

@@ -289,3 +289,15 @@ def test_the_sidebar_says_what_each_algorithm_does(app, algo):
     assert summary and len(summary) < 300  # two sentences a student reads while choosing
     choose(app, "glyphs" if "classification" in ALGORITHMS[algo].task_kinds else "sinusoid", algo)
     assert summary in [caption.value for caption in app.sidebar.caption]
+
+
+def test_matching_networks_learn_their_attention_scale_in_the_quick_demo_only(app):
+    choose(app, "glyphs", "matchingnet")
+    learned = app.checkbox(key=f"{KEY}hp_matchingnet_classification_learn_attention_scale")
+    assert learned.value  # the quick demo: the paper's flat attention learns slowly
+    assert app.session_state[session.TRAINER].learner.learned_scale is not None
+    assert any("attention scale (similarities × scale" in c.value for c in app.caption)
+
+    next(b for b in app.button if b.label == "Paper settings").click().run()
+    assert not app.checkbox(key=f"{KEY}hp_matchingnet_classification_learn_attention_scale").value
+    assert app.session_state[session.TRAINER].learner.learned_scale is None
