@@ -244,12 +244,15 @@ def _choices(hparams_class: type, field: dataclasses.Field) -> tuple[Any, ...] |
     return None
 
 
-def _hparam_widget(key: str, field: dataclasses.Field, default: Any, choices: Any) -> Any:
-    """One widget for one hyperparameter, chosen by the default's type."""
+def _hparam_widget(
+    key: str, field: dataclasses.Field, default: Any, choices: Any, note: str | None
+) -> Any:
+    """One widget for one hyperparameter, chosen by the default's type; ``note`` (the
+    field's comment in the core) is its help text."""
     label = field.name
     if key not in st.session_state:
         st.session_state[key] = default
-    common: dict[str, Any] = {"key": key, "persist_state": "session"}
+    common: dict[str, Any] = {"key": key, "persist_state": "session", "help": note}
     if choices:
         return st.selectbox(label, list(choices), **common)
     if isinstance(default, bool):
@@ -275,12 +278,13 @@ def hparams_widgets(algo: str, dataset: str, n_way: int) -> dict[str, Any]:
     defaults = algorithm_defaults(algo, dataset, n_way)
     preset = st.session_state.get(PRESET_KEY, PAPER)
     starting = preset_values(preset, dataset, algo)["hparams"]
+    notes = type(defaults).notes()
     values: dict[str, Any] = {}
     for field in dataclasses.fields(defaults):
         key = _hparam_key(algo, dataset, field.name)
         default = starting.get(field.name, getattr(defaults, field.name))
         choices = _choices(type(defaults), field)
-        values[field.name] = _hparam_widget(key, field, default, choices)
+        values[field.name] = _hparam_widget(key, field, default, choices, notes.get(field.name))
     return values
 
 

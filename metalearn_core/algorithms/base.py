@@ -9,6 +9,8 @@ between the students of one classroom.
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -72,6 +74,23 @@ class Hyperparameters:
 
     def replace(self, **changes: Any) -> Hyperparameters:
         return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def notes(cls) -> dict[str, str]:
+        """Each field's end-of-line comment in the class bodies (a subclass's wins): the
+        comments are where the fields are explained, so help texts read them there."""
+        notes: dict[str, str] = {}
+        for klass in reversed(cls.__mro__[:-1]):  # without object
+            try:
+                source = inspect.getsource(klass)
+            except (OSError, TypeError):  # no source file, e.g. a class made at run time
+                continue
+            notes.update(_FIELD_COMMENT.findall(source))
+        return notes
+
+
+# "    name: type = default  # note" at the class body's indentation
+_FIELD_COMMENT = re.compile(r"^    (\w+): [^=\n]+=[^\n]*?  # ([^\n]+)$", re.MULTILINE)
 
 
 class MetaLearner(ABC):

@@ -6,7 +6,7 @@ Everything here is a function of tensors (no state), so it runs unchanged inside
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from metalearn_core.data.episodes import Episode, TaskKind
 
 Distance = Literal["euclidean", "cosine"]
-DISTANCES: tuple[str, ...] = ("euclidean", "cosine")
+DISTANCES: tuple[str, ...] = get_args(Distance)
 
 
 def task_loss(prediction: torch.Tensor, target: torch.Tensor, task_kind: TaskKind) -> torch.Tensor:

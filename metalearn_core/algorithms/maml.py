@@ -64,7 +64,7 @@ import dataclasses
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 import torch
 import torch.nn.functional as F
@@ -84,7 +84,8 @@ from metalearn_core.models import build_backbone
 
 logger = logging.getLogger(__name__)
 
-STRATEGIES = ("auto", "vmap", "loop")
+Strategy = Literal["auto", "vmap", "loop"]
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
 HEAD_NAMES = ("head.weight", "head.bias")
 Weights = dict[str, torch.Tensor]
 
@@ -106,13 +107,13 @@ class MAMLHyperparameters(Hyperparameters):
     Train with ``inner_steps`` >= 2 to use more steps at test.
     """
 
-    outer_lr: float = 1e-3  # beta, Adam
+    outer_lr: float = 1e-3  # β: Adam's step size on the meta-parameters θ
     meta_batch: int = 32  # tasks per outer step
-    inner_lr: float = 0.4  # alpha
+    inner_lr: float = 0.4  # α: the inner SGD step size on each task's support set
     inner_steps: int = 1  # inner SGD steps in meta-training
-    inner_steps_test: int = 1  # inner SGD steps in adapt() (paper: 3; see above)
+    inner_steps_test: int = 1  # inner SGD steps on a test task; beyond inner_steps they overshoot
     first_order: bool = False  # drop the second-order terms (first-order MAML)
-    strategy: str = "auto"  # "vmap" | "loop" | "auto" (by device and backbone)
+    strategy: Strategy = "auto"  # tasks all at once ("vmap"), one by one ("loop"), or by device
 
     def __post_init__(self) -> None:
         check_positive("outer_lr", self.outer_lr)

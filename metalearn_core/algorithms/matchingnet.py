@@ -58,6 +58,7 @@ from metalearn_core.algorithms.base import (
 )
 from metalearn_core.algorithms.functional import (
     DISTANCES,
+    Distance,
     accuracy,
     check_choice,
     check_positive,
@@ -74,10 +75,10 @@ from metalearn_core.models import build_backbone
 class MatchingNetHyperparameters(Hyperparameters):
     """Matching Networks' settings (Vinyals et al., 2016: cosine attention, Adam)."""
 
-    outer_lr: float = 1e-3  # Adam
+    outer_lr: float = 1e-3  # Adam's step size
     meta_batch: int = 1  # episodes per step
-    distance: str = "cosine"  # "cosine" | "euclidean" (squared)
-    full_context_embeddings: bool = False  # the FCE LSTMs
+    distance: Distance = "cosine"  # "cosine" | "euclidean" (squared)
+    full_context_embeddings: bool = False  # embed examples in the context of the support set
     fce_steps: int = 5  # read steps of the attention LSTM (FCE only)
     attention_scale: float = 1.0  # similarities are multiplied by this before the softmax
     learn_attention_scale: bool = False  # train the scale, starting from attention_scale

@@ -42,6 +42,7 @@ from metalearn_core.algorithms.base import (
 )
 from metalearn_core.algorithms.functional import (
     DISTANCES,
+    Distance,
     accuracy,
     check_choice,
     check_positive,
@@ -58,9 +59,9 @@ from metalearn_core.models import build_backbone
 class ProtoNetHyperparameters(Hyperparameters):
     """Prototypical Networks' settings; defaults from Snell et al. (2017)."""
 
-    outer_lr: float = 1e-3  # Adam
+    outer_lr: float = 1e-3  # Adam's step size
     meta_batch: int = 1  # episodes per step
-    distance: str = "euclidean"  # "euclidean" (squared) | "cosine"
+    distance: Distance = "euclidean"  # "euclidean" (squared) | "cosine"
     lr_halve_every: int = 2000  # steps between halvings of outer_lr; 0 keeps it constant
 
     def __post_init__(self) -> None:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 import torch
 import torch.nn.functional as F
@@ -48,7 +48,8 @@ from metalearn_core.algorithms.functional import accuracy, check_choice, check_p
 from metalearn_core.algorithms.maml import build_maml_network, initial_task_weights
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
 
-OPTIMIZERS = ("sgd", "adam")
+Optimizer = Literal["sgd", "adam"]
+OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
 Weights = dict[str, torch.Tensor]
 
 
@@ -62,12 +63,12 @@ class ReptileHyperparameters(Hyperparameters):
     """
 
     meta_batch: int = 5  # tasks per outer step
-    inner_lr: float = 1e-3
-    inner_steps: int = 5
-    inner_steps_test: int = 50
-    inner_optimizer: str = "adam"  # "sgd" | "adam" (beta1 = 0)
-    epsilon: float = 1.0  # outer step size
-    outer_optimizer: str = "sgd"  # "sgd" gives theta += epsilon (phi - theta) exactly
+    inner_lr: float = 1e-3  # step size of the inner optimiser on each task
+    inner_steps: int = 5  # inner steps per task in meta-training
+    inner_steps_test: int = 50  # inner steps on a test task
+    inner_optimizer: Optimizer = "adam"  # "sgd" | "adam" (beta1 = 0)
+    epsilon: float = 1.0  # ε: the outer step size, θ ← θ + ε(φ − θ)
+    outer_optimizer: Optimizer = "sgd"  # "sgd" gives theta += epsilon (phi - theta) exactly
     outer_lr: float = 1e-3  # Adam's learning rate, only with outer_optimizer="adam"
 
     def __post_init__(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -62,3 +64,23 @@ def test_initial_weights_follow_the_seed_and_leave_the_global_generator_alone(na
     assert torch.equal(torch.random.get_rng_state(), state)
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert any(not torch.equal(a[k], c[k]) for k in a if a[k].is_floating_point())
+
+
+@pytest.mark.parametrize("algo", sorted(ALGORITHMS))
+def test_every_hyperparameter_has_a_note_for_help_texts(algo):
+    hparams_class = ALGORITHMS[algo].hparams_class
+    notes = hparams_class.notes()
+    fields = [f.name for f in dataclasses.fields(hparams_class)]
+    assert [name for name in fields if not notes.get(name)] == []
+
+
+def test_notes_come_from_the_field_comments_and_a_subclass_keeps_its_parents():
+    from metalearn_core.algorithms.maml import FOMAMLHyperparameters
+
+    assert MAMLHyperparameters.notes()["inner_lr"].startswith("α: the inner SGD step size")
+    # FOMAML redeclares first_order without a comment: MAML's note stays
+    maml_note = MAMLHyperparameters.notes()["first_order"]
+    assert FOMAMLHyperparameters.notes()["first_order"] == maml_note
+    # a class without a source file gets its parents' notes, no error
+    made = dataclasses.make_dataclass("Made", [("x", int, 1)], bases=(MAMLHyperparameters,))
+    assert made.notes() == MAMLHyperparameters.notes()

@@ -301,3 +301,16 @@ def test_matching_networks_learn_their_attention_scale_in_the_quick_demo_only(ap
     next(b for b in app.button if b.label == "Paper settings").click().run()
     assert not app.checkbox(key=f"{KEY}hp_matchingnet_classification_learn_attention_scale").value
     assert app.session_state[session.TRAINER].learner.learned_scale is None
+
+
+def test_each_hyperparameter_says_what_it_is(app):
+    choose(app, "glyphs", "maml")
+    inner_lr = app.number_input(key=f"{KEY}hp_maml_classification_inner_lr")
+    assert inner_lr.help.startswith("α: the inner SGD step size")
+    strategy = app.selectbox(key=f"{KEY}hp_maml_classification_strategy")
+    assert "vmap" in strategy.help
+    choose(app, "glyphs", "protonet")
+    distance = app.selectbox(key=f"{KEY}hp_protonet_classification_distance")
+    assert distance.options == ["euclidean", "cosine"] and "squared" in distance.help
+    distance.set_value("cosine").run()
+    assert app.session_state[session.TRAINER].learner.hparams.distance == "cosine"
