@@ -279,13 +279,27 @@ def hparams_widgets(algo: str, dataset: str, n_way: int) -> dict[str, Any]:
     preset = st.session_state.get(PRESET_KEY, PAPER)
     starting = preset_values(preset, dataset, algo)["hparams"]
     notes = type(defaults).notes()
+    departures = st.empty()  # filled once the values are known, above the widgets
     values: dict[str, Any] = {}
     for field in dataclasses.fields(defaults):
         key = _hparam_key(algo, dataset, field.name)
         default = starting.get(field.name, getattr(defaults, field.name))
         choices = _choices(type(defaults), field)
         values[field.name] = _hparam_widget(key, field, default, choices, notes.get(field.name))
+    departures.caption(papers_departures(values, defaults))
     return values
+
+
+def papers_departures(values: dict[str, Any], defaults: Hyperparameters) -> str:
+    """One line for students: the papers' defaults, or which values differ from them."""
+    changed = [
+        f"{name} = {value!r} (paper: {getattr(defaults, name)!r})"
+        for name, value in values.items()
+        if value != getattr(defaults, name)
+    ]
+    if not changed:
+        return "The papers' defaults."
+    return "Changed from the papers' defaults: " + "; ".join(changed) + "."
 
 
 def _int_input(label: str, name: str, low: int, high: int, **extra: Any) -> int:
@@ -387,7 +401,7 @@ def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[st
         help="End the network with a layer of two units, so that the inspector draws the "
         "embedding space itself (and each prototype's region) instead of a projection",
     )
-    with st.expander("Hyperparameters (papers' defaults)"):
+    with st.expander("Hyperparameters"):
         hparams = hparams_widgets(algo, dataset, n_way)
     with st.expander("Validation"):
         val_every = _int_input("Validate every (meta-iterations)", "val_every", 0, 100_000)

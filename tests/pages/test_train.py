@@ -297,10 +297,13 @@ def test_matching_networks_learn_their_attention_scale_in_the_quick_demo_only(ap
     assert learned.value  # the quick demo: the paper's flat attention learns slowly
     assert app.session_state[session.TRAINER].learner.learned_scale is not None
     assert any("attention scale (similarities × scale" in c.value for c in app.caption)
+    sidebar = [c.value for c in app.sidebar.caption]
+    assert any("learn_attention_scale = True (paper: False)" in c for c in sidebar), sidebar
 
     next(b for b in app.button if b.label == "Paper settings").click().run()
     assert not app.checkbox(key=f"{KEY}hp_matchingnet_classification_learn_attention_scale").value
     assert app.session_state[session.TRAINER].learner.learned_scale is None
+    assert "The papers' defaults." in [c.value for c in app.sidebar.caption]
 
 
 def test_each_hyperparameter_says_what_it_is(app):
