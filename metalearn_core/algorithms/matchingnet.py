@@ -14,10 +14,11 @@ Euclidean distance), and f = g = the embedding network. Training maximises
 log ŷ at the true query labels.
 
 Attention scale: c is multiplied by ``attention_scale`` (1 in the paper) before the
-softmax. The Conv4's features pass a ReLU, so their cosines lie in [0, 1] and, at scale 1,
-a query can give one support example at most e / (e + NK - 1) of its attention (0.40 for
-5-way 1-shot): the attention stays flat and the loss cannot fall below -log 0.40 = 0.91
-however well the classes separate. ``learn_attention_scale=True`` trains the scale with
+softmax. The Conv4's features pass a ReLU, so their cosines lie in [0, 1] (FCE and a
+2-D embedding layer can make them negative) and, at scale 1, a query can give one support
+example at most e / (e + NK - 1) of its attention (0.40 for 5-way 1-shot): the attention
+stays flat and the loss cannot fall below -log 0.40 = 0.91 however well the classes
+separate. ``learn_attention_scale=True`` trains the scale with
 the network (TADAM's metric scaling: Oreshkin, Rodríguez & Lacoste, NeurIPS 2018),
 starting from ``attention_scale``; its logarithm learns at 10x the outer learning rate.
 
