@@ -111,7 +111,7 @@ class MAMLHyperparameters(Hyperparameters):
     meta_batch: int = 32  # tasks per outer step
     inner_lr: float = 0.4  # α: the inner SGD step size on each task's support set
     inner_steps: int = 1  # inner SGD steps in meta-training
-    inner_steps_test: int = 1  # inner SGD steps on a test task; beyond inner_steps they overshoot
+    inner_steps_test: int = 1  # test-time inner steps (images: more than inner_steps overshoot)
     first_order: bool = False  # drop the second-order terms (first-order MAML)
     strategy: Strategy = "auto"  # tasks all at once ("vmap"), one by one ("loop"), or by device
 

@@ -13,7 +13,7 @@ import logging
 import sys
 
 # Order here is the order in --help.
-SUBCOMMAND_MODULES = ("train", "evaluate", "bench", "gan", "fewshot_gan")
+SUBCOMMAND_MODULES = ("train", "evaluate", "algorithms", "bench", "gan", "fewshot_gan")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -98,7 +98,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="any hyperparameter, repeatable, e.g. --set inner_steps_test=10",
+        help="any hyperparameter, repeatable, e.g. --set inner_steps_test=10 "
+        "(list them: python -m metalearn_core algorithms ALGO)",
     )
 
     budget = parser.add_argument_group(
