@@ -70,6 +70,7 @@ def curves_figure(trainer: Trainer):
         metric="mse" if regression else "accuracy",
         chance=None if regression else 1.0 / trainer.config.n_way,
         height=CURVES_HEIGHT,
+        train_name=trainer.learner.train_metric_name,
     )
 
 

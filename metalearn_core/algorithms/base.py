@@ -103,6 +103,8 @@ class MetaLearner(ABC):
     name: ClassVar[str]
     title: ClassVar[str]
     summary: ClassVar[str] = ""  # two sentences for students: the idea, what to watch
+    # what a training step's loss and accuracy are measured on (the curves' name)
+    train_metric_name: ClassVar[str] = "train"
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("classification",)
     hparams_class: ClassVar[type[Hyperparameters]] = Hyperparameters
 

@@ -127,6 +127,8 @@ class TransferLearner(MetaLearner):
         "then labels a new episode by its support class means, optionally fine-tuning a "
         "fresh head. A strong reference for every meta-learner."
     )
+    # its steps classify mini-batches among all training classes, not N-way queries
+    train_metric_name: ClassVar[str] = "pretraining batch"
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("classification",)
     hparams_class: ClassVar[type[Hyperparameters]] = TransferHyperparameters
     hparams: TransferHyperparameters

@@ -78,6 +78,7 @@ def learning_curves_figure(
     max_points: int = 120,
     smooth: int = 5,
     height: int = 360,
+    train_name: str = "train",
 ) -> go.Figure:
     """Training loss on the left, accuracy (or MSE) on the right, validation with its band.
 
@@ -93,9 +94,12 @@ def learning_curves_figure(
         max_points: most points per training line (bucket means beyond that).
         smooth: training lines show the trailing mean of this many points (1: raw);
             a single episode's accuracy jumps by 1/(N*Q), too noisy to read.
+        train_name: what the training lines are measured on, in their names
+            (``"pretraining batch"`` for a learner that pretrains on all classes).
 
     Returns:
-        A two-panel figure. Traces are named ``train loss``, ``train accuracy``,
+        A two-panel figure. Traces are named ``train loss``, ``train accuracy`` (with
+        ``train_name`` for "train"),
         ``validation band`` and ``validation`` (only those with data) and ``chance``.
     """
     if len(val_episodes) != len(val_mean) or len(val_mean) != len(val_ci95):
@@ -109,11 +113,12 @@ def learning_curves_figure(
     traces: list[go.Scatter] = []
     if train_loss:
         x, y = bucket_means(train_episodes, train_loss, max_points)
-        traces.append(_line(x, trailing_mean(y, smooth), "train loss", TRAIN_COLOR, LEFT))
+        traces.append(_line(x, trailing_mean(y, smooth), f"{train_name} loss", TRAIN_COLOR, LEFT))
     if train_accuracy is not None and len(train_accuracy) > 0:
         x, y = bucket_means(train_episodes, train_accuracy, max_points)
         y = trailing_mean(y, smooth)
-        traces.append(_line(x, [scale * v for v in y], "train accuracy", TRAIN_COLOR, RIGHT))
+        accuracy = [scale * v for v in y]
+        traces.append(_line(x, accuracy, f"{train_name} accuracy", TRAIN_COLOR, RIGHT))
     if val_mean:
         x = [float(v) for v in val_episodes]
         mean = [scale * float(v) for v in val_mean]

@@ -52,6 +52,11 @@ def test_trailing_mean_and_smoothed_curves():
     assert list(by_name["train accuracy"].y) == pytest.approx([0.0, 25.0, 75.0])
 
 
+def test_training_lines_are_named_for_what_they_measure():
+    fig = learning_curves_figure([1, 2], [2.0, 1.0], [0.1, 0.2], train_name="pretraining batch")
+    assert {t.name for t in fig.data} == {"pretraining batch loss", "pretraining batch accuracy"}
+
+
 def waiting_notes(fig) -> list[str]:
     return [a.text for a in fig.layout.annotations if a.name == "waiting"]
 
