@@ -189,6 +189,13 @@ def run_file_panel(trainer: Trainer) -> None:
             "The same zip `python -m metalearn_core train --out DIR` writes: "
             "`config.json`, `metrics.csv` and the checkpoint."
         )
+        if (progress := trainer.validation_progress) is not None:
+            done, total = progress
+            # the checkpoint holds whole validations: the download waits for this one
+            st.caption(
+                f"Downloading first scores the validation in progress ({total - done} of "
+                f"{total} episodes left), which can take a few seconds."
+            )
     with right:
         st.file_uploader(
             "Open a run zip", type=["zip"], key=session.UPLOAD_KEY,

@@ -251,8 +251,11 @@ def test_a_validation_scored_over_several_ticks_shows_its_progress(app):
     assert report.iterations == 1 and trainer.validation_progress == (1, 5)
     app.run()
     assert any(m.label == "Validation (scoring 1/5)" for m in app.metric), app.metric
+    waits = "Downloading first scores the validation in progress (4 of 5 episodes left)"
+    assert any(waits in c.value for c in app.caption)
     app.button(key="train_step").click().run()  # completes it, then steps
     assert trainer.validation_progress is None and trainer.iteration == 2
+    assert not any(waits[:40] in c.value for c in app.caption)
     assert trainer.history.validation_arrays()["iteration"].tolist() == [1, 2]
     assert "% ± " in metric(app, "Validation accuracy")
 
