@@ -1,4 +1,4 @@
-"""Conditional Neural Process: model-based meta-learning for regression.
+r"""Conditional Neural Process: model-based meta-learning for regression.
 
 Garnelo et al. 2018, "Conditional Neural Processes" (ICML). The support set is
 read by a network, never trained on: each labelled pair (x_i, y_i) is encoded,
@@ -7,15 +7,23 @@ a Gaussian over y for any x given r. Adapting to a new function is one forward
 pass, with no gradient step, and the predictive standard deviation says where
 the model is unsure (wide between and beyond the support points).
 
-    r_i = h_θ(x_i, y_i)                      for each support pair i = 1..K
-    r   = (1/K) Σ_i r_i                       mean: invariant to support order
-    (μ(x), σ(x)) = g_θ(x, r),  σ = σ_min + (1 − σ_min)·softplus(s)
+Each support pair is encoded, the codes averaged (so the order of the support set does
+not matter), and the decoder reads any x with that average:
+
+.. math::
+    r_i = h_\theta(x_i, y_i), \qquad r = \frac{1}{K}\sum_{i=1}^{K} r_i, \qquad
+    (\mu(x), s(x)) = g_\theta(x, r), \qquad
+    \sigma(x) = \sigma_{\min} + (1 - \sigma_{\min})\,\mathrm{softplus}(s(x))
 
 Training maximises the Gaussian log-likelihood of the targets (the query set,
-and by default the support points too, as in the paper) over tasks 𝒯:
+and by default the support points too, as in the paper; M of them) over tasks
+:math:`\mathcal{T}`:
 
-    θ ← θ − β ∇_θ E_𝒯 [ (1/T) Σ_t −log 𝒩(y_t; μ(x_t), σ(x_t)²) ]
-    −log 𝒩(y; μ, σ²) = ½ log 2π + log σ + (y − μ)² / (2σ²)
+.. math::
+    \theta \leftarrow \theta - \beta \nabla_\theta\, \mathbb{E}_{\mathcal{T}} \Big[\frac{1}{M}
+    \sum_{t=1}^{M} -\log \mathcal{N}\big(y_t;\, \mu(x_t), \sigma(x_t)^2\big)\Big], \qquad
+    -\log \mathcal{N}(y; \mu, \sigma^2) = \tfrac{1}{2}\log 2\pi + \log\sigma
+    + \frac{(y - \mu)^2}{2\sigma^2}
 """
 
 from __future__ import annotations

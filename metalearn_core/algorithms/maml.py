@@ -9,16 +9,21 @@ Inner loop (per task i, k steps of SGD on the support set S_i, from the meta-par
     \phi_i^{(0)} = \theta, \qquad
     \phi_i^{(s+1)} = \phi_i^{(s)} - \alpha \nabla_{\phi} \mathcal{L}_{S_i}(\phi_i^{(s)})
 
-Outer loop (Adam with step size beta on the mean query loss over a meta-batch of B tasks):
+Outer loop (Adam with step size β on the mean query loss over a meta-batch of B tasks):
 
 .. math::
-    \theta \leftarrow \theta - \beta \nabla_\theta \frac{1}{B}\sum_i \mathcal{L}_{Q_i}(\phi_i^{(k)}(\theta))
+    \theta \leftarrow \theta - \beta \nabla_\theta \frac{1}{B}\sum_i
+    \mathcal{L}_{Q_i}(\phi_i^{(k)}(\theta))
 
-The meta-gradient differentiates *through* the inner loop: with one inner step it is
-:math:`(I - \alpha \nabla^2_\theta \mathcal{L}_{S_i}(\theta)) \nabla \mathcal{L}_{Q_i}(\phi_i)`.
-First-order MAML drops the Hessian terms: it treats every inner gradient as a
-constant, so the meta-gradient is just :math:`\nabla_\phi \mathcal{L}_{Q_i}(\phi_i)`
-evaluated at the adapted weights.
+The meta-gradient differentiates *through* the inner loop. With one inner step it holds
+the Hessian of the support loss; first-order MAML drops that term (it treats every inner
+gradient as a constant) and uses the query gradient at the adapted weights:
+
+.. math::
+    \nabla_\theta \mathcal{L}_{Q_i}(\phi_i) = \big(I - \alpha \nabla^2_\theta
+    \mathcal{L}_{S_i}(\theta)\big)\, \nabla_\phi \mathcal{L}_{Q_i}(\phi_i)
+    \quad\text{(MAML)}, \qquad
+    \nabla_\phi \mathcal{L}_{Q_i}(\phi_i) \quad\text{(first-order MAML)}
 
 Implementation notes
 - Parameters are a dict of tensors run through ``torch.func.functional_call``; the

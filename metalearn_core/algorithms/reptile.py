@@ -4,8 +4,8 @@ Nichol, Achiam & Schulman, "On First-Order Meta-Learning Algorithms", 2018.
 https://arxiv.org/abs/1803.02999
 
 For each task i of a meta-batch, train a copy of the weights for k steps on its support
-set with an ordinary optimiser (SGD, or Adam with beta1 = 0 as in the paper), giving
-phi_i = U^k_{S_i}(theta); then move the meta-parameters towards the average:
+set with an ordinary optimiser (SGD, or Adam with β1 = 0 as in the paper), giving
+:math:`\phi_i = U^k_{S_i}(\theta)`; then move the meta-parameters towards the average:
 
 .. math::
     \theta \leftarrow \theta + \epsilon \Big(\frac{1}{B}\sum_i \phi_i - \theta\Big)

@@ -1,4 +1,4 @@
-"""An attentive sequence learner: model-based meta-learning for classification.
+r"""An attentive sequence learner: model-based meta-learning for classification.
 
 In the spirit of memory-augmented networks (Santoro et al. 2016, "Meta-Learning
 with Memory-Augmented Neural Networks") and SNAIL (Mishra et al. 2018, "A Simple
@@ -7,20 +7,26 @@ as a sequence of (example, label) tokens and predicts each query's label in one
 forward pass. Nothing is trained at test time; all learning happened in the
 outer loop, which taught the network how to read a support set.
 
-Each token is an embedded example plus an embedded label slot:
+Each token is an embedded example plus an embedded label slot (π maps the episode's
+labels to slots; a query gets a learned "label unknown" slot ?):
 
-    s_i = W f_θ(x_i) + E[π(y_i)]       support: π maps the episode's labels to slots
-    q_j = W f_θ(x_j) + E[?]            query: a learned "label unknown" slot
+.. math::
+    s_i = W f_\theta(x_i) + E[\pi(y_i)], \qquad q_j = W f_\theta(x_j) + E[?]
 
-Then L pre-norm attention blocks in which every token (support or query)
-attends to the support tokens only, so queries never see one another:
+Then L pre-norm attention blocks in which every token t (support or query) attends to
+the support tokens only, so queries never see one another (per head h):
 
-    Q, K, V = LN(t) W_q, LN(t) W_k, LN(t) W_v
-    a = softmax(Q_h K_h,supportᵀ / √d_h) V_h,support      per head h
-    t ← t + Wₒ a,   t ← t + MLP(LN(t))
+.. math::
+    a = \mathrm{softmax}\Big(\frac{Q_h K_{h,S}^\top}{\sqrt{d_h}}\Big) V_{h,S}, \qquad
+    t \leftarrow t + W_o a, \qquad t \leftarrow t + \mathrm{MLP}(\mathrm{LN}(t))
 
-and the query's final token is read out over the slots, logits_c = w_{π(c)}·LN(q_j) + b_{π(c)}.
-Training minimises the query cross-entropy, θ ← θ − β ∇_θ E_𝒯 [ CE(logits, y_query) ].
+with Q, K, V = LN(t) W_q, LN(t) W_k, LN(t) W_v. The query's final token is read out
+over the slots, and training minimises the query cross-entropy:
+
+.. math::
+    \mathrm{logit}_c = w_{\pi(c)}^\top \mathrm{LN}(q_j) + b_{\pi(c)}, \qquad
+    \theta \leftarrow \theta - \beta \nabla_\theta\,
+    \mathbb{E}_{\mathcal{T}} \big[\mathrm{CE}(\mathrm{logits}, y_Q)\big]
 
 Differences from SNAIL, chosen for a classroom: no temporal convolutions and no
 positional encodings, so the support set is a *set*: predictions are invariant to

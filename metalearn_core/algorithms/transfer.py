@@ -1,4 +1,4 @@
-"""Transfer learning: pretrain one classifier, then fine-tune on each support set.
+r"""Transfer learning: pretrain one classifier, then fine-tune on each support set.
 
 The baseline every meta-learning paper must beat, and the student's first
 question ("why not just pretrain and fine-tune?"). References: the pretrained
@@ -10,22 +10,27 @@ All You Need?" (a frozen pretrained embedding plus a simple classifier on
 L2-normalised features rivals meta-learning).
 
 Pretraining is ordinary classification over all C classes of the training
-split, one mini-batch per ``meta_train_step`` (so the app can show it live):
+split, one mini-batch b per training step (so the app can show it live):
 
-    (θ, V) ← (θ, V) − β ∇ (1/|b|) Σ_{(x, c) ∈ b} CE(V f_θ(x), c)
+.. math::
+    (\theta, V) \leftarrow (\theta, V) - \beta \nabla \frac{1}{|b|}
+    \sum_{(x, c) \in b} \mathrm{CE}\big(V f_\theta(x), c\big)
 
-For an episode, a fresh cosine head W ∈ ℝ^{N×F} is initialised at the class
-means of the L2-normalised support features (weight imprinting), so that with
-ẑ = z / ‖z‖ and f̂ = f_θ(x) / ‖f_θ(x)‖:
+For an episode, a fresh cosine head W (N rows) is initialised at the class means of the
+L2-normalised support features (weight imprinting), with scale s:
 
-    w_c⁽⁰⁾ = (1/K) Σ_{i: y_i = c} f̂_θ(x_i),    logits_c(x) = s · cos(w_c, f_θ(x))
+.. math::
+    w_c^{(0)} = \frac{1}{K} \sum_{i:\, y_i = c} \frac{f_\theta(x_i)}{\lVert f_\theta(x_i) \rVert},
+    \qquad \mathrm{logit}_c(x) = s \cos\big(w_c, f_\theta(x)\big)
 
 Zero fine-tuning steps is therefore exactly the nearest-class-mean classifier
 under cosine similarity. Each fine-tuning step is full-batch SGD on the support
-cross-entropy, over W only (the default) or over W and a copy of θ
-(``finetune_whole``):
+cross-entropy, over W only (the default) or, with ``finetune_whole``, over W and a
+copy of θ as well:
 
-    W ← W − α ∇_W CE_support(W, θ)        [θ ← θ − α_θ ∇_θ CE_support(W, θ)]
+.. math::
+    W \leftarrow W - \alpha \nabla_W \mathrm{CE}_S(W, \theta), \qquad
+    \theta \leftarrow \theta - \alpha_\theta \nabla_\theta \mathrm{CE}_S(W, \theta)
 
 The learner's own θ is never changed by ``adapt``: it works on a copy.
 """

@@ -6,7 +6,10 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import expect
 
+from metalearn_core.algorithms import ALGORITHMS, algorithm_names
+from metalearn_core.algorithms.rules import update_rules
 from tests.browser.conftest import ARTIFACTS, clipped_chart_labels
 
 pytestmark = pytest.mark.browser
@@ -105,3 +108,28 @@ def test_protonet_learns_live_then_pauses_and_survives_a_page_change(streamlit_s
     assert episodes(page) == kept
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(ARTIFACTS / "train-paused.png"), full_page=True)
+
+
+def test_every_algorithms_update_rule_typesets_without_errors(streamlit_server, page):
+    """The rules come from the docstrings' LaTeX: KaTeX must accept every one of them."""
+    page.goto(streamlit_server.url)
+    page.get_by_role("link", name="Train").first.click()
+    page.get_by_role("heading", name="Train").wait_for()
+    seen: set[str] = set()
+    for dataset in ("Glyphs (drawn on the fly)", "Sinusoid regression"):
+        choose(page, "Data set", dataset)
+        kind = "regression" if dataset.startswith("Sinusoid") else "classification"
+        for name in [n for n in algorithm_names(kind) if n not in seen]:
+            seen.add(name)
+            title = ALGORITHMS[name].title
+            choose(page, "Algorithm", title)
+            label = f"How {title} learns: the update rule"
+            panel = page.locator('[data-testid="stExpander"]').filter(has_text=label)
+            panel.get_by_text(label, exact=True).click()
+            expect(panel.locator(".katex-display")).to_have_count(
+                len(update_rules(ALGORITHMS[name]))
+            )
+            # a parse error, or an unknown command KaTeX prints in red in place of its output
+            errors = panel.locator('.katex-error, [mathcolor="#cc0000"]')
+            assert errors.count() == 0, f"{name}: KaTeX could not read {errors.first.inner_text()}"
+            panel.get_by_text(label, exact=True).click()

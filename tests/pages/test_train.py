@@ -322,3 +322,12 @@ def test_each_hyperparameter_says_what_it_is(app):
     assert distance.options == ["euclidean", "cosine"] and "squared" in distance.help
     distance.set_value("cosine").run()
     assert app.session_state[session.TRAINER].learner.hparams.distance == "cosine"
+
+
+def test_the_update_rule_panel_follows_the_chosen_algorithm(app):
+    assert app.expander[0].label == "How Prototypical Networks learns: the update rule"
+    assert "c_n = \\frac{1}{K}" in app.latex[0].value
+    choose(app, "glyphs", "maml")
+    assert app.expander[0].label == "How MAML learns: the update rule"
+    assert len(app.latex) == 3 and "\\phi_i^{(s+1)}" in app.latex[0].value
+    assert app.expander[0].markdown[0].value.startswith("Inner loop")
