@@ -34,7 +34,7 @@ from metalearn_core.gan.fewshot_tasks import (
     load_image_classes,
     score_table,
 )
-from metalearn_core.gan.losses import LOSSES
+from metalearn_core.gan.losses import LOSS_TITLES, LOSSES, OBJECTIVES
 from metalearn_core.gan.toy_data import TOY_DATASETS, make_toy_dataset
 from metalearn_core.gan.toy_gan import PRESETS, ToyGAN, ToyGANConfig
 from studio_ui.live_chart import (
@@ -51,8 +51,6 @@ DEFAULT_PLAY_TICKS = 1500  # a Play press runs at most this many ticks (about 2-
 CURVES_EVERY = 5  # redraw the loss and coverage curves every this many ticks
 VIEW_POINTS = 256
 HEATMAP_RESOLUTION = 30
-LOSS_TITLES = {"nonsaturating": "Non-saturating", "least_squares": "Least squares",
-               "wgan_gp": "Wasserstein + gradient penalty"}  # fmt: skip
 STRUCTURE = ("dataset", "loss", "pack", "batch_size", "seed")  # changing these starts over
 LIVE = ("g_lr", "d_lr", "d_steps", "g_steps")  # changeable while training
 FIELD_HEIGHT, CURVE_HEIGHT = 520, 260
@@ -292,6 +290,7 @@ def lab_section() -> None:
         return
     if gan.divergence:
         st.warning(gan.divergence, icon=":material/warning:")
+    objective_panel(gan.config.loss)
     controls(gan)
     options = view_options()
     metrics_slot = st.empty()
@@ -303,6 +302,14 @@ def lab_section() -> None:
             st.plotly_chart(mode_counts_figure(coverage.counts, coverage.high_quality_counts),
                             key="gan_mode_counts", config=CHART_CONFIG)  # fmt: skip
     play_loop(gan, options, metrics_slot, charts)
+
+
+def objective_panel(loss: str) -> None:
+    """The chosen loss's two objectives, typeset from the core's docstring (collapsed)."""
+    with st.expander(f"What the two networks minimise: {LOSS_TITLES[loss]}"):
+        objective = OBJECTIVES[loss]
+        st.markdown(objective.introduction)
+        st.latex(objective.latex)
 
 
 def _redraw_all(gan, options, metrics_slot, charts: LabCharts, redraw: int) -> None:

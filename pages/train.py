@@ -15,7 +15,7 @@ import time
 
 import streamlit as st
 
-from metalearn_core.algorithms.rules import update_rules
+from metalearn_core.docmath import update_rules
 from metalearn_core.engine import Trainer
 from metalearn_core.figures.training import learning_curves_figure
 from studio_ui import train_session as session

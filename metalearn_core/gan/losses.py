@@ -1,19 +1,31 @@
 r"""GAN objectives, written on discriminator *scores* (logits, or critic values for WGAN).
 
-With real data x ~ p, fakes G(z) and the discriminator score s(·):
+With real data x ~ p, fakes G(z) and the discriminator score s(·) (σ: the logistic
+function), each objective is a discriminator loss and a generator loss, both minimised.
 
-**Non-saturating** (Goodfellow et al. 2014, the practical variant):
-    L_D = -E[log σ(s(x))] - E[log(1 - σ(s(G(z))))]
-    L_G = -E[log σ(s(G(z)))]
+Non-saturating (Goodfellow et al. 2014, the practical variant: the generator maximises
+log D(G(z)) rather than minimising log(1 - D(G(z))), which saturates early on):
 
-**Least squares** (LSGAN, Mao et al. 2017, targets a=0, b=c=1):
-    L_D = ½ E[(s(x) - 1)²] + ½ E[s(G(z))²]
-    L_G = ½ E[(s(G(z)) - 1)²]
+.. math::
+    L_D = -\mathbb{E}_x\big[\log \sigma(s(x))\big]
+    - \mathbb{E}_z\big[\log(1 - \sigma(s(G(z))))\big],
+    \qquad L_G = -\mathbb{E}_z\big[\log \sigma(s(G(z)))\big]
 
-**Wasserstein with gradient penalty** (WGAN-GP, Gulrajani et al. 2017):
-    L_D = E[s(G(z))] - E[s(x)] + λ E_x̂[(‖∇_x̂ s(x̂)‖₂ - 1)²],  x̂ = εx + (1-ε)G(z), ε ~ U[0,1]
-    L_G = -E[s(G(z))]
-The norm is taken *per sample* (one norm per row of x̂), not over the whole batch.
+Least squares (LSGAN, Mao et al. 2017, with targets a = 0, b = c = 1):
+
+.. math::
+    L_D = \tfrac{1}{2}\,\mathbb{E}_x\big[(s(x) - 1)^2\big]
+    + \tfrac{1}{2}\,\mathbb{E}_z\big[s(G(z))^2\big],
+    \qquad L_G = \tfrac{1}{2}\,\mathbb{E}_z\big[(s(G(z)) - 1)^2\big]
+
+Wasserstein with gradient penalty (WGAN-GP, Gulrajani et al. 2017), on points between real
+and fake ones, with the norm taken *per sample* (one norm per row), not over the batch:
+
+.. math::
+    L_D = \mathbb{E}_z\big[s(G(z))\big] - \mathbb{E}_x\big[s(x)\big]
+    + \lambda\, \mathbb{E}_{\hat x}\big[(\lVert \nabla_{\hat x} s(\hat x) \rVert_2 - 1)^2\big],
+    \quad \hat x = \epsilon x + (1 - \epsilon) G(z),\ \epsilon \sim U[0, 1],
+    \qquad L_G = -\mathbb{E}_z\big[s(G(z))\big]
 
 **Packing** (PacGAN, Lin et al. 2018): the discriminator judges m samples at once,
 all real or all fake, by concatenating them: (B, 2) → (B/m, 2m).
@@ -26,7 +38,16 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from metalearn_core.docmath import MathBlock, parse_math_blocks
+
 LOSSES = ("nonsaturating", "least_squares", "wgan_gp")
+LOSS_TITLES = {
+    "nonsaturating": "Non-saturating",
+    "least_squares": "Least squares",
+    "wgan_gp": "Wasserstein + gradient penalty",
+}
+# each loss's objective, as the module docstring states it (in LOSSES order)
+OBJECTIVES: dict[str, MathBlock] = dict(zip(LOSSES, parse_math_blocks(__doc__ or ""), strict=True))
 
 
 def pack(samples: torch.Tensor, pack_size: int) -> torch.Tensor:

@@ -37,6 +37,13 @@ def clipped_chart_labels(page) -> list[str]:
     return page.evaluate(CLIPPED_LABELS_JS)
 
 
+def typesetting_errors(region) -> list[str]:
+    """What KaTeX could not read inside ``region``: a parse error, or an unknown command it
+    prints in red in place of its output."""
+    errors = region.locator('.katex-error, [mathcolor="#cc0000"]')
+    return [errors.nth(i).inner_text() for i in range(errors.count())]
+
+
 def _missing_browser_reason() -> str | None:
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         return f"Chromium not found at {CHROMIUM} (Debian: apt-get install chromium)"

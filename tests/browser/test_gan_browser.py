@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser.conftest import ARTIFACTS, clipped_chart_labels
+from metalearn_core.gan.losses import LOSS_TITLES, LOSSES
+from tests.browser.conftest import ARTIFACTS, clipped_chart_labels, typesetting_errors
 
 pytestmark = pytest.mark.browser
 
@@ -66,3 +68,18 @@ def test_gan_lab_steps_plays_and_pauses_with_legible_charts(streamlit_server, pa
     assert errors.count() == 0, errors.first.inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "gan-lab.png"), full_page=True)
+
+
+def test_each_losss_objective_typesets_without_errors(streamlit_server, page):
+    page.goto(streamlit_server.url + "/gan")
+    page.get_by_role("heading", name="GAN Lab").wait_for()
+    for loss in LOSSES:
+        title = LOSS_TITLES[loss]
+        page.locator('[data-testid="stSelectbox"]').filter(has_text="Loss").click()
+        page.get_by_role("option", name=title, exact=True).click()
+        label = f"What the two networks minimise: {title}"
+        panel = page.locator('[data-testid="stExpander"]').filter(has_text=label)
+        panel.get_by_text(label, exact=True).click()
+        expect(panel.locator(".katex-display")).to_have_count(1)
+        assert typesetting_errors(panel) == [], loss
+        panel.get_by_text(label, exact=True).click()

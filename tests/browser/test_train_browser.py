@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from metalearn_core.algorithms import ALGORITHMS, algorithm_names
-from metalearn_core.algorithms.rules import update_rules
-from tests.browser.conftest import ARTIFACTS, clipped_chart_labels
+from metalearn_core.docmath import update_rules
+from tests.browser.conftest import ARTIFACTS, clipped_chart_labels, typesetting_errors
 
 pytestmark = pytest.mark.browser
 
@@ -129,7 +129,5 @@ def test_every_algorithms_update_rule_typesets_without_errors(streamlit_server, 
             expect(panel.locator(".katex-display")).to_have_count(
                 len(update_rules(ALGORITHMS[name]))
             )
-            # a parse error, or an unknown command KaTeX prints in red in place of its output
-            errors = panel.locator('.katex-error, [mathcolor="#cc0000"]')
-            assert errors.count() == 0, f"{name}: KaTeX could not read {errors.first.inner_text()}"
+            assert typesetting_errors(panel) == [], name
             panel.get_by_text(label, exact=True).click()

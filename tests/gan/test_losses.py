@@ -4,6 +4,9 @@ import pytest
 import torch
 
 from metalearn_core.gan.losses import (
+    LOSS_TITLES,
+    LOSSES,
+    OBJECTIVES,
     discriminator_loss,
     generator_loss,
     gradient_penalty,
@@ -76,3 +79,11 @@ def test_bad_pack_and_loss_names_raise():
         pack(torch.zeros(6, 2), 4)
     with pytest.raises(ValueError, match="unknown GAN loss 'hinge'"):
         generator_loss("hinge", torch.zeros(2))
+
+
+def test_every_loss_states_both_objectives():
+    assert set(OBJECTIVES) == set(LOSSES) == set(LOSS_TITLES)
+    for objective in OBJECTIVES.values():
+        assert "L_D =" in objective.latex and "L_G =" in objective.latex
+    assert "\\lambda" in OBJECTIVES["wgan_gp"].latex  # the penalty belongs to WGAN-GP only
+    assert "\\lambda" not in OBJECTIVES["least_squares"].latex

@@ -125,3 +125,14 @@ def test_few_shot_rings_section_compares_meta_learned_and_scratch(at):
     ]  # fmt: skip
     assert table["score"].tolist()[0] == "modes covered (of 8)"
     assert not any("_" in label for label in table["score"])  # no raw identifiers
+
+
+def test_the_objective_panel_shows_the_chosen_loss(at):
+    def panel():
+        return next(e for e in at.expander if e.label.startswith("What the two networks"))
+
+    assert panel().label == "What the two networks minimise: Non-saturating"
+    assert "\\log \\sigma(s(x))" in panel().latex[0].value
+    at.selectbox(key="gan_loss").set_value("wgan_gp").run()
+    assert panel().label.endswith("Wasserstein + gradient penalty")
+    assert "\\nabla_{\\hat x} s(\\hat x)" in panel().latex[0].value

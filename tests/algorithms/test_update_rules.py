@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from metalearn_core.algorithms import ALGORITHMS
-from metalearn_core.algorithms.rules import UpdateRule, parse_math_blocks, update_rules
+from metalearn_core.docmath import MathBlock, parse_math_blocks, update_rules
 
 DOC = r"""Title.
 
@@ -28,7 +28,7 @@ Nothing in that block.
 
 def test_each_math_block_comes_with_the_paragraph_that_introduces_it():
     assert parse_math_blocks(DOC) == [
-        UpdateRule(
+        MathBlock(
             "The inner step uses `alpha` and $\\theta$, on two lines:",
             "\\phi = \\theta - \\alpha g\n\n\\text{(a blank line inside the block)}",
         )

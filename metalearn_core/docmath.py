@@ -1,8 +1,8 @@
-"""The update rules of an algorithm, read from its module docstring.
+"""Formulas read from docstrings: the rule a reader of the code sees, typeset by the pages.
 
-Each algorithm's docstring states the paper's rule in ``.. math::`` blocks (LaTeX), each
-introduced by a sentence. ``update_rules`` returns them as (introduction, LaTeX) pairs so
-that pages can typeset the very rule the code's reader sees, with no second copy.
+Each algorithm's module docstring, and the GAN objectives', state their formulas in
+``.. math::`` blocks (LaTeX), each introduced by a sentence. ``math_blocks`` returns
+them as (introduction, LaTeX) pairs, so there is no second copy to drift from the code.
 """
 
 from __future__ import annotations
@@ -16,20 +16,20 @@ MATH_DIRECTIVE = ".. math::"
 
 
 @dataclass(frozen=True)
-class UpdateRule:
+class MathBlock:
     """One displayed formula: the text that introduces it (Markdown) and its LaTeX."""
 
     introduction: str
     latex: str
 
 
-def update_rules(learner_class: type) -> list[UpdateRule]:
+def update_rules(learner_class: type) -> list[MathBlock]:
     """The ``.. math::`` blocks of the module that defines ``learner_class``, in order."""
     docstring = inspect.getdoc(sys.modules[learner_class.__module__]) or ""
     return parse_math_blocks(docstring)
 
 
-def parse_math_blocks(docstring: str) -> list[UpdateRule]:
+def parse_math_blocks(docstring: str) -> list[MathBlock]:
     """Each ``.. math::`` block (its indented lines) with the paragraph just before it."""
     lines = docstring.splitlines()
     rules = []
@@ -43,7 +43,7 @@ def parse_math_blocks(docstring: str) -> list[UpdateRule]:
             body.append(following.strip())
         latex = "\n".join(body).strip()
         if latex:
-            rules.append(UpdateRule(_markdown(_paragraph_before(lines, index)), latex))
+            rules.append(MathBlock(_markdown(_paragraph_before(lines, index)), latex))
     return rules
 
 
