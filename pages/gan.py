@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import streamlit as st
 import torch
 
+from metalearn_core.docmath import update_rules
 from metalearn_core.figures.gan import (
     coverage_figure,
     fewshot_points_figure,
@@ -355,6 +356,10 @@ def fewshot_section() -> None:
         "tasks, then adapt both on **K examples** of an unseen task. Left: the meta-learned "
         "start; right: the same GAN from scratch, after the same number of steps."
     )
+    with st.expander("How the few-shot GAN meta-learns: the update rule"):
+        for rule in update_rules(FewShotGAN):
+            st.markdown(rule.introduction)
+            st.latex(rule.latex)
     columns = st.columns([2, 1, 1])
     name = columns[0].radio("Tasks", list(DOMAIN_CONFIGS), horizontal=True,
                             key="gan_fs_domain")  # fmt: skip

@@ -3,12 +3,14 @@ r"""A meta-learned few-shot GAN in the style of FIGR (Clouâtre & Demers 2019).
 Each *task* is one distribution (a ring of Gaussians) or one class (all the images of
 a digit), seen through K examples. Reptile (Nichol et al. 2018) meta-learns a starting
 point θ = (θ_G, θ_D) for both networks from which a few GAN steps on a new task's K
-examples already give a generator for that task:
+examples already give a generator for that task. Each meta-iteration draws B tasks
+:math:`T_i`, runs k = ``inner_steps`` GAN updates of both networks on each task's K
+examples from θ (a fresh Adam per task), then moves θ towards the average result:
 
-    for each meta-iteration:
-        draw tasks T_1..T_B, each with K examples
-        φ_i ← θ, then ``inner_steps`` GAN updates of (G, D) on T_i's examples (fresh Adam)
-        θ ← θ + ε (φ̄ − θ),   φ̄ = (1/B) Σ_i φ_i
+.. math::
+    \phi_i^{(0)} = \theta = (\theta_G, \theta_D), \qquad
+    \phi_i^{(s+1)} = \mathrm{GANstep}\big(\phi_i^{(s)};\, T_i\big), \qquad
+    \theta \leftarrow \theta + \epsilon \Big(\frac{1}{B}\sum_{i=1}^{B} \phi_i^{(k)} - \theta\Big)
 
 Adaptation to an unseen task is the inner loop alone, run for ``adapt_steps``. The same
 loop from a freshly initialised (θ_G, θ_D) is the *from scratch* baseline, so the two

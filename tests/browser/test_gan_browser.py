@@ -70,7 +70,7 @@ def test_gan_lab_steps_plays_and_pauses_with_legible_charts(streamlit_server, pa
     page.screenshot(path=str(ARTIFACTS / "gan-lab.png"), full_page=True)
 
 
-def test_each_losss_objective_typesets_without_errors(streamlit_server, page):
+def test_each_objective_and_the_few_shot_rule_typeset_without_errors(streamlit_server, page):
     page.goto(streamlit_server.url + "/gan")
     page.get_by_role("heading", name="GAN Lab").wait_for()
     for loss in LOSSES:
@@ -83,3 +83,9 @@ def test_each_losss_objective_typesets_without_errors(streamlit_server, page):
         expect(panel.locator(".katex-display")).to_have_count(1)
         assert typesetting_errors(panel) == [], loss
         panel.get_by_text(label, exact=True).click()
+    page.get_by_text("Few-shot GAN", exact=True).click()
+    label = "How the few-shot GAN meta-learns: the update rule"
+    panel = page.locator('[data-testid="stExpander"]').filter(has_text=label)
+    panel.get_by_text(label, exact=True).click()
+    expect(panel.locator(".katex-display")).to_have_count(1)
+    assert typesetting_errors(panel) == []

@@ -136,3 +136,10 @@ def test_the_objective_panel_shows_the_chosen_loss(at):
     at.selectbox(key="gan_loss").set_value("wgan_gp").run()
     assert panel().label.endswith("Wasserstein + gradient penalty")
     assert "\\nabla_{\\hat x} s(\\hat x)" in panel().latex[0].value
+
+
+def test_the_few_shot_section_states_its_reptile_rule(at):
+    at.radio(key="gan_section").set_value("Few-shot GAN").run()
+    panel = next(e for e in at.expander if e.label.startswith("How the few-shot GAN"))
+    assert "\\mathrm{GANstep}" in panel.latex[0].value
+    assert panel.markdown[0].value.startswith("Each *task* is one distribution")
