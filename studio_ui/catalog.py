@@ -33,8 +33,8 @@ PAGE_ENTRIES = (
         "Train",
         ":material/model_training:",
         "Pick a data set and an algorithm (MAML, Reptile, Prototypical or Matching "
-        "Networks, ...), press Play and watch it learn: live loss and accuracy, and an "
-        "episode inspector that shows the predictions, MAML's inner steps, the embedding "
+        "Networks, ...), read its update rule, press Play and watch it learn: live loss "
+        "and accuracy, and an episode inspector that shows the predictions, MAML's inner steps, the embedding "
         "space with the class prototypes and Matching Networks' attention.",
     ),
     PageEntry(
