@@ -9,6 +9,7 @@ between the students of one classroom.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import re
 from abc import ABC, abstractmethod
@@ -79,18 +80,23 @@ class Hyperparameters:
     def notes(cls) -> dict[str, str]:
         """Each field's end-of-line comment in the class bodies (a subclass's wins): the
         comments are where the fields are explained, so help texts read them there."""
-        notes: dict[str, str] = {}
-        for klass in reversed(cls.__mro__[:-1]):  # without object
-            try:
-                source = inspect.getsource(klass)
-            except (OSError, TypeError):  # no source file, e.g. a class made at run time
-                continue
-            notes.update(_FIELD_COMMENT.findall(source))
-        return notes
+        return dict(_field_notes(cls))
 
 
 # "    name: type = default  # note" at the class body's indentation
 _FIELD_COMMENT = re.compile(r"^    (\w+): [^=\n]+=[^\n]*?  # ([^\n]+)$", re.MULTILINE)
+
+
+@functools.cache  # reading a class's source takes milliseconds; pages ask on every run
+def _field_notes(hparams_class: type) -> dict[str, str]:
+    notes: dict[str, str] = {}
+    for klass in reversed(hparams_class.__mro__[:-1]):  # without object
+        try:
+            source = inspect.getsource(klass)
+        except (OSError, TypeError):  # no source file, e.g. a class made at run time
+            continue
+        notes.update(_FIELD_COMMENT.findall(source))
+    return notes
 
 
 class MetaLearner(ABC):
