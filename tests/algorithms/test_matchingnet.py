@@ -28,10 +28,14 @@ def test_log_probabilities_sum_attention_within_each_class():
     torch.testing.assert_close(log_p.exp(), torch.tensor([[0.2, 0.4, 0.4]]))
 
 
+@pytest.mark.parametrize("learned", [False, True])
 @pytest.mark.parametrize("fce", [False, True])
 @pytest.mark.parametrize("distance", ["cosine", "euclidean"])
-def test_attention_rows_sum_to_one_and_predict_weighted_one_hot_labels(tiny, fce, distance):
+def test_attention_rows_sum_to_one_and_predict_weighted_one_hot_labels(
+    tiny, fce, distance, learned
+):
     hparams = {"full_context_embeddings": fce, "distance": distance}
+    hparams["learn_attention_scale"] = learned
     learner = make_learner("matchingnet", IMAGES, hparams, seed=0)
     episode = EpisodeSampler(tiny.image_source(), 4, 2, 3, seed=0).sample()
     adaptation = learner.adapt(episode)
