@@ -38,6 +38,7 @@ from metalearn_core.gan.fewshot_tasks import (
 from metalearn_core.gan.losses import LOSS_TITLES, LOSSES, OBJECTIVES
 from metalearn_core.gan.toy_data import TOY_DATASETS, make_toy_dataset
 from metalearn_core.gan.toy_gan import PRESETS, ToyGAN, ToyGANConfig
+from studio_ui.formulas import formulas_expander
 from studio_ui.live_chart import (
     CHART_CONFIG,
     STATIC_CHART_CONFIG,
@@ -291,7 +292,8 @@ def lab_section() -> None:
         return
     if gan.divergence:
         st.warning(gan.divergence, icon=":material/warning:")
-    objective_panel(gan.config.loss)
+    loss = gan.config.loss  # its two objectives, from the core's docstring
+    formulas_expander(f"What the two networks minimise: {LOSS_TITLES[loss]}", [OBJECTIVES[loss]])
     controls(gan)
     options = view_options()
     metrics_slot = st.empty()
@@ -303,14 +305,6 @@ def lab_section() -> None:
             st.plotly_chart(mode_counts_figure(coverage.counts, coverage.high_quality_counts),
                             key="gan_mode_counts", config=CHART_CONFIG)  # fmt: skip
     play_loop(gan, options, metrics_slot, charts)
-
-
-def objective_panel(loss: str) -> None:
-    """The chosen loss's two objectives, typeset from the core's docstring (collapsed)."""
-    with st.expander(f"What the two networks minimise: {LOSS_TITLES[loss]}"):
-        objective = OBJECTIVES[loss]
-        st.markdown(objective.introduction)
-        st.latex(objective.latex)
 
 
 def _redraw_all(gan, options, metrics_slot, charts: LabCharts, redraw: int) -> None:
@@ -356,10 +350,7 @@ def fewshot_section() -> None:
         "tasks, then adapt both on **K examples** of an unseen task. Left: the meta-learned "
         "start; right: the same GAN from scratch, after the same number of steps."
     )
-    with st.expander("How the few-shot GAN meta-learns: the update rule"):
-        for rule in update_rules(FewShotGAN):
-            st.markdown(rule.introduction)
-            st.latex(rule.latex)
+    formulas_expander("How the few-shot GAN meta-learns: the update rule", update_rules(FewShotGAN))
     columns = st.columns([2, 1, 1])
     name = columns[0].radio("Tasks", list(DOMAIN_CONFIGS), horizontal=True,
                             key="gan_fs_domain")  # fmt: skip

@@ -19,6 +19,7 @@ from metalearn_core.docmath import update_rules
 from metalearn_core.engine import Trainer
 from metalearn_core.figures.training import learning_curves_figure
 from studio_ui import train_session as session
+from studio_ui.formulas import formulas_expander
 from studio_ui.inspector import render_inspector
 from studio_ui.live_chart import (
     CHART_CONFIG,
@@ -169,15 +170,6 @@ def controls(trainer: Trainer) -> str:
     return speed or session.DEFAULT_SPEED
 
 
-def update_rule_panel(trainer: Trainer) -> None:
-    """The paper's rule, typeset from the algorithm's own docstring (collapsed)."""
-    learner_class = type(trainer.learner)
-    with st.expander(f"How {learner_class.title} learns: the update rule"):
-        for rule in update_rules(learner_class):
-            st.markdown(rule.introduction)
-            st.latex(rule.latex)
-
-
 def run_file_panel(trainer: Trainer) -> None:
     """Download the run as the command line's zip; upload one to inspect or continue it."""
     st.subheader("Run file")
@@ -231,7 +223,8 @@ if trainer is None:
 
 config = trainer.config
 st.caption(run_summary(config, trainer.meta_batch))
-update_rule_panel(trainer)
+learner_class = type(trainer.learner)  # the paper's rule, from the algorithm's docstring
+formulas_expander(f"How {learner_class.title} learns: the update rule", update_rules(learner_class))
 confirm_panel()
 if trainer.divergence is not None:
     st.error(trainer.divergence, icon=":material/warning:")
