@@ -11,19 +11,23 @@ Each support pair is encoded, the codes averaged (so the order of the support se
 not matter), and the decoder reads any x with that average:
 
 .. math::
-    r_i = h_\theta(x_i, y_i), \qquad r = \frac{1}{K}\sum_{i=1}^{K} r_i, \qquad
-    (\mu(x), s(x)) = g_\theta(x, r), \qquad
+    \begin{aligned}
+    r_i &= h_\theta(x_i, y_i), \qquad r = \frac{1}{K}\sum_{i=1}^{K} r_i \\
+    (\mu(x), s(x)) &= g_\theta(x, r), \qquad
     \sigma(x) = \sigma_{\min} + (1 - \sigma_{\min})\,\mathrm{softplus}(s(x))
+    \end{aligned}
 
 Training maximises the Gaussian log-likelihood of the targets (the query set,
 and by default the support points too, as in the paper; M of them) over tasks
 :math:`\mathcal{T}`:
 
 .. math::
-    \theta \leftarrow \theta - \beta \nabla_\theta\, \mathbb{E}_{\mathcal{T}} \Big[\frac{1}{M}
-    \sum_{t=1}^{M} -\log \mathcal{N}\big(y_t;\, \mu(x_t), \sigma(x_t)^2\big)\Big], \qquad
-    -\log \mathcal{N}(y; \mu, \sigma^2) = \tfrac{1}{2}\log 2\pi + \log\sigma
+    \begin{aligned}
+    \theta &\leftarrow \theta - \beta \nabla_\theta\, \mathbb{E}_{\mathcal{T}} \Big[\frac{1}{M}
+    \sum_{t=1}^{M} -\log \mathcal{N}\big(y_t;\, \mu(x_t), \sigma(x_t)^2\big)\Big] \\
+    -\log \mathcal{N}(y; \mu, \sigma^2) &= \tfrac{1}{2}\log 2\pi + \log\sigma
     + \frac{(y - \mu)^2}{2\sigma^2}
+    \end{aligned}
 """
 
 from __future__ import annotations

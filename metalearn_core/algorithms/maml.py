@@ -20,10 +20,11 @@ the Hessian of the support loss; first-order MAML drops that term (it treats eve
 gradient as a constant) and uses the query gradient at the adapted weights:
 
 .. math::
-    \nabla_\theta \mathcal{L}_{Q_i}(\phi_i) = \big(I - \alpha \nabla^2_\theta
-    \mathcal{L}_{S_i}(\theta)\big)\, \nabla_\phi \mathcal{L}_{Q_i}(\phi_i)
-    \quad\text{(MAML)}, \qquad
-    \nabla_\phi \mathcal{L}_{Q_i}(\phi_i) \quad\text{(first-order MAML)}
+    \begin{aligned}
+    \text{MAML:}\quad & \nabla_\theta \mathcal{L}_{Q_i}(\phi_i) = \big(I - \alpha
+    \nabla^2_\theta \mathcal{L}_{S_i}(\theta)\big)\, \nabla_\phi \mathcal{L}_{Q_i}(\phi_i) \\
+    \text{first-order MAML:}\quad & \nabla_\phi \mathcal{L}_{Q_i}(\phi_i)
+    \end{aligned}
 
 Implementation notes
 - Parameters are a dict of tensors run through ``torch.func.functional_call``; the

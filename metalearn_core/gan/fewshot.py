@@ -8,9 +8,11 @@ examples already give a generator for that task. Each meta-iteration draws B tas
 examples from θ (a fresh Adam per task), then moves θ towards the average result:
 
 .. math::
-    \phi_i^{(0)} = \theta = (\theta_G, \theta_D), \qquad
-    \phi_i^{(s+1)} = \mathrm{GANstep}\big(\phi_i^{(s)};\, T_i\big), \qquad
-    \theta \leftarrow \theta + \epsilon \Big(\frac{1}{B}\sum_{i=1}^{B} \phi_i^{(k)} - \theta\Big)
+    \begin{aligned}
+    \phi_i^{(0)} &= \theta = (\theta_G, \theta_D), \qquad
+    \phi_i^{(s+1)} = \mathrm{GANstep}\big(\phi_i^{(s)};\, T_i\big) \\
+    \theta &\leftarrow \theta + \epsilon \Big(\frac{1}{B}\sum_{i=1}^{B} \phi_i^{(k)} - \theta\Big)
+    \end{aligned}
 
 Adaptation to an unseen task is the inner loop alone, run for ``adapt_steps``. The same
 loop from a freshly initialised (θ_G, θ_D) is the *from scratch* baseline, so the two

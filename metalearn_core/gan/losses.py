@@ -7,25 +7,31 @@ Non-saturating (Goodfellow et al. 2014, the practical variant: the generator max
 log D(G(z)) rather than minimising log(1 - D(G(z))), which saturates early on):
 
 .. math::
-    L_D = -\mathbb{E}_x\big[\log \sigma(s(x))\big]
-    - \mathbb{E}_z\big[\log(1 - \sigma(s(G(z))))\big],
-    \qquad L_G = -\mathbb{E}_z\big[\log \sigma(s(G(z)))\big]
+    \begin{aligned}
+    L_D &= -\mathbb{E}_x\big[\log \sigma(s(x))\big]
+    - \mathbb{E}_z\big[\log(1 - \sigma(s(G(z))))\big] \\
+    L_G &= -\mathbb{E}_z\big[\log \sigma(s(G(z)))\big]
+    \end{aligned}
 
 Least squares (LSGAN, Mao et al. 2017, with targets a = 0, b = c = 1):
 
 .. math::
-    L_D = \tfrac{1}{2}\,\mathbb{E}_x\big[(s(x) - 1)^2\big]
-    + \tfrac{1}{2}\,\mathbb{E}_z\big[s(G(z))^2\big],
-    \qquad L_G = \tfrac{1}{2}\,\mathbb{E}_z\big[(s(G(z)) - 1)^2\big]
+    \begin{aligned}
+    L_D &= \tfrac{1}{2}\,\mathbb{E}_x\big[(s(x) - 1)^2\big]
+    + \tfrac{1}{2}\,\mathbb{E}_z\big[s(G(z))^2\big] \\
+    L_G &= \tfrac{1}{2}\,\mathbb{E}_z\big[(s(G(z)) - 1)^2\big]
+    \end{aligned}
 
 Wasserstein with gradient penalty (WGAN-GP, Gulrajani et al. 2017), on points between real
 and fake ones, with the norm taken *per sample* (one norm per row), not over the batch:
 
 .. math::
-    L_D = \mathbb{E}_z\big[s(G(z))\big] - \mathbb{E}_x\big[s(x)\big]
-    + \lambda\, \mathbb{E}_{\hat x}\big[(\lVert \nabla_{\hat x} s(\hat x) \rVert_2 - 1)^2\big],
-    \quad \hat x = \epsilon x + (1 - \epsilon) G(z),\ \epsilon \sim U[0, 1],
-    \qquad L_G = -\mathbb{E}_z\big[s(G(z))\big]
+    \begin{aligned}
+    L_D &= \mathbb{E}_z\big[s(G(z))\big] - \mathbb{E}_x\big[s(x)\big]
+    + \lambda\, \mathbb{E}_{\hat x}\big[(\lVert \nabla_{\hat x} s(\hat x) \rVert_2 - 1)^2\big] \\
+    L_G &= -\mathbb{E}_z\big[s(G(z))\big] \\
+    \hat x &= \epsilon x + (1 - \epsilon) G(z), \qquad \epsilon \sim U[0, 1]
+    \end{aligned}
 
 **Packing** (PacGAN, Lin et al. 2018): the discriminator judges m samples at once,
 all real or all fake, by concatenating them: (B, 2) → (B/m, 2m).

@@ -44,6 +44,15 @@ def typesetting_errors(region) -> list[str]:
     return [errors.nth(i).inner_text() for i in range(errors.count())]
 
 
+def overflowing_formulas(region) -> list[int]:
+    """How many pixels each displayed formula in ``region`` is wider than its column (the
+    excess is cut off); a pixel or two is KaTeX's italic correction."""
+    widths = region.locator(".katex-display").evaluate_all(
+        "displays => displays.map(d => d.scrollWidth - d.clientWidth)"
+    )
+    return [excess for excess in widths if excess > 3]
+
+
 def _missing_browser_reason() -> str | None:
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         return f"Chromium not found at {CHROMIUM} (Debian: apt-get install chromium)"

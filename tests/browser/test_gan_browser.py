@@ -8,7 +8,12 @@ import pytest
 from playwright.sync_api import expect
 
 from metalearn_core.gan.losses import LOSS_TITLES, LOSSES
-from tests.browser.conftest import ARTIFACTS, clipped_chart_labels, typesetting_errors
+from tests.browser.conftest import (
+    ARTIFACTS,
+    clipped_chart_labels,
+    overflowing_formulas,
+    typesetting_errors,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -82,6 +87,7 @@ def test_each_objective_and_the_few_shot_rule_typeset_without_errors(streamlit_s
         panel.get_by_text(label, exact=True).click()
         expect(panel.locator(".katex-display")).to_have_count(1)
         assert typesetting_errors(panel) == [], loss
+        assert overflowing_formulas(panel) == [], f"{loss}: a formula is cut off"
         panel.get_by_text(label, exact=True).click()
     page.get_by_text("Few-shot GAN", exact=True).click()
     label = "How the few-shot GAN meta-learns: the update rule"
@@ -89,3 +95,4 @@ def test_each_objective_and_the_few_shot_rule_typeset_without_errors(streamlit_s
     panel.get_by_text(label, exact=True).click()
     expect(panel.locator(".katex-display")).to_have_count(1)
     assert typesetting_errors(panel) == []
+    assert overflowing_formulas(panel) == []

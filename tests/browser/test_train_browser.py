@@ -10,7 +10,12 @@ from playwright.sync_api import expect
 
 from metalearn_core.algorithms import ALGORITHMS, algorithm_names
 from metalearn_core.docmath import update_rules
-from tests.browser.conftest import ARTIFACTS, clipped_chart_labels, typesetting_errors
+from tests.browser.conftest import (
+    ARTIFACTS,
+    clipped_chart_labels,
+    overflowing_formulas,
+    typesetting_errors,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -130,4 +135,5 @@ def test_every_algorithms_update_rule_typesets_without_errors(streamlit_server, 
                 len(update_rules(ALGORITHMS[name]))
             )
             assert typesetting_errors(panel) == [], name
+            assert overflowing_formulas(panel) == [], f"{name}: a formula is cut off"
             panel.get_by_text(label, exact=True).click()

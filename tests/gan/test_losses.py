@@ -84,6 +84,6 @@ def test_bad_pack_and_loss_names_raise():
 def test_every_loss_states_both_objectives():
     assert set(OBJECTIVES) == set(LOSSES) == set(LOSS_TITLES)
     for objective in OBJECTIVES.values():
-        assert "L_D =" in objective.latex and "L_G =" in objective.latex
+        assert "L_D &=" in objective.latex and "L_G &=" in objective.latex
     assert "\\lambda" in OBJECTIVES["wgan_gp"].latex  # the penalty belongs to WGAN-GP only
     assert "\\lambda" not in OBJECTIVES["least_squares"].latex
