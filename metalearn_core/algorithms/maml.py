@@ -3,7 +3,8 @@ r"""Model-Agnostic Meta-Learning (MAML) and first-order MAML, one code path.
 Finn, Abbeel & Levine, "Model-Agnostic Meta-Learning for Fast Adaptation of Deep
 Networks", ICML 2017. https://arxiv.org/abs/1703.03400
 
-Inner loop (per task i, k steps of SGD on the support set S_i, from the meta-parameters):
+Inner loop (per task i, k steps of SGD on its support set :math:`S_i`, from the
+meta-parameters θ):
 
 .. math::
     \phi_i^{(0)} = \theta, \qquad
