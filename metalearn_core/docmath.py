@@ -1,8 +1,9 @@
 """Formulas read from docstrings: the rule a reader of the code sees, typeset by the pages.
 
 Each algorithm's module docstring, and the GAN objectives', state their formulas in
-``.. math::`` blocks (LaTeX), each introduced by a sentence. ``math_blocks`` returns
-them as (introduction, LaTeX) pairs, so there is no second copy to drift from the code.
+``.. math::`` blocks (LaTeX), each introduced by a sentence. ``parse_math_blocks`` returns
+them as (introduction, LaTeX) pairs (``update_rules`` for a learner's module), so there is
+no second copy to drift from the code.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def update_rules(learner_class: type) -> list[MathBlock]:
 def parse_math_blocks(docstring: str) -> list[MathBlock]:
     """Each ``.. math::`` block (its indented lines) with the paragraph just before it."""
     lines = docstring.splitlines()
-    rules = []
+    blocks = []
     for index, line in enumerate(lines):
         if line.strip() != MATH_DIRECTIVE:
             continue
@@ -43,12 +44,12 @@ def parse_math_blocks(docstring: str) -> list[MathBlock]:
             body.append(following.strip())
         latex = "\n".join(body).strip()
         if latex:
-            rules.append(MathBlock(_markdown(_paragraph_before(lines, index)), latex))
-    return rules
+            blocks.append(MathBlock(_markdown(_paragraph_before(lines, index)), latex))
+    return blocks
 
 
 def _paragraph_before(lines: list[str], index: int) -> str:
-    """The unindented paragraph that ends at most one blank line above ``lines[index]``."""
+    """The unindented paragraph just above ``lines[index]`` (blank lines between skipped)."""
     end = index
     while end > 0 and not lines[end - 1].strip():
         end -= 1
