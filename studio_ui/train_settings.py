@@ -106,18 +106,24 @@ def algorithm_defaults(algo: str, dataset: str, n_way: int = 5) -> Hyperparamete
 # ----------------------------------------------------------------------------- presets
 
 
-# The paper's cosine attention at scale 1 stays nearly flat over ReLU features and learns
-# slowly (glyphs, 500 steps: 76% validation accuracy at scale 1, 90% with the scale learned,
-# BENCHMARKS.md; the matchingnet module docstring says why).
-QUICK_DEMO_HPARAMS: dict[str, dict[str, Any]] = {"matchingnet": {"learn_attention_scale": True}}
+# By (algorithm, kind of task). Matching Networks: the paper's cosine attention at scale 1
+# stays nearly flat over ReLU features and learns slowly (glyphs, 500 steps: 76% validation
+# accuracy at scale 1, 90% with the scale learned, BENCHMARKS.md). Reptile: its 50 test
+# steps made the quick demo's validation take longer than its training; 20 score as well
+# (glyphs, two runs: 56-57% against 55-57%) in 0.41-0.44 s per episode, not 0.95-1.12 s.
+QUICK_DEMO_HPARAMS: dict[tuple[str, str], dict[str, Any]] = {
+    ("matchingnet", "classification"): {"learn_attention_scale": True},
+    ("reptile", "classification"): {"inner_steps_test": 20},
+}
 
 
 def preset_values(preset: str, dataset: str, algo: str) -> dict[str, Any]:
     """Widget values of a preset for the chosen data set and algorithm.
 
     Quick demo: small episodes, a narrow backbone, small meta-batches and frequent
-    validation, so the curves move within seconds on a CPU (Matching Networks learn their
-    attention scale, ``QUICK_DEMO_HPARAMS``). Paper settings: 5-way
+    validation, so the curves move within seconds on a CPU (and ``QUICK_DEMO_HPARAMS``:
+    Matching Networks learn their attention scale, Reptile tests with 20 steps). Paper
+    settings: 5-way
     1-shot with 15 queries (10/10 points for the sinusoid), the backbone's default
     width and every hyperparameter at the paper's default.
     """
@@ -139,7 +145,7 @@ def preset_values(preset: str, dataset: str, algo: str) -> dict[str, Any]:
         }
         if "meta_batch" in hparams:
             hparams["meta_batch"] = min(int(hparams["meta_batch"]), 8 if regression else 4)
-        hparams.update(QUICK_DEMO_HPARAMS.get(algo, {}))
+        hparams.update(QUICK_DEMO_HPARAMS.get((algo, dataset_kind(dataset)), {}))
     else:
         values = {
             "n_way": 1 if regression else 5,

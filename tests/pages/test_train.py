@@ -331,3 +331,17 @@ def test_the_update_rule_panel_follows_the_chosen_algorithm(app):
     assert app.expander[0].label == "How MAML learns: the update rule"
     assert len(app.latex) == 3 and "\\phi_i^{(s+1)}" in app.latex[0].value
     assert app.expander[0].markdown[0].value.startswith("Inner loop")
+
+
+def test_the_quick_demo_tests_reptile_with_fewer_steps_on_images_only(app):
+    def test_steps(kind: str) -> int:
+        return app.number_input(key=f"{KEY}hp_reptile_{kind}_inner_steps_test").value
+
+    choose(app, "glyphs", "reptile")
+    assert test_steps("classification") == 20  # quick: validation no longer outlasts training
+    choose(app, "sinusoid", "reptile")
+    assert test_steps("regression") == 32  # the sinusoid's own default, as trained
+    choose(app, "glyphs", "reptile")
+    next(b for b in app.button if b.label == "Paper settings").click().run()
+    assert test_steps("classification") == 50
+    assert app.session_state[session.TRAINER].learner.hparams.inner_steps_test == 50
