@@ -21,6 +21,8 @@ stays flat and the loss cannot fall below -log 0.40 = 0.91 however well the clas
 separate. ``learn_attention_scale=True`` trains the scale with
 the network (TADAM's metric scaling: Oreshkin, Rodríguez & Lacoste, NeurIPS 2018),
 starting from ``attention_scale``; its logarithm learns at 10x the outer learning rate.
+Measured on Omniglot after 5 CPU minutes: 97.6% 5-way 1-shot with the scale learned,
+77.7% at scale 1 (BENCHMARKS.md). The default stays the paper's fixed 1.
 
 Full-context embeddings (``full_context_embeddings=True``): g embeds each support
 example in the context of the whole support set with a bidirectional LSTM,
