@@ -189,13 +189,12 @@ class MatchingNet(MetaLearner):
     SCALE_LR_FACTOR = 10.0
 
     def _parameter_groups(self) -> list[dict[str, Any]]:
-        scale = [] if self.learned_scale is None else list(self.learned_scale.parameters())
-        scale_ids = {id(p) for p in scale}
-        rest = [p for p in self.networks.parameters() if id(p) not in scale_ids]
-        groups: list[dict[str, Any]] = [{"params": rest}]
-        if scale:
-            groups.append({"params": scale, "lr": self.SCALE_LR_FACTOR * self.hparams.outer_lr})
-        return groups
+        if self.learned_scale is None:
+            return [{"params": list(self.networks.parameters())}]
+        scale = self.learned_scale.log_scale
+        rest = [p for p in self.networks.parameters() if p is not scale]
+        return [{"params": rest},
+                {"params": [scale], "lr": self.SCALE_LR_FACTOR * self.hparams.outer_lr}]  # fmt: skip
 
     @classmethod
     def default_hparams(cls, spec: ProblemSpec) -> MatchingNetHyperparameters:
