@@ -6,7 +6,7 @@
 Prints mean query accuracy over ``--episodes`` episodes with its 95% confidence interval
 (1.96 * std / sqrt(episodes)); for regression the MSE. ``--json`` prints one JSON object
 with ``accuracy`` (null for regression), ``ci95``, ``episodes``, ``n_way``, ``k_shot``,
-``q_query``, ``loss``, ``mse`` (regression), ``split``, ``dataset``, ``algo``,
+``q_query``, ``loss``, ``mse`` (regression), ``split``, ``dataset``, ``algo``, ``device``,
 ``iteration`` and ``run_dir``. The episode shape defaults to the run's training shape;
 any other N or K works for every algorithm that adapts to new episode shapes.
 """
@@ -77,6 +77,7 @@ def evaluate_run(args: argparse.Namespace) -> dict[str, Any]:
     )
     return result.to_dict() | {
         "algo": config.algo,
+        "device": str(learner.device),
         "iteration": int(payload["counters"]["iteration"]),
         "run_dir": str(args.run_dir),
     }

@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from metalearn_core.engine import RunConfig, Trainer, load_config_file
 from metalearn_core.engine.checkpoint import CHECKPOINT_FILE
+from metalearn_core.engine.config import dataset_task_kind
 
 TICK_SECONDS = 0.5  # how often the progress bar refreshes
 # flag -> hyperparameter: the common ones; any other goes through --set NAME=VALUE
@@ -139,6 +140,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     for name in CONFIG_FLAGS:
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
+    if "n_way" not in values and dataset_task_kind(values["dataset"]) == "regression":
+        values["n_way"] = 1  # a regression episode is one function, not N classes
     hparams = dict(values.get("hparams") or {})
     if args.config and args.algo and args.algo != values.get("algo"):
         hparams = {}  # the file's hyperparameters belong to its own algorithm
@@ -229,6 +232,7 @@ def summary(trainer: Trainer, out: Path) -> dict[str, Any]:
         "run_dir": str(out),
         "algo": trainer.config.algo,
         "dataset": trainer.config.dataset,
+        "device": str(trainer.device),
         "iterations": trainer.iteration,
         "episodes": trainer.episodes_seen,
         "train_seconds": round(trainer.train_seconds, 3),
@@ -284,7 +288,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 def _summary_line(result: dict[str, Any]) -> str:
     line = (
-        f"{result['algo']} on {result['dataset']}: {result['episodes']} episodes, "
+        f"{result['algo']} on {result['dataset']} ({result['device']}): {result['episodes']} episodes, "
         f"{result['iterations']} iterations, {result['episodes_per_second']:.1f} episodes/s"
     )
     if result["val_mean"] is not None:

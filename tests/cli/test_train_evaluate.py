@@ -47,6 +47,8 @@ def test_train_then_evaluate_json_in_subprocesses(tmp_path):
         "checkpoint.safetensors",
     }
     assert "validation accuracy" in trained.stdout
+    default_device = "cuda" if torch.cuda.is_available() else "cpu"
+    assert f"protonet on blobs ({default_device}):" in trained.stdout
 
     evaluated = _run_cli(
         "evaluate", str(run), "--split", "test", "--n-way", "3", "--k-shot", "2",
@@ -58,6 +60,7 @@ def test_train_then_evaluate_json_in_subprocesses(tmp_path):
     assert result["ci95"] >= 0.0 and result["mse"] is None
     assert (result["episodes"], result["n_way"], result["k_shot"]) == (20, 3, 2)
     assert (result["split"], result["algo"], result["iteration"]) == ("test", "protonet", 12)
+    assert result["device"] == default_device
 
 
 def test_maml_evaluates_at_another_n_and_k(tmp_path, capsys):
@@ -84,10 +87,15 @@ def test_maml_evaluates_at_another_n_and_k(tmp_path, capsys):
 
 def test_regression_run_reports_mse(tmp_path, capsys):
     run = tmp_path / "sine"
-    args = ["train", "--algo", "maml", "--dataset", "sinusoid", "--n-way", "1", "--k-shot", "5",
+    args = ["train", "--algo", "maml", "--dataset", "sinusoid", "--k-shot", "5",
             "--q-query", "5", "--episodes", "4", "--set", "meta_batch=2", "--out", str(run), *TINY]  # fmt: skip
-    assert main(args) == 0
+    assert main(args) == 0  # no --n-way: a regression episode is one function
+    assert json.loads((run / "config.json").read_text())["n_way"] == 1
     capsys.readouterr()
+    wrong = ["train", "--algo", "maml", "--dataset", "sinusoid", "--n-way", "5", "--episodes", "2",
+             "--out", str(tmp_path / "wrong"), *TINY]  # fmt: skip
+    assert main(wrong) == 2
+    assert "n_way=5 is invalid: sinusoid is a regression data set" in capsys.readouterr().err
     assert main(["evaluate", str(run), "--split", "val", "--episodes", "6", "--json"]) == 0
     result = _json_out(capsys)
     assert result["accuracy"] is None and result["mse"] > 0 and result["ci95"] >= 0
