@@ -67,8 +67,11 @@ def ensure_entrypoint() -> None:
     which opens the same page by its URL.
     """
     import streamlit as st
-    from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a private class: a Streamlit without it gets the page as it is
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
         st.rerun()
