@@ -17,13 +17,16 @@ from tests.browser.conftest import (
 
 pytestmark = pytest.mark.browser
 
-# Points of a named trace in one of the lab's live charts (an iframe holding a plotly div).
+# Points of a named trace in one of the lab's live charts (an iframe holding a plotly div),
+# read from the figure's public data: a numpy array arrives base64-encoded ({dtype, bdata}).
 TRACE_POINTS_JS = """([chart, name]) => {
     const frame = document.querySelector('.st-key-' + chart + ' iframe');
     const div = frame && frame.contentDocument.querySelector('.js-plotly-plot');
-    // _fullData: the traces as drawn, numpy arrays decoded (div.data keeps them base64)
-    const trace = div && div._fullData && div._fullData.find(t => t.name === name);
-    return trace ? Array.from(trace.y).length : 0;
+    const trace = div && div.data && div.data.find(t => t.name === name);
+    if (!trace || !trace.y) return 0;
+    if (trace.y.bdata === undefined) return Array.from(trace.y).length;
+    const bytes = {f8: 8, f4: 4, i4: 4, u4: 4, i2: 2, u2: 2, i1: 1, u1: 1}[trace.y.dtype];
+    return atob(trace.y.bdata).length / bytes;
 }"""
 
 
