@@ -229,7 +229,8 @@ class SNAILLearner(MetaLearner):
         if n_way > self.hparams.max_n_way:
             raise ValueError(
                 f"n_way={n_way} is larger than max_n_way={self.hparams.max_n_way}, the "
-                f"number of label slots of this {self.name} learner"
+                f"number of label slots of this {self.name} learner: train one with "
+                f"max_n_way >= {n_way} to read {n_way}-way episodes"
             )
 
     def _random_label_slots(self, batch_size: int, n_way: int) -> torch.Tensor:

@@ -311,6 +311,20 @@ def test_matching_networks_learn_their_attention_scale_in_the_quick_demo_only(ap
     assert "The papers' defaults." in [c.value for c in app.sidebar.caption]
 
 
+def test_the_quick_demo_gives_the_sequence_learner_the_slots_it_uses(app):
+    choose(app, "glyphs", "snail")
+    slots = app.number_input(key=f"{KEY}hp_snail_classification_max_n_way")
+    assert slots.value == 5 and app.session_state[session.TRAINER].learner.hparams.max_n_way == 5
+    app.number_input(key=KEY + "n_way").set_value(8).run()  # more ways than slots
+    assert not app.exception
+    assert any("train one with max_n_way >= 8" in e.value for e in app.error), app.error
+    app.number_input(key=f"{KEY}hp_snail_classification_max_n_way").set_value(8).run()
+    assert not app.error and app.session_state[session.TRAINER].config.n_way == 8
+
+    next(b for b in app.button if b.label == "Paper settings").click().run()
+    assert app.number_input(key=f"{KEY}hp_snail_classification_max_n_way").value == 20
+
+
 def test_each_hyperparameter_says_what_it_is(app):
     choose(app, "glyphs", "maml")
     inner_lr = app.number_input(key=f"{KEY}hp_maml_classification_inner_lr")
