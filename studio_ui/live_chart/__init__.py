@@ -13,7 +13,8 @@ and redraws with ``Plotly.react`` when the text changes (see ``index.html``).
 
 The iframe loads the plotly.js that ships with the ``plotly`` Python package; Streamlit
 serves a component's files from one folder, so that file and ``index.html`` are copied
-once into a folder of the system's temporary directory.
+into a folder of the system's temporary directory (named by their content; restored at
+each mount if a temp cleaner removed them).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -47,19 +49,34 @@ def _component_folder() -> Path:
     """The folder Streamlit serves: ``index.html`` beside plotly.js, named by content."""
     page = (_HERE / "index.html").read_bytes()
     digest = hashlib.sha256(page + plotly.__version__.encode()).hexdigest()[:16]
-    folder = Path(tempfile.gettempdir()) / f"metalearn-live-chart-{digest}"
-    if not (folder / "plotly.min.js").is_file():
-        staging = Path(tempfile.mkdtemp(prefix="metalearn-live-chart-"))
-        shutil.copyfile(_HERE / "index.html", staging / "index.html")
-        shutil.copyfile(_PLOTLY_JS, staging / "plotly.min.js")
+    return Path(tempfile.gettempdir()) / f"metalearn-live-chart-{digest}"
+
+
+def ensure_component_files(folder: Path) -> None:
+    """Copy the component's two files into ``folder`` where missing.
+
+    Checked at every mount, not only at import: a temp cleaner may empty the folder
+    under a server that runs for weeks, and the charts would then stay blank until a
+    restart. Each file is written under a temporary name and renamed, so a browser (or
+    another server process doing the same) never reads a half-written file.
+    """
+    for name, source in (("index.html", _HERE / "index.html"), ("plotly.min.js", _PLOTLY_JS)):
+        target = folder / name
+        if target.is_file():
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        part = tempfile.NamedTemporaryFile(dir=folder, prefix=f".{name}-", delete=False)
         try:
-            staging.rename(folder)
-        except OSError:  # another server process made it first: its copy is the same
-            shutil.rmtree(staging, ignore_errors=True)
-    return folder
+            with part, source.open("rb") as original:
+                shutil.copyfileobj(original, part)
+            os.replace(part.name, target)
+        finally:
+            Path(part.name).unlink(missing_ok=True)  # left only if the copy failed
 
 
-_component = components.declare_component("live_chart", path=str(_component_folder()))
+_COMPONENT_FOLDER = _component_folder()
+ensure_component_files(_COMPONENT_FOLDER)
+_component = components.declare_component("live_chart", path=str(_COMPONENT_FOLDER))
 
 
 def channel_key(key: str) -> str:
@@ -82,6 +99,7 @@ def live_chart(key: str, height: int) -> LiveChart:
     arrives.
     """
     channel = channel_key(key)
+    ensure_component_files(_COMPONENT_FOLDER)
     _component(channel=channel, height=int(height), key=key, default=None)
     st.html(f"<style>.st-key-{channel} {{display: none;}}</style>")
     with st.container(key=channel):

@@ -18,6 +18,25 @@ def test_the_component_folder_serves_the_page_and_plotly():
     assert (folder / "plotly.min.js").stat().st_size > 1_000_000
 
 
+def test_a_mount_restores_files_a_temp_cleaner_removed(tmp_path, monkeypatch):
+    folder = tmp_path / "served"
+    monkeypatch.setattr(live_chart, "_COMPONENT_FOLDER", folder)
+    monkeypatch.setattr(live_chart, "_component", lambda **kwargs: None)
+    app = AppTest.from_function(_mount_one_chart)
+    app.run()  # the folder does not exist yet: the mount writes it
+    assert (folder / "plotly.min.js").read_bytes() == live_chart._PLOTLY_JS.read_bytes()
+    (folder / "plotly.min.js").unlink()  # a cleaner removed a file under the running server
+    app.run()
+    assert not app.exception
+    assert sorted(p.name for p in folder.iterdir()) == ["index.html", "plotly.min.js"]
+
+
+def _mount_one_chart():
+    from studio_ui.live_chart import live_chart
+
+    live_chart("demo", height=100)  # the test's patched module: same process
+
+
 def test_trace_values_decode_plotly_typed_arrays():
     figure = go.Figure(go.Scatter(x=np.arange(4.0), y=np.array([0.5, 1.5, 2.5, 3.5])))
     trace = json.loads(figure.to_json())["data"][0]
