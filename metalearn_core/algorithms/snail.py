@@ -205,7 +205,8 @@ class SNAILLearner(MetaLearner):
     summary: ClassVar[str] = (
         "Model-based: a network reads the labelled support set as a sequence and answers "
         "each query in one forward pass. It first has to learn to read labels at all: "
-        "expect chance for roughly the first thousand episodes, then a steep climb."
+        "expect chance for several hundred episodes (more with more label slots), then a "
+        "steep climb."
     )
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("classification",)
     hparams_class: ClassVar[type[Hyperparameters]] = SNAILHyperparameters
