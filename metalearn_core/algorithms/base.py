@@ -33,7 +33,7 @@ class ProblemSpec:
     input_shape: tuple[int, ...]
     n_way: int
     backbone: str = "conv4"  # "conv4" | "mlp"
-    width: int = 64  # conv filters or MLP hidden units
+    width: int | None = None  # conv filters or MLP hidden units; None: 64 for Conv4, 40 for the MLP
     embedding_2d: bool = False  # a final 2-D embedding layer, to draw without projection
 
 

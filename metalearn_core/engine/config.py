@@ -29,7 +29,6 @@ import yaml
 
 BACKBONES = ("auto", "conv4", "mlp")
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
-DEFAULT_WIDTH = {"conv4": 64, "mlp": 40}  # filters (Finn et al. 2017) / hidden units (sinusoid)
 MAX_SEED = 2**63 - 1
 
 
@@ -153,7 +152,9 @@ class RunConfig:
         return "conv4" if len(input_shape) == 3 else "mlp"
 
     def resolved_width(self, backbone: str) -> int:
-        return self.width if self.width is not None else DEFAULT_WIDTH[backbone]
+        from metalearn_core.models import DEFAULT_WIDTHS
+
+        return self.width if self.width is not None else DEFAULT_WIDTHS[backbone]
 
 
 def load_config_file(path: str) -> RunConfig:

@@ -3,10 +3,9 @@
 ``build_backbone(spec, out_features)`` is the one constructor the algorithms use:
 
 - ``spec.backbone == "mlp"``: flatten, 2 hidden layers with ReLU (the MAML sinusoid
-  net). Hidden units: 40 by default; ``spec.width`` sets them when it differs from
-  ``ProblemSpec``'s default (64, which is the Conv4 default), so that the sinusoid
-  network matches the paper without any setting.
-- ``spec.backbone == "conv4"``: 4 x [3x3 conv with ``spec.width`` filters, batch norm,
+  net) of ``backbone_width(spec)`` units: ``spec.width``, or 40 when it is None.
+- ``spec.backbone == "conv4"``: 4 x [3x3 conv with ``backbone_width(spec)`` filters
+  (``spec.width``, or 64 when it is None), batch norm,
   ReLU, 2x2 max-pool], for images from 8x8 to 105x105 (a pool is skipped where the
   map would vanish), ``in_channels = spec.input_shape[0]``.
 - ``spec.embedding_2d``: a final ``Linear(D, 2)`` so that embeddings can be drawn
@@ -25,12 +24,12 @@ query batch, and ``vmap`` over tasks needs no shared buffers).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 from torch import nn
 
 from metalearn_core.models.backbones import (
+    CONV4_FILTERS_DEFAULT,
     MLP_HIDDEN_DEFAULT,
     Backbone,
     conv4_embedding_dim,
@@ -47,24 +46,27 @@ BACKBONES = ("conv4", "mlp")
 __all__ = [
     "BACKBONES",
     "Backbone",
+    "DEFAULT_WIDTHS",
+    "backbone_width",
     "build_backbone",
     "conv4_feature_map_size",
     "embedding_dim",
-    "mlp_hidden_units",
 ]
 
 
-def mlp_hidden_units(spec: ProblemSpec) -> int:
-    """Hidden units of the MLP: 40 unless ``spec.width`` was changed from its default."""
-    width_default = next(f.default for f in dataclasses.fields(spec) if f.name == "width")
-    return MLP_HIDDEN_DEFAULT if spec.width == width_default else spec.width
+DEFAULT_WIDTHS = {"conv4": CONV4_FILTERS_DEFAULT, "mlp": MLP_HIDDEN_DEFAULT}
+
+
+def backbone_width(spec: ProblemSpec) -> int:
+    """Conv4 filters or MLP hidden units: ``spec.width``, or the backbone's default."""
+    return DEFAULT_WIDTHS[spec.backbone] if spec.width is None else spec.width
 
 
 def _check_spec(spec: ProblemSpec) -> None:
     if spec.backbone not in BACKBONES:
         raise ValueError(f"backbone must be one of {BACKBONES}, got {spec.backbone!r}")
-    if spec.width < 1:
-        raise ValueError(f"width must be a positive integer, got {spec.width}")
+    if spec.width is not None and (not isinstance(spec.width, int) or spec.width < 1):
+        raise ValueError(f"width must be a positive integer or None, got {spec.width!r}")
     if spec.backbone == "conv4" and len(spec.input_shape) != 3:
         raise ValueError(
             f"conv4 needs image inputs (C, H, W), got input_shape={spec.input_shape}; "
@@ -74,8 +76,8 @@ def _check_spec(spec: ProblemSpec) -> None:
 
 def _feature_dim(spec: ProblemSpec) -> int:
     if spec.backbone == "mlp":
-        return mlp_hidden_units(spec)
-    return conv4_embedding_dim(spec.input_shape, spec.width)
+        return backbone_width(spec)
+    return conv4_embedding_dim(spec.input_shape, backbone_width(spec))
 
 
 def build_backbone(
@@ -102,9 +104,9 @@ def build_backbone(
     if out_features is not None and out_features < 1:
         raise ValueError(f"out_features must be a positive integer or None, got {out_features}")
     if spec.backbone == "mlp":
-        features: nn.Sequential = mlp_features(spec.input_shape, mlp_hidden_units(spec))
+        features: nn.Sequential = mlp_features(spec.input_shape, backbone_width(spec))
     else:
-        features = conv4_features(spec.input_shape, spec.width, track_running_stats)
+        features = conv4_features(spec.input_shape, backbone_width(spec), track_running_stats)
     dim = _feature_dim(spec)
     if spec.embedding_2d:
         features.append(nn.Linear(dim, 2))

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 MLP_HIDDEN_DEFAULT = 40  # the MAML sinusoid network (Finn et al., 2017): 2 hidden layers of 40
+CONV4_FILTERS_DEFAULT = 64  # the standard Conv4 (Vinyals et al. 2016; Finn et al. 2017)
 CONV4_BLOCKS = 4
 
 

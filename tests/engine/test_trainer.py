@@ -246,3 +246,16 @@ def test_trainers_in_concurrent_threads_keep_their_own_streams(blobs_config, noi
     for thread in threads:
         thread.join()
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("config", "width", "units"),
+    [("sinusoid", None, 40), ("sinusoid", 64, 64), ("blobs", 64, 64), ("blobs", None, 40)],
+)
+def test_a_run_gets_the_width_it_asks_for(request, config, width, units):
+    """MLP hidden units (the sinusoid's MAML, the blobs' ProtoNet): an asked-for 64, the
+    Conv4's default, once fell back to the MLP's 40 without a word."""
+    trainer = Trainer(request.getfixturevalue(f"{config}_config").replace(width=width))
+    weights = trainer.learner.state_dict()["model"]
+    first_layer = next(w for name, w in weights.items() if name.endswith("weight") and w.dim() == 2)
+    assert first_layer.shape[0] == units

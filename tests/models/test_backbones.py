@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from metalearn_core.algorithms.base import ProblemSpec
-from metalearn_core.models import build_backbone, embedding_dim, mlp_hidden_units
+from metalearn_core.models import backbone_width, build_backbone, embedding_dim
 from metalearn_core.models.backbones import BatchStatNorm2d
 
 
@@ -36,15 +36,22 @@ def test_mlp_is_the_maml_sinusoid_net_by_default():
     net = build_backbone(spec, out_features=1)
     # 1 -> 40 -> 40 -> 1: (1*40 + 40) + (40*40 + 40) + (40*1 + 1) parameters
     assert sum(p.numel() for p in net.parameters()) == 80 + 1640 + 41
-    assert mlp_hidden_units(spec) == 40
+    assert backbone_width(spec) == 40
     assert net(torch.zeros(5, 1)).shape == (5, 1)
 
 
-def test_mlp_width_applies_when_changed_from_the_default():
-    spec = ProblemSpec("classification", (2,), n_way=5, backbone="mlp", width=16)
+@pytest.mark.parametrize("width", [16, 64])  # 64, the Conv4 default, once fell back to 40
+def test_a_given_mlp_width_is_the_hidden_units(width):
+    spec = ProblemSpec("classification", (2,), n_way=5, backbone="mlp", width=width)
     net = build_backbone(spec, None)
-    assert embedding_dim(net) == 16
-    assert net(torch.zeros(3, 2)).shape == (3, 16)
+    assert embedding_dim(net) == embedding_dim(spec) == width
+    assert net(torch.zeros(3, 2)).shape == (3, width)
+
+
+def test_conv4_has_64_filters_unless_told_otherwise():
+    spec = ProblemSpec("classification", (1, 28, 28), n_way=5)
+    assert spec.width is None and backbone_width(spec) == 64
+    assert build_backbone(spec, None).features[0].out_channels == 64
 
 
 @pytest.mark.parametrize("backbone", ["mlp", "conv4"])
@@ -94,6 +101,7 @@ def test_running_statistics_backbone_keeps_them():
         (ProblemSpec("classification", (2,), 5, backbone="conv4"), "input_shape=(2,)"),
         (ProblemSpec("classification", (2,), 5, backbone="resnet"), "'resnet'"),
         (ProblemSpec("classification", (2,), 5, backbone="mlp", width=0), "width"),
+        (ProblemSpec("classification", (2,), 5, backbone="mlp", width=2.5), "width"),
     ],
 )
 def test_bad_specs_raise_value_errors_naming_the_value(spec, message):
