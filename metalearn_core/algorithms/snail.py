@@ -245,6 +245,7 @@ class SNAILLearner(MetaLearner):
     def meta_train_step(self, batch: EpisodeBatch) -> StepResult:
         start = time.perf_counter()
         self._check_n_way(batch.n_way)
+        self.network.train()  # a learner loaded for evaluation is in eval mode
         batch = batch.to(self.device)
         label_slots = self._random_label_slots(len(batch), batch.n_way)  # (B, N)
         support_slots = label_slots.gather(1, batch.support_y)  # (B, NK)

@@ -150,6 +150,8 @@ class TransferLearner(MetaLearner):
         # checkpointed generator.
         self.backbone = build_backbone(spec, None).to(self.device)
         self.pretrain_generator = torch.Generator().manual_seed(int(torch.randint(2**62, ())))
+        # The head is built later (prepare), when the global generator is no longer ours.
+        self._classifier_seed = int(torch.randint(2**62, ()))
         # Both exist once the number of training classes is known (prepare or load).
         self.classifier: nn.Linear | None = None
         self.optimizer: torch.optim.Adam | None = None
@@ -175,7 +177,10 @@ class TransferLearner(MetaLearner):
         self._train_source = train_source
 
     def _build_classifier(self, num_classes: int) -> None:
-        self.classifier = nn.Linear(embedding_dim(self.backbone), num_classes).to(self.device)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self._classifier_seed)
+            head = nn.Linear(embedding_dim(self.backbone), num_classes)
+        self.classifier = head.to(self.device)
         parameters = list(self.backbone.parameters()) + list(self.classifier.parameters())
         self.optimizer = torch.optim.Adam(parameters, lr=self.hparams.outer_lr)
 
@@ -199,6 +204,7 @@ class TransferLearner(MetaLearner):
                 "pretrains on all classes of the training split"
             )
         start = time.perf_counter()
+        self.train()  # a learner loaded for evaluation is in eval mode
         inputs, labels = self._pretraining_batch()
         logits = self.classifier(self.backbone(inputs).flatten(1))  # (b, C)
         loss = F.cross_entropy(logits, labels)

@@ -84,3 +84,39 @@ def test_notes_come_from_the_field_comments_and_a_subclass_keeps_its_parents():
     # a class without a source file gets its parents' notes, no error
     made = dataclasses.make_dataclass("Made", [("x", int, 1)], bases=(MAMLHyperparameters,))
     assert made.notes() == MAMLHyperparameters.notes()
+
+
+def _image_source_and_batch():
+    from metalearn_core.data.episodes import ClassificationSource, Episode, EpisodeBatch
+
+    generator = torch.Generator().manual_seed(0)
+    images = [3 + torch.randn(10, 1, 8, 8, generator=generator) for _ in range(12)]
+    source = ClassificationSource("noise", "train", images, [str(i) for i in range(12)])
+    labels = torch.arange(5)
+    episodes = [
+        Episode(
+            torch.stack([images[c][0] for c in classes]),
+            labels,
+            torch.cat([images[c][1:3] for c in classes]),
+            labels.repeat_interleave(2),
+            5,
+            1,
+            2,
+        )
+        for classes in (range(5), range(5, 10))
+    ]
+    return source, EpisodeBatch.stack(episodes)
+
+
+@pytest.mark.parametrize("name", algorithm_names("classification"))
+def test_a_training_step_trains_even_after_eval(name):
+    """A learner handed back for evaluation is in eval mode; a step must not run batch norm
+    on running statistics (the transfer baseline and the sequence learner once did)."""
+    source, batch = _image_source_and_batch()
+    losses = []
+    for mode in ("train", "eval"):
+        learner = make_learner(name, IMAGES, seed=0)
+        learner.prepare(source)
+        getattr(learner, mode)()
+        losses.append(learner.meta_train_step(batch).loss)
+    assert losses[0] == pytest.approx(losses[1], rel=1e-6)

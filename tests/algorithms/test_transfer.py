@@ -92,6 +92,16 @@ def test_same_seed_same_pretraining_and_a_different_seed_differs():
     assert losses(0) != losses(1)
 
 
+def test_the_head_built_in_prepare_follows_the_learners_seed_not_the_global_one():
+    heads = []
+    for global_seed in (1, 2):
+        learner = make_learner(POINTS, seed=0, prepare=False)
+        torch.manual_seed(global_seed)  # whatever ran between construction and prepare
+        learner.prepare(constant_source(POINTS))
+        heads.append(learner.classifier.weight.detach().clone())
+    torch.testing.assert_close(heads[0], heads[1], rtol=0, atol=0)
+
+
 @pytest.mark.parametrize("spec", [POINTS, IMAGES], ids=["mlp", "conv4"])
 def test_zero_steps_is_the_cosine_nearest_class_mean_by_hand(spec):
     learner = make_learner(spec, finetune_steps=0, cosine_scale=10.0)
