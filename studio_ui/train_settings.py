@@ -400,9 +400,14 @@ def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[st
         k_shot = _int_input("K-shot", "k_shot", 1, 100)
     with c3:
         q_query = _int_input("Q-query", "q_query", 1, 100)
+    own_network = not ALGORITHMS[algo].uses_backbone
     c1, c2 = st.columns(2)
     with c1:
-        width = _int_input("Width", "width", 0, 512, help="Conv filters or MLP units; 0: default")
+        width = _int_input(
+            "Width", "width", 0, 512, disabled=own_network,
+            help=f"{algorithm_title(algo)} sizes its own network: see Hyperparameters"
+            if own_network else "Conv filters or MLP units; 0: default",
+        )  # fmt: skip
     with c2:
         seed = _int_input("Seed", "seed", 0, 2**31 - 1)
     embedding_2d = st.checkbox(
@@ -424,7 +429,7 @@ def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[st
         "n_way": n_way,
         "k_shot": k_shot,
         "q_query": q_query,
-        "width": width or None,
+        "width": None if own_network else width or None,
         "embedding_2d": bool(embedding_2d) and not regression,
         "seed": seed,
         "val_every": val_every,

@@ -113,6 +113,9 @@ class MetaLearner(ABC):
     train_metric_name: ClassVar[str] = "train"
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("classification",)
     hparams_class: ClassVar[type[Hyperparameters]] = Hyperparameters
+    # False: the network is the algorithm's own (sized by its hyperparameters), so the
+    # spec's backbone, width and 2-D embedding do not apply and a run may not set them
+    uses_backbone: ClassVar[bool] = True
 
     def __init__(
         self,

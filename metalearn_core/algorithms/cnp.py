@@ -161,6 +161,7 @@ class ConditionalNeuralProcess(MetaLearner):
     )
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("regression",)
     hparams_class: ClassVar[type[Hyperparameters]] = CNPHyperparameters
+    uses_backbone: ClassVar[bool] = False  # its MLPs are sized by hidden and the layer counts
     hparams: CNPHyperparameters
 
     def __init__(

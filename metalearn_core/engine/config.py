@@ -263,6 +263,19 @@ def _check_registries(config: RunConfig) -> None:
         raise ConfigError(
             "n_way", config.n_way, f"{config.dataset} is a regression data set: must be 1"
         )
+    if not learner_class.uses_backbone:
+        _check_no_backbone_settings(config)
+
+
+def _check_no_backbone_settings(config: RunConfig) -> None:
+    """A learner with its own network would ignore these: say so instead."""
+    why = f"{config.algo} has its own network, sized by its hyperparameters (e.g. hidden)"
+    if config.width is not None:
+        raise ConfigError("width", config.width, f"must be left unset: {why}")
+    if config.embedding_2d:
+        raise ConfigError("embedding_2d", True, f"must be False: {why}")
+    if config.backbone not in ("auto", "mlp"):
+        raise ConfigError("backbone", config.backbone, f"must be 'auto': {why}")
 
 
 def dataset_task_kind(name: str) -> str | None:

@@ -181,10 +181,12 @@ def _registered_runs():
 
 @pytest.mark.parametrize(("algo", "dataset", "n_way"), list(_registered_runs()))
 def test_every_registered_algorithm_resumes_bit_identically(algo, dataset, n_way, tmp_path):
+    from metalearn_core.algorithms import ALGORITHMS
     from metalearn_core.engine import RunConfig
 
+    width = 8 if ALGORITHMS[algo].uses_backbone else None  # the CNP sizes its own network
     config = RunConfig(
-        dataset=dataset, algo=algo, n_way=n_way, k_shot=2, q_query=2, width=8, seed=1,
+        dataset=dataset, algo=algo, n_way=n_way, k_shot=2, q_query=2, width=width, seed=1,
         hparams={"meta_batch": 2}, val_every=0,
     )  # fmt: skip
     straight = Trainer(config)

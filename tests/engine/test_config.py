@@ -61,6 +61,18 @@ def test_the_callers_hparams_dict_cannot_change_a_validated_config():
         ({"hparams": {"inner_lr": 0.1}}, "hparams.inner_lr", "outer_lr"),  # not a ProtoNet one
         ({"dataset": "sinusoid", "n_way": 1}, "algo", "maml"),  # ProtoNet can't regress
         ({"dataset": "sinusoid", "algo": "maml", "n_way": 5}, "n_way", "must be 1"),
+        # the CNP's network is its own, sized by its hyperparameters: a width would be ignored
+        ({"dataset": "sinusoid", "algo": "cnp", "n_way": 1, "width": 7}, "width", "hidden"),
+        (
+            {"dataset": "sinusoid", "algo": "cnp", "n_way": 1, "embedding_2d": True},
+            "embedding_2d",
+            "own network",
+        ),
+        (
+            {"dataset": "sinusoid", "algo": "cnp", "n_way": 1, "backbone": "conv4"},
+            "backbone",
+            "own network",
+        ),
     ],
 )
 def test_bad_values_name_field_value_and_allowed(changes, field, allowed):

@@ -47,7 +47,8 @@ def choose(at: AppTest, dataset: str, algo: str, **sizes: int) -> AppTest:
         values["n_way"] = 2
     values.update(sizes)
     for name, value in values.items():
-        at.number_input(key=KEY + name).set_value(value)
+        if not at.number_input(key=KEY + name).disabled:  # a learner with its own network
+            at.number_input(key=KEY + name).set_value(value)
     meta_batch_key = f"{KEY}hp_{algo}_{dataset_kind(dataset)}_meta_batch"
     if any(w.key == meta_batch_key for w in at.number_input):
         at.number_input(key=meta_batch_key).set_value(META_BATCH)
@@ -323,6 +324,17 @@ def test_the_quick_demo_gives_the_sequence_learner_the_slots_it_uses(app):
 
     next(b for b in app.button if b.label == "Paper settings").click().run()
     assert app.number_input(key=f"{KEY}hp_snail_classification_max_n_way").value == 20
+
+
+def test_a_learner_with_its_own_network_takes_no_width(app):
+    choose(app, "sinusoid", "cnp")
+    width = app.number_input(key=KEY + "width")
+    assert width.disabled and "sizes its own network" in width.help
+    assert app.session_state[session.TRAINER].config.width is None
+    assert not app.error
+    choose(app, "sinusoid", "maml")
+    assert not app.number_input(key=KEY + "width").disabled
+    assert app.session_state[session.TRAINER].config.width == 8
 
 
 def test_each_hyperparameter_says_what_it_is(app):
