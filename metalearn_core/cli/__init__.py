@@ -51,3 +51,6 @@ def main(argv: list[str] | None = None) -> int:
         # Bad input gets one clear line, not a stack trace.
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # the machine's side: a full disk, a folder gone
+        print(f"error: {error}", file=sys.stderr)
+        return 1

@@ -19,8 +19,9 @@ from typing import Any
 
 import torch
 
+from metalearn_core.cli.arguments import positive_int, seed_int
 from metalearn_core.engine import evaluate
-from metalearn_core.engine.checkpoint import checkpoint_path, read_checkpoint
+from metalearn_core.engine.checkpoint import CheckpointError, checkpoint_path, read_checkpoint
 from metalearn_core.engine.evaluation import DEFAULT_EVAL_EPISODES
 from metalearn_core.engine.trainer import learner_from_payload, load_source
 
@@ -40,13 +41,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dataset", choices=sorted(DATASETS), help="default: the run's data set")
     parser.add_argument("--data-dir", metavar="DIR", help="default: the run's data directory")
     parser.add_argument("--split", choices=("val", "test"), default="test")
-    parser.add_argument("--n-way", type=int, metavar="N", help="default: the run's N")
-    parser.add_argument("--k-shot", type=int, metavar="K", help="default: the run's K")
-    parser.add_argument("--q-query", type=int, metavar="Q", help="default: the run's Q")
-    parser.add_argument("--episodes", type=int, default=DEFAULT_EVAL_EPISODES, metavar="E")
-    parser.add_argument("--seed", type=int, default=0, help="episode seed (default 0)")
+    parser.add_argument("--n-way", type=positive_int, metavar="N", help="default: the run's N")
+    parser.add_argument("--k-shot", type=positive_int, metavar="K", help="default: the run's K")
+    parser.add_argument("--q-query", type=positive_int, metavar="Q", help="default: the run's Q")
+    parser.add_argument("--episodes", type=positive_int, default=DEFAULT_EVAL_EPISODES, metavar="E")
+    parser.add_argument("--seed", type=seed_int, default=0, help="episode seed (default 0)")
     parser.add_argument("--device", help="default: the run's device (CPU if CUDA is missing)")
-    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument("--threads", type=positive_int, help="torch CPU threads")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=run_evaluate)
 
@@ -69,16 +70,20 @@ def evaluate_run(args: argparse.Namespace) -> dict[str, Any]:
     result = evaluate(
         learner,
         source,
-        n_way=args.n_way or config.n_way,
-        k_shot=args.k_shot or config.k_shot,
-        q_query=args.q_query or config.q_query,
+        n_way=config.n_way if args.n_way is None else args.n_way,
+        k_shot=config.k_shot if args.k_shot is None else args.k_shot,
+        q_query=config.q_query if args.q_query is None else args.q_query,
         episodes=args.episodes,
         seed=args.seed,
     )
+    try:
+        iteration = int(payload["counters"]["iteration"])
+    except (KeyError, TypeError, ValueError):
+        raise CheckpointError("checkpoint holds no iteration counter") from None
     return result.to_dict() | {
         "algo": config.algo,
         "device": str(learner.device),
-        "iteration": int(payload["counters"]["iteration"]),
+        "iteration": iteration,
         "run_dir": str(args.run_dir),
     }
 

@@ -48,7 +48,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--held-out-tasks", type=int, help="unseen tasks (default 10 rings, 12 image tasks)"
     )
-    parser.add_argument("--data-dir", help="data folder for loaders that need one")
     parser.add_argument("--per-task", action="store_true", help="include per-task metrics")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=run)
@@ -74,7 +73,6 @@ def run(args: argparse.Namespace) -> int:
         args.dataset,
         seed=args.seed,
         held_out_tasks=held_out,
-        data_dir=args.data_dir,
         adapt_lrs=args.adapt_lrs,
         **changes,
     ).as_dict()

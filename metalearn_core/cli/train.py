@@ -7,7 +7,8 @@
 
 Writes ``RUN_DIR/config.json``, ``RUN_DIR/metrics.csv`` and
 ``RUN_DIR/checkpoint.safetensors`` (also every ``--save-every`` minutes, on Ctrl-C and
-on divergence, where the last good state is kept). The budget is a total for the run:
+on divergence, where the last good state is kept; Ctrl-C stops after the step in
+progress, a second Ctrl-C at once, keeping the last save). The budget is a total for the run:
 resuming with ``--episodes 20000`` trains until the run has seen 20,000 episodes.
 """
 
@@ -17,6 +18,7 @@ import argparse
 import json
 import math
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,9 +27,11 @@ import torch
 import yaml
 from tqdm import tqdm
 
+from metalearn_core.cli.arguments import positive_int, positive_minutes
+from metalearn_core.cli.stopping import GracefulStop
 from metalearn_core.engine import RunConfig, Trainer, load_config_file
-from metalearn_core.engine.checkpoint import CHECKPOINT_FILE
-from metalearn_core.engine.config import dataset_task_kind
+from metalearn_core.engine.checkpoint import CHECKPOINT_FILE, RUN_FILES
+from metalearn_core.engine.config import YAMLLoader, dataset_task_kind
 
 TICK_SECONDS = 0.5  # how often the progress bar refreshes
 # flag -> hyperparameter: the common ones; any other goes through --set NAME=VALUE
@@ -80,7 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--image-size", type=int, metavar="PX")
     run.add_argument("--rotations", action="store_true", default=None, help="add rotated classes")
     run.add_argument("--device", help="auto (default), cpu or cuda")
-    run.add_argument("--threads", type=int, metavar="N", help="torch CPU threads")
+    run.add_argument("--threads", type=positive_int, metavar="N", help="torch CPU threads")
     run.add_argument("--val-every", type=int, metavar="STEPS", help="0 = never")
     run.add_argument("--val-episodes", type=int, metavar="E")
     run.add_argument("--history-limit", type=int, metavar="POINTS")
@@ -113,7 +117,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory")
     out.add_argument("--resume", action="store_true", help="continue the run saved in RUN_DIR")
     out.add_argument(
-        "--save-every", type=float, default=5.0, metavar="MIN", help="checkpoint every MIN minutes"
+        "--save-every",
+        type=positive_minutes,
+        default=5.0,
+        metavar="MIN",
+        help="checkpoint every MIN minutes",
     )
     out.add_argument("--no-progress", action="store_true", help="no progress bar")
     out.add_argument("--json", action="store_true", help="print the summary as one JSON object")
@@ -126,7 +134,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if not sep or not name.strip():
         raise ValueError(f"--set {text!r} is invalid: expected NAME=VALUE, e.g. inner_lr=0.4")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else raw
+        value = yaml.load(raw, Loader=YAMLLoader) if raw.strip() else raw  # noqa: S506
     except yaml.YAMLError:
         value = raw
     return name.strip(), value
@@ -182,7 +190,29 @@ def _open_trainer(args: argparse.Namespace) -> Trainer:
         raise ValueError(
             f"--out {str(out)!r} already holds a run; add --resume to continue it or choose another folder"
         )
-    return Trainer(config_from_args(args))
+    trainer = Trainer(config_from_args(args))
+    check_run_folder(out)
+    return trainer
+
+
+def check_run_folder(out: Path) -> None:
+    """Fail before training, not after it, where RUN_DIR cannot take a new run."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} is a file, not a folder")
+    found = [name for name in RUN_FILES if (out / name).exists()]
+    if found:  # files of ours without a checkpoint: someone's, or a broken run's
+        raise ValueError(
+            f"--out {str(out)!r} already holds {', '.join(found)} but no checkpoint; "
+            "choose another folder, or remove them"
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        raise ValueError(
+            f"--out {str(out)!r} cannot be written: {error.strerror or error}"
+        ) from None
 
 
 def train_for_budget(
@@ -193,22 +223,30 @@ def train_for_budget(
     bar: tqdm,
     save_every_seconds: float,
     out: Path,
+    stop: GracefulStop | None = None,
 ) -> None:
-    """Tick until the episode total or the time budget is reached, or the run diverges."""
+    """Tick until the episode total or the time budget is reached, the run diverges, or
+    ``stop`` is requested (checked between ticks, so every step is whole)."""
+
+    def stopping() -> bool:
+        return stop is not None and stop.requested
+
     start = last_save = time.perf_counter()
-    while trainer.divergence is None:
+    while trainer.divergence is None and not stopping():
         if episodes is not None:
             remaining = episodes - trainer.episodes_seen
             if remaining <= 0:
                 break
             steps = math.ceil(remaining / trainer.meta_batch)
-            report = trainer.run_tick(max_iterations=steps, max_seconds=TICK_SECONDS)
+            report = trainer.run_tick(
+                max_iterations=steps, max_seconds=TICK_SECONDS, should_stop=stopping
+            )
             bar.update(report.episodes)
         else:
             left = seconds - (time.perf_counter() - start)
             if left <= 0:
                 break
-            report = trainer.run_tick(max_seconds=min(TICK_SECONDS, left))
+            report = trainer.run_tick(max_seconds=min(TICK_SECONDS, left), should_stop=stopping)
             bar.n = min(round(time.perf_counter() - start), bar.total)
             bar.refresh()
         bar.set_postfix_str(_progress_text(trainer), refresh=False)
@@ -246,8 +284,6 @@ def summary(trainer: Trainer, out: Path) -> dict[str, Any]:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    if args.save_every <= 0:
-        raise ValueError(f"--save-every {args.save_every} is invalid: must be > 0 minutes")
     trainer = _open_trainer(args)
     config = trainer.config
     if config.episodes is None and config.minutes is None:
@@ -260,21 +296,27 @@ def run_train(args: argparse.Namespace) -> int:
         bar = tqdm(total=round(config.minutes * 60), file=sys.stderr, disable=args.no_progress,
                    bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}{postfix}]",
                    dynamic_ncols=True)  # fmt: skip
-    interrupted = False
     try:
-        train_for_budget(
-            trainer,
-            episodes=config.episodes,
-            seconds=None if config.minutes is None else config.minutes * 60,
-            bar=bar,
-            save_every_seconds=args.save_every * 60,
-            out=out,
-        )
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
+        with GracefulStop() as stop:
+            train_for_budget(
+                trainer,
+                episodes=config.episodes,
+                seconds=None if config.minutes is None else config.minutes * 60,
+                bar=bar,
+                save_every_seconds=args.save_every * 60,
+                out=out,
+                stop=stop,
+            )
+            bar.close()
+            trainer.save(out)
+    except KeyboardInterrupt:  # the second Ctrl-C: the state may be mid-step, not saved
         bar.close()
-        trainer.save(out)
+        print(
+            f"error: stopped at once; {out} keeps its last save (the steps since are lost)",
+            file=sys.stderr,
+        )
+        return 130
+    interrupted = stop.requested
     result = summary(trainer, out)
     if args.json:
         print(json.dumps(result))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ import yaml
 BACKBONES = ("auto", "conv4", "mlp")
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 MAX_SEED = 2**63 - 1
+# episodes per outer step (the papers: 4 to 32); far beyond, one step would take minutes
+MAX_META_BATCH = 1024
 
 
 class ConfigError(ValueError):
@@ -135,9 +138,10 @@ class RunConfig:
     @classmethod
     def from_yaml(cls, text: str) -> RunConfig:
         try:
-            values = yaml.safe_load(text)
+            values = yaml.load(text, Loader=YAMLLoader)  # noqa: S506 (a SafeLoader)
         except yaml.YAMLError as error:
-            raise ConfigError("config", text[:40], f"not valid YAML ({error})") from None
+            message = " ".join(str(error).split())  # pyyaml's caret block, on one line
+            raise ConfigError("config", text[:40], f"not valid YAML ({message})") from None
         return cls.from_dict(values if values is not None else {})
 
     def replace(self, **changes: Any) -> RunConfig:
@@ -157,12 +161,29 @@ class RunConfig:
         return self.width if self.width is not None else DEFAULT_WIDTHS[backbone]
 
 
+class YAMLLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading ``1e-3`` as a number as YAML 1.2 does (1.1 wants
+    ``1.0e-3`` and reads ``1e-3`` as a string, which would refuse a learning rate)."""
+
+
+YAMLLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
 def load_config_file(path: str) -> RunConfig:
     """Read a JSON (``.json``) or YAML (anything else) run configuration."""
     file = Path(path)
+    if file.is_dir():
+        raise ValueError(f"config file {str(file)!r} is a folder, not a file")
     if not file.is_file():
         raise FileNotFoundError(f"config file {str(file)!r} does not exist")
-    text = file.read_text(encoding="utf-8")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"config file {str(file)!r} is not UTF-8 text") from None
     return (
         RunConfig.from_json(text) if file.suffix.lower() == ".json" else RunConfig.from_yaml(text)
     )
@@ -362,7 +383,7 @@ def _check_hparam_range(label: str, name: str, value: Any) -> None:
         return
     if name.endswith("lr") and value <= 0:
         raise ConfigError(label, value, "a learning rate must be > 0")
-    if name == "meta_batch" and value < 1:
-        raise ConfigError(label, value, "must be an integer >= 1")
+    if name == "meta_batch" and not 1 <= value <= MAX_META_BATCH:
+        raise ConfigError(label, value, f"must be an integer in 1..{MAX_META_BATCH}")
     if isinstance(value, int) and value < 0:
         raise ConfigError(label, value, "must be >= 0")

@@ -33,7 +33,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -301,6 +301,7 @@ class Trainer:
         max_seconds: float | None = None,
         *,
         split_validation: bool = False,
+        should_stop: Callable[[], bool] | None = None,
     ) -> TickReport:
         """Steps until ``max_iterations`` steps or ``max_seconds`` have passed (at least one
         step unless ``max_iterations`` is 0; one step when both are None). Stops early on
@@ -311,6 +312,8 @@ class Trainer:
         tick (so a short one still ends in the tick that starts it), and what is left goes
         on in the next ticks before training further: a live page stays responsive. Such a
         tick may end having scored validation episodes but taken no step.
+
+        ``should_stop``: asked after each step; True ends the tick there (a Ctrl-C).
         """
         if max_iterations is not None and max_iterations < 0:
             raise ValueError(f"max_iterations must be >= 0, got {max_iterations}")
@@ -339,6 +342,8 @@ class Trainer:
                 break
             done += 1
             episodes += last.episodes
+            if should_stop is not None and should_stop():
+                break
         return TickReport(
             done, episodes, time.perf_counter() - start, validated, self.divergence, last
         )
@@ -533,15 +538,22 @@ class Trainer:
             }
             if self.device.type == "cuda" and "cuda" not in self._rng_state:
                 self._rng_state["cuda"] = self._initial_rng_state()["cuda"]  # saved on a CPU
+            torch.Generator().set_state(self._rng_state["cpu"])  # fails now, not at step 1
             self.history = History.from_state(payload["history"])
             counters = payload["counters"]
-        except (KeyError, TypeError, RuntimeError) as error:
-            raise CheckpointError(f"checkpoint does not match its run: {error}") from None
-        self.iteration = int(counters["iteration"])
-        self.episodes_seen = int(counters["episodes_seen"])
-        self.train_seconds = float(counters["train_seconds"])
-        self.elapsed_seconds = float(counters["elapsed_seconds"])
-        self.divergence = counters["divergence"]
+            self.iteration = int(counters["iteration"])
+            self.episodes_seen = int(counters["episodes_seen"])
+            self.train_seconds = float(counters["train_seconds"])
+            self.elapsed_seconds = float(counters["elapsed_seconds"])
+            self.divergence = counters["divergence"]
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            raise CheckpointError(f"checkpoint does not match its run: {error!r}") from None
+        if (
+            self.iteration < 0
+            or self.episodes_seen < 0
+            or not (self.divergence is None or isinstance(self.divergence, str))
+        ):
+            raise CheckpointError("checkpoint's counters are not those of a run")
 
 
 def config_from_payload(

@@ -42,6 +42,11 @@ HISTORY_LENGTH = 2000  # loss records kept (one per step)
 COVERAGE_HISTORY_LENGTH = 300  # coverage records kept (one per ``coverage_every`` steps)
 MAX_LEARNING_RATE = 1.0
 MAX_STEPS_PER_SIDE = 50
+# Bounds far above any lesson's need (batch 512, hidden 256), so that a typo fails at once
+# instead of asking for gigabytes.
+MAX_BATCH_SIZE = 65_536
+MAX_WIDTH = 4_096  # noise dimension and hidden units
+MAX_LAYERS = 32
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,8 @@ class ToyGANConfig:
             raise ValueError(f"unknown GAN loss {self.loss!r}; choose one of {LOSSES}")
         if not 1 <= self.pack <= 8:
             raise ValueError(f"pack must be between 1 and 8, got {self.pack}")
+        if not self.batch_size <= MAX_BATCH_SIZE:
+            raise ValueError(f"batch_size must be at most {MAX_BATCH_SIZE}, got {self.batch_size}")
         if self.batch_size < self.pack or self.batch_size % self.pack:
             raise ValueError(
                 f"batch_size {self.batch_size} must be a positive multiple of pack {self.pack}"
@@ -88,8 +95,9 @@ class ToyGANConfig:
             if not 1 <= value <= MAX_STEPS_PER_SIDE:
                 raise ValueError(f"{name} must be between 1 and {MAX_STEPS_PER_SIDE}, got {value}")
         for name in ("noise_dim", "g_hidden", "g_layers", "d_hidden", "d_layers"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+            high = MAX_LAYERS if name.endswith("layers") else MAX_WIDTH
+            if not 1 <= getattr(self, name) <= high:
+                raise ValueError(f"{name} must be between 1 and {high}, got {getattr(self, name)}")
         if self.coverage_every < 1:
             raise ValueError(f"coverage_every must be at least 1, got {self.coverage_every}")
 

@@ -155,6 +155,7 @@ def test_config_file_with_overrides(tmp_path, capsys):
         (["--set", "oops"], "expected NAME=VALUE"),
         (["--outer-lr", "-1"], "hparams.outer_lr=-1.0 is invalid"),
         (["--n-way", "5000"], "n_way=5000 is invalid"),
+        (["--set", "meta_batch=100000000"], "hparams.meta_batch=100000000 is invalid: must be"),
     ],
 )
 def test_bad_train_input_is_one_line_and_exit_2(tmp_path, capsys, args, message):
@@ -225,3 +226,91 @@ def test_a_cli_run_opens_in_the_app_through_a_zip(tmp_path, capsys):
     episode, adaptation = trainer.inspect(split="val", seed=1)
     assert trainer.iteration == 3
     assert adaptation.query_prediction.shape == (len(episode.query_y), episode.n_way)
+
+
+def test_learning_rates_in_scientific_notation_are_numbers(tmp_path, capsys):
+    config = tmp_path / "run.yaml"  # YAML 1.1 alone would read 1e-3 as a string
+    config.write_text("dataset: blobs\nalgo: protonet\nhparams: {outer_lr: 1e-3}\n")
+    assert main(["train", "--config", str(config), "--set", "outer_lr=2e-3", "--episodes", "1",
+                 "--out", str(tmp_path / "r"), *TINY]) == 0  # fmt: skip
+    saved = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert saved["hparams"]["outer_lr"] == 2e-3
+
+
+@pytest.mark.parametrize("place", ["a file", "a file's child", "holds a run's files"])
+def test_an_out_folder_that_cannot_take_the_run_fails_before_training(tmp_path, capsys, place):
+    out = tmp_path / "out"
+    if place == "a file":
+        out.write_text("not a folder")
+    elif place == "a file's child":
+        (tmp_path / "file").write_text("x")
+        out = tmp_path / "file" / "out"
+    else:
+        out.mkdir()
+        (out / "config.json").write_text('{"my": "settings"}')
+    code = main(["train", "--algo", "protonet", "--dataset", "blobs", "--episodes", "100000",
+                 "--out", str(out), *TINY])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("error: --out") and "\n" not in err, err
+    if place == "holds a run's files":  # and left untouched
+        assert (out / "config.json").read_text() == '{"my": "settings"}'
+
+
+def test_ctrl_c_in_a_step_stops_after_it_and_the_run_resumes_as_if_never_stopped(
+    tmp_path, capsys, monkeypatch
+):
+    import os
+    import signal
+
+    from metalearn_core.algorithms.protonet import ProtoNet
+
+    common = ["train", "--algo", "protonet", "--dataset", "blobs", "--n-way", "3",
+              "--k-shot", "1", "--q-query", "2", "--seed", "4", "--val-every", "0", *TINY]  # fmt: skip
+    assert main([*common, "--episodes", "8", "--out", str(tmp_path / "straight")]) == 0
+    step, calls = ProtoNet.meta_train_step, []
+
+    def step_interrupted_in_its_middle(self, batch):
+        result = step(self, batch)  # weights and optimiser updated; the trainer's books not yet
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return result
+
+    monkeypatch.setattr(ProtoNet, "meta_train_step", step_interrupted_in_its_middle)
+    stopped = tmp_path / "stopped"
+    assert main([*common, "--episodes", "8", "--out", str(stopped)]) == 130
+    assert "stopping after this step" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert read_checkpoint(stopped / "checkpoint.safetensors")["counters"]["iteration"] == 3
+    assert main(["train", "--out", str(stopped), "--resume", "--episodes", "8", *TINY[:3]]) == 0
+    a = read_checkpoint(tmp_path / "straight" / "checkpoint.safetensors")["learner"]["model"]
+    b = read_checkpoint(stopped / "checkpoint.safetensors")["learner"]["model"]
+    assert all(torch.equal(a[key], b[key]) for key in a)
+
+
+@pytest.mark.parametrize(
+    "args", [["--n-way", "0"], ["--k-shot", "0"], ["--threads", "0"], ["--seed", "-1"]]
+)
+def test_evaluate_refuses_what_it_would_silently_replace(tmp_path, capsys, args):
+    run = tmp_path / "r"
+    assert main(["train", "--algo", "protonet", "--dataset", "blobs", "--episodes", "1",
+                 "--out", str(run), *TINY]) == 0  # fmt: skip
+    with pytest.raises(SystemExit) as caught:  # argparse: one usage line and exit 2
+        main(["evaluate", str(run), "--episodes", "2", *args])
+    assert caught.value.code == 2 and "invalid" in capsys.readouterr().err
+
+
+def test_a_checkpoint_without_counters_is_a_clear_error(tmp_path, capsys):
+    from metalearn_core.engine.checkpoint import write_checkpoint
+
+    run = tmp_path / "r"
+    assert main(["train", "--algo", "protonet", "--dataset", "blobs", "--episodes", "1",
+                 "--out", str(run), *TINY]) == 0  # fmt: skip
+    payload = read_checkpoint(run / "checkpoint.safetensors")
+    del payload["counters"]
+    write_checkpoint(run / "checkpoint.safetensors", payload)
+    capsys.readouterr()
+    assert main(["evaluate", str(run), "--episodes", "2"]) == 2
+    assert main(["train", "--out", str(run), "--resume", "--episodes", "3"]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 2 and all(e.startswith("error: ") for e in errors), errors

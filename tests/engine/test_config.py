@@ -57,7 +57,7 @@ def test_the_callers_hparams_dict_cannot_change_a_validated_config():
         ({"minutes": -2.0}, "minutes", "> 0"),
         ({"hparams": {"outer_lr": -0.1}}, "hparams.outer_lr", "> 0"),
         ({"hparams": {"outer_lr": float("nan")}}, "hparams.outer_lr", "finite"),
-        ({"hparams": {"meta_batch": 0}}, "hparams.meta_batch", ">= 1"),
+        ({"hparams": {"meta_batch": 0}}, "hparams.meta_batch", "1..1024"),
         ({"hparams": {"inner_lr": 0.1}}, "hparams.inner_lr", "outer_lr"),  # not a ProtoNet one
         ({"dataset": "sinusoid", "n_way": 1}, "algo", "maml"),  # ProtoNet can't regress
         ({"dataset": "sinusoid", "algo": "maml", "n_way": 5}, "n_way", "must be 1"),

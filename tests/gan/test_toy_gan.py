@@ -96,6 +96,11 @@ def test_bad_configs_name_the_value_and_the_limit():
         ToyGANConfig(batch_size=65, pack=2)
     with pytest.raises(ValueError, match="g_lr must be in"):
         ToyGANConfig(g_lr=0)
+    # a typo must not ask for gigabytes
+    with pytest.raises(ValueError, match="noise_dim must be between 1 and 4096, got 1000000000"):
+        ToyGANConfig(noise_dim=10**9)
+    with pytest.raises(ValueError, match="batch_size must be at most 65536"):
+        ToyGANConfig(batch_size=2 * 10**9)
     with pytest.raises(ValueError, match="unknown preset"):
         preset("nope")
     with pytest.raises(ValueError, match="no modes"):

@@ -1,0 +1,39 @@
+"""Argument types shared by the subcommands: a bad value is an argparse error (exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1 (threads, episodes, N, K, Q)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is invalid: must be at least 1")
+    return value
+
+
+def seed_int(text: str) -> int:
+    """A seed: an integer from 0 to 2**63 - 1, as a run's own seed."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"{value} is invalid: must be in 0..2**63-1")
+    return value
+
+
+def positive_minutes(text: str) -> float:
+    """A finite number of minutes > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text} is invalid: must be a finite number > 0")
+    return value
