@@ -110,7 +110,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     budget = parser.add_argument_group(
         "budget, one of (or from the --config file)"
     ).add_mutually_exclusive_group()
-    budget.add_argument("--episodes", type=int, metavar="E", help="train until E episodes in total")
+    budget.add_argument(
+        "--episodes", type=int, metavar="E",
+        help="train until E episodes in total (whole meta-batches: it may end a little past E)",
+    )  # fmt: skip
     budget.add_argument("--minutes", type=float, metavar="M", help="train for M minutes")
 
     out = parser.add_argument_group("output")
