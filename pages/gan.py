@@ -37,7 +37,13 @@ from metalearn_core.gan.fewshot_tasks import (
 )
 from metalearn_core.gan.losses import LOSS_TITLES, LOSSES, OBJECTIVES
 from metalearn_core.gan.toy_data import TOY_DATASETS, make_toy_dataset
-from metalearn_core.gan.toy_gan import PRESETS, ToyGAN, ToyGANConfig
+from metalearn_core.gan.toy_gan import (
+    MAX_LEARNING_RATE,
+    MAX_STEPS_PER_SIDE,
+    PRESETS,
+    ToyGAN,
+    ToyGANConfig,
+)
 from studio_ui.formulas import formulas_expander
 from studio_ui.live_chart import (
     CHART_CONFIG,
@@ -67,6 +73,7 @@ def init_state() -> None:
         "gan_play_ticks": DEFAULT_PLAY_TICKS,
         "gan_message": None,
         "gan_fs_model": None,
+        "gan_fs_models": {},
         "gan_fs_domain_name": None,
         "gan_fs_task_seed": 0,
         "gan_fs_trace": None,
@@ -91,14 +98,17 @@ def guarded(action) -> None:
 
 
 def step_discriminator() -> None:
+    pause()  # a step is one update to look at: the loop must not run on past it
     guarded(lambda: model() and model().step_discriminator())
 
 
 def step_generator() -> None:
+    pause()
     guarded(lambda: model() and model().step_generator())
 
 
 def step_both() -> None:
+    pause()
     guarded(lambda: model() and model().step())
 
 
@@ -115,12 +125,17 @@ def reset() -> None:
     st.session_state["gan_model"] = None  # rebuilt from the settings on this rerun
 
 
+def has_trained(gan: ToyGAN | None) -> bool:
+    return gan is not None and (gan.steps > 0 or gan.d_updates > 0 or gan.g_updates > 0)
+
+
 def apply_preset() -> None:
     config = PRESETS[st.session_state["gan_preset"]][1]
     for name in (*STRUCTURE, *LIVE):
         if name != "seed":
             st.session_state[f"gan_{name}"] = getattr(config, name)
-    reset()
+    if not has_trained(model()):  # a trained GAN waits for "Start a new GAN"
+        reset()
 
 
 # ----------------------------------------------------------------------------- 2-D lab
@@ -145,16 +160,17 @@ def settings_ui() -> dict:
         data[3].number_input("Batch", min_value=1, max_value=2048, step=16, key="gan_batch_size")
         data[4].number_input("Seed", min_value=0, step=1, key="gan_seed")
         live = st.columns(4)
-        live[0].number_input("Generator lr", min_value=0.0, max_value=10.0, step=1e-4,
-                             format="%.5f", key="gan_g_lr")  # fmt: skip
-        live[1].number_input("Discriminator lr", min_value=0.0, max_value=10.0, step=1e-4,
-                             format="%.5f", key="gan_d_lr")  # fmt: skip
-        live[2].number_input("D steps per step", min_value=0, max_value=100, step=1,
-                             key="gan_d_steps")  # fmt: skip
-        live[3].number_input("G steps per step", min_value=0, max_value=100, step=1,
-                             key="gan_g_steps")  # fmt: skip
-        st.caption("Data, loss, pack, batch and seed start a new run; learning rates and "
-                   "steps per side apply at once, even while playing.")  # fmt: skip
+        live[0].number_input("Generator lr", min_value=0.0, max_value=MAX_LEARNING_RATE,
+                             step=1e-4, format="%.5f", key="gan_g_lr")  # fmt: skip
+        live[1].number_input("Discriminator lr", min_value=0.0, max_value=MAX_LEARNING_RATE,
+                             step=1e-4, format="%.5f", key="gan_d_lr")  # fmt: skip
+        live[2].number_input("D steps per step", min_value=1, max_value=MAX_STEPS_PER_SIDE,
+                             step=1, key="gan_d_steps")  # fmt: skip
+        live[3].number_input("G steps per step", min_value=1, max_value=MAX_STEPS_PER_SIDE,
+                             step=1, key="gan_g_steps")  # fmt: skip
+        st.caption("Data, loss, pack, batch and seed make a new GAN (a trained one is kept "
+                   "until you start the new one); learning rates and steps per side apply "
+                   "at once, even while playing.")  # fmt: skip
     return {name: st.session_state[f"gan_{name}"] for name in (*STRUCTURE, *LIVE)}
 
 
@@ -167,11 +183,20 @@ def sync_model(values: dict) -> ToyGAN | None:
         st.session_state["gan_playing"] = False
         return None
     gan = model()
-    if gan is None or any(getattr(gan.config, n) != getattr(wanted, n) for n in STRUCTURE):
+    changed = [n for n in STRUCTURE if gan and getattr(gan.config, n) != getattr(wanted, n)]
+    if gan is None or (changed and not has_trained(gan)):
         gan = ToyGAN(wanted)
         st.session_state["gan_model"] = gan
-    else:
-        gan.set_hyperparameters(**{n: getattr(wanted, n) for n in LIVE})
+        return gan
+    if changed:  # never drop a trained GAN silently
+        kept = ", ".join(f"{n.replace('_', ' ')} {getattr(gan.config, n)}" for n in changed)
+        st.warning(
+            f"The GAN below keeps its {gan.steps:,} steps and its own {kept}: the new "
+            "settings make a new GAN.",
+            icon=":material/info:",
+        )
+        st.button("Start a new GAN with these settings", on_click=reset, key="gan_new_run")
+    gan.set_hyperparameters(**{n: getattr(wanted, n) for n in LIVE})
     return gan
 
 
@@ -344,6 +369,22 @@ def fewshot_domain(name: str):
     return RingDomain(config.k_shot) if name == "rings" else image_domain(name, config.k_shot)
 
 
+def fewshot_model(name: str, seed: int, domain) -> FewShotGAN:
+    """This session's few-shot GAN for a task set and seed: one per pair, so switching
+    to another and back keeps what was meta-trained (untrained ones are not kept)."""
+    models: dict[tuple[str, int], FewShotGAN] = st.session_state["gan_fs_models"]
+    fs = models.get((name, seed))
+    if fs is None:
+        for key in [key for key, other in models.items() if other.iteration == 0]:
+            del models[key]
+        fs = models[(name, seed)] = FewShotGAN(
+            DOMAIN_CONFIGS[name].replace(seed=seed), domain.draw_task
+        )
+    if st.session_state["gan_fs_model"] is not fs:
+        st.session_state.update(gan_fs_model=fs, gan_fs_domain_name=name, gan_fs_trace=None)
+    return fs
+
+
 def fewshot_section() -> None:
     st.markdown(
         "Reptile over GAN tasks (FIGR): meta-train a generator and discriminator on many "
@@ -356,16 +397,15 @@ def fewshot_section() -> None:
                             key="gan_fs_domain")  # fmt: skip
     iterations = columns[1].number_input("Meta-iterations per press", min_value=1,
                                          max_value=2000, value=50, key="gan_fs_iterations")  # fmt: skip
-    seed = columns[2].number_input("Seed", min_value=0, value=0, step=1, key="gan_fs_seed")
+    seed = columns[2].number_input("Seed", min_value=0, value=0, step=1, key="gan_fs_seed",
+                                   help="Each task set and seed keeps its own meta-trained "
+                                   "GAN in this session: switch, and come back to it")  # fmt: skip
     try:
         domain = fewshot_domain(name)
     except (ValueError, FileNotFoundError, ImportError) as error:
         st.error(f"Cannot load {name}: {error}", icon=":material/error:")
         return
-    fs: FewShotGAN | None = st.session_state["gan_fs_model"]
-    if fs is None or st.session_state["gan_fs_domain_name"] != name or fs.config.seed != seed:
-        fs = FewShotGAN(DOMAIN_CONFIGS[name].replace(seed=int(seed)), domain.draw_task)
-        st.session_state.update(gan_fs_model=fs, gan_fs_domain_name=name, gan_fs_trace=None)
+    fs = fewshot_model(name, int(seed), domain)
     buttons = st.columns(3)
     if buttons[0].button("Meta-train", key="gan_fs_train", type="primary"):
         progress = st.progress(0.0, text="meta-training…")

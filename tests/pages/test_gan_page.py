@@ -143,3 +143,43 @@ def test_the_few_shot_section_states_its_reptile_rule(at):
     panel = next(e for e in at.expander if e.label.startswith("How the few-shot GAN"))
     assert "\\mathrm{GANstep}" in panel.latex[0].value
     assert panel.markdown[0].value.startswith("Each *task* is one distribution")
+
+
+def test_a_trained_gan_is_kept_until_a_new_one_is_asked_for(at):
+    at.button(key="gan_step_both").click().run()
+    at.button(key="gan_step_both").click().run()
+    trained = at.session_state["gan_model"]
+    at.number_input(key="gan_seed").set_value(7).run()
+    assert at.session_state["gan_model"] is trained and metric(at, "Steps") == "2"
+    assert any("keeps its 2 steps and its own seed 0" in w.value for w in at.warning)
+    at.selectbox(key="gan_preset").set_value("mode_collapse").run()
+    at.button(key="gan_load_preset").click().run()  # a preset too asks first
+    assert at.session_state["gan_model"] is trained
+    at.button(key="gan_new_run").click().run()
+    fresh = at.session_state["gan_model"]
+    assert fresh is not trained and fresh.steps == 0
+    assert (fresh.config.seed, fresh.config.pack) == (7, 1) and not at.warning
+
+
+def test_a_step_pressed_while_playing_pauses_then_steps_once():
+    at = AppTest.from_file(GAN_PAGE, default_timeout=120)
+    at.session_state["gan_batch_size"] = 32
+    at.run()
+    at.session_state["gan_playing"] = True
+    at.session_state["gan_play_ticks"] = 10_000  # minutes of playing, unless paused
+    at.button(key="gan_step_d").click().run()
+    gan = at.session_state["gan_model"]
+    assert at.session_state["gan_playing"] is False
+    assert (gan.d_updates, gan.g_updates) == (1, 0)
+
+
+def test_each_few_shot_task_set_and_seed_keeps_its_meta_training(at):
+    at.radio(key="gan_section").set_value("Few-shot GAN").run()
+    at.number_input(key="gan_fs_iterations").set_value(2).run()
+    at.button(key="gan_fs_train").click().run()
+    trained = at.session_state["gan_fs_model"]
+    at.number_input(key="gan_fs_seed").set_value(3).run()
+    assert at.session_state["gan_fs_model"].iteration == 0
+    at.number_input(key="gan_fs_seed").set_value(0).run()
+    assert at.session_state["gan_fs_model"] is trained and trained.iteration == 2
+    assert metric(at, "Meta-iterations") == "2"
