@@ -131,7 +131,7 @@ def confirm_panel() -> None:
     if pending is None:
         return
     with st.container(border=True):
-        st.warning(pending[1])
+        st.warning(session.confirm_message(pending, session.trainer()))
         yes, no, _ = st.columns([1, 1, 4])
         label = "Yes, reset" if pending[0] == "reset" else "Yes, open it"
         yes.button(label, on_click=session.confirm, type="primary", key="train_confirm_yes")

@@ -11,7 +11,7 @@ Session keys (all prefixed ``train_``):
     train_lock         a lock held while training or exporting (downloads run on another thread)
     train_message      (level, text) shown once at the top of the page
     train_failed       (settings key, message) of the last settings that failed to build
-    train_confirm      None or ("reset" | "upload", text): an action waiting for confirmation
+    train_confirm      None or ("reset", None) | ("upload", file name): an action awaiting a yes
     train_candidate    the Trainer an "upload" confirmation would adopt
     train_inspect_seed the inspector's episode seed
 """
@@ -262,10 +262,23 @@ def request_reset() -> None:
     if current.iteration == 0:
         reset()
         return
-    st.session_state[CONFIRM] = (
-        "reset",
-        f"Reset discards {current.episodes_seen} episodes of training "
-        f"({current.iteration} meta-iterations). Download the run first to keep it.",
+    st.session_state[CONFIRM] = ("reset", None)
+
+
+def confirm_message(pending: tuple[str, str | None], current: Trainer | None) -> str:
+    """The question for a pending Reset or upload, from the run as it is now (a Step
+    taken while the question is open changes what would be lost)."""
+    kind, file_name = pending
+    episodes = 0 if current is None else current.episodes_seen
+    iterations = 0 if current is None else current.iteration
+    if kind == "reset":
+        return (
+            f"Reset discards {episodes} episodes of training ({iterations} "
+            "meta-iterations). Download the run first to keep it."
+        )
+    return (
+        f"Open {file_name}? It replaces the current run ({episodes} episodes of training). "
+        "Download the current run first to keep it."
     )
 
 
@@ -355,11 +368,7 @@ def upload_changed() -> None:
         _adopt_uploaded(loaded)
         return
     st.session_state[CANDIDATE] = loaded
-    st.session_state[CONFIRM] = (
-        "upload",
-        f"Open {uploaded.name}? It replaces the current run ({current.episodes_seen} "
-        "episodes of training). Download the current run first to keep it.",
-    )
+    st.session_state[CONFIRM] = ("upload", uploaded.name)
 
 
 def export_bytes(current: Trainer, lock: threading.Lock) -> bytes:

@@ -96,6 +96,8 @@ def test_step_advances_by_one_meta_batch_and_reset_clears(app):
     app.button(key="train_confirm_no").click().run()
     assert metric(app, "Episodes") == "4"
     app.button(key="train_reset").click().run()
+    app.button(key="train_step").click().run()  # a step while the question is open
+    assert "discards 6 episodes of training (3 meta-iterations)" in app.warning[0].value
     app.button(key="train_confirm_yes").click().run()
     assert (metric(app, "Episodes"), metric(app, "Meta-iterations")) == ("0", "0")
     assert app.session_state[session.TRAINER].config.algo == "maml"
