@@ -11,6 +11,7 @@ anything else.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ import torch
 from metalearn_core.algorithms.base import Adaptation
 from metalearn_core.data.episodes import Episode
 from metalearn_core.engine import Trainer
+from metalearn_core.engine.checkpoint import state_is_finite
 from metalearn_core.figures import episodes as figures
 from metalearn_core.figures.embeddings import embedding_figure
 from studio_ui.live_chart import CHART_CONFIG, STATIC_CHART_CONFIG, live_chart, show_figure
@@ -275,6 +277,30 @@ class InspectorView:
         self.show(content, live=True)
 
 
+def _diverging(trainer: Trainer) -> bool:
+    """Weights, or what they make of an episode, that are no longer finite numbers."""
+    try:
+        _, adaptation = trainer.inspect(split="val", seed=0)
+    except Exception:  # the same failure: the reason given is then the error's own
+        return not state_is_finite(trainer.learner.state_dict())
+    return not (
+        math.isfinite(adaptation.query_loss)
+        and state_is_finite([trainer.learner.state_dict(), adaptation.query_prediction])
+        and state_is_finite(adaptation.details)
+    )
+
+
+def _why_not_inspectable(trainer: Trainer, error: Exception) -> str:
+    if _diverging(trainer):
+        return (
+            "The inspector cannot show this run: its weights or embeddings are no longer "
+            "finite numbers (the learning rate is too large). The next step stops the run "
+            "and goes back to its last good state; lower the learning rate and start a new "
+            "run."
+        )
+    return f"The inspector cannot show this run: {type(error).__name__}: {error}"
+
+
 def render_inspector(trainer: Trainer, seed: int) -> InspectorView | None:
     """Lay out and draw the inspector for validation episode ``seed`` here.
 
@@ -285,7 +311,7 @@ def render_inspector(trainer: Trainer, seed: int) -> InspectorView | None:
         content = inspector_content(trainer, seed)
     except Exception as error:
         log.exception("inspector failed")
-        st.warning(f"The inspector cannot show this run: {type(error).__name__}: {error}")
+        st.warning(_why_not_inspectable(trainer, error))
         return None
     summary = st.empty()
     left, right = st.columns([3, 2]) if content.extras else (st.container(), None)

@@ -27,6 +27,8 @@ def principal_plane(points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, l
     picture does not flip between redraws of the same episode."""
     if points.dim() != 2 or points.shape[0] < 2:
         raise ValueError(f"need at least two points (M, D), got shape {tuple(points.shape)}")
+    if not torch.isfinite(points).all():
+        raise ValueError("the points are not all finite numbers (a diverging model?)")
     points = points.double()
     mean = points.mean(0)
     _, singular, right = torch.linalg.svd(points - mean, full_matrices=False)

@@ -29,6 +29,8 @@ def test_principal_plane_finds_the_directions_of_largest_spread():
     assert mean.shape == (3,)
     with pytest.raises(ValueError, match="at least two points"):
         principal_plane(torch.zeros(1, 3))
+    with pytest.raises(ValueError, match="not all finite"):  # a diverging model's embeddings
+        principal_plane(torch.tensor([[0.0, 1.0], [float("inf"), 2.0], [1.0, 1.0]]))
 
 
 def test_flat_embeddings_shade_the_region_each_prototype_wins():

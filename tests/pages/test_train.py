@@ -339,6 +339,14 @@ def test_a_learner_with_its_own_network_takes_no_width(app):
     assert app.session_state[session.TRAINER].config.width == 8
 
 
+def test_the_inspector_says_when_a_run_has_stopped_being_finite(app):
+    choose(app, "glyphs", "protonet")
+    app.number_input(key=f"{KEY}hp_protonet_classification_outer_lr").set_value(1e30).run()
+    app.button(key="train_step").click().run()  # finite loss, weights beyond float range
+    assert not app.exception
+    assert any("no longer finite numbers" in w.value for w in app.warning), app.warning
+
+
 def test_each_hyperparameter_says_what_it_is(app):
     choose(app, "glyphs", "maml")
     inner_lr = app.number_input(key=f"{KEY}hp_maml_classification_inner_lr")
