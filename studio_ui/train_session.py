@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -41,6 +42,7 @@ FAILED, CONFIRM, CANDIDATE, INSPECT_SEED = (
     "train_inspect_seed",
 )
 UPLOAD_KEY = "train_upload"
+UPLOAD_NAMES = "train_upload_names"  # stored zip path -> the name it was uploaded under
 
 
 @dataclass(frozen=True)
@@ -95,10 +97,19 @@ def flash(level: str, text: str) -> None:
 
 
 def describe_error(error: BaseException) -> str:
-    """A user-facing message: the text of expected errors, the type of unexpected ones."""
+    """A user-facing message: the text of expected errors, the type of unexpected ones;
+    an uploaded zip is named as the user knows it, not by its stored copy's path."""
     if isinstance(error, ValueError | FileNotFoundError | FileExistsError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"
+        text = str(error)
+    else:
+        text = f"{type(error).__name__}: {error}"
+    for stored, name in st.session_state.get(UPLOAD_NAMES, {}).items():
+        text = text.replace(stored, f"the uploaded {name}")
+    return text
+
+
+def remember_upload_name(stored: Path, name: str) -> None:
+    st.session_state.setdefault(UPLOAD_NAMES, {})[str(stored)] = name
 
 
 # ----------------------------------------------------------------------------- building

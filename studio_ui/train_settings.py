@@ -21,6 +21,7 @@ from metalearn_core.data import DATASETS
 from metalearn_core.data.omniglot import DATA_DIR_ENV, default_data_dir
 from metalearn_core.engine import RunConfig
 from studio_ui.data import cached_task_source, stored_upload
+from studio_ui.train_session import remember_upload_name
 
 log = logging.getLogger("metalearn_studio.train_settings")
 
@@ -348,7 +349,9 @@ def _data_folder_widgets(dataset: str) -> str | None:
         )
         if upload is not None:
             st.caption(f"Using the uploaded {upload.name}.")
-            return str(stored_upload(upload.getvalue()))
+            stored = stored_upload(upload.getvalue())
+            remember_upload_name(stored, upload.name)
+            return str(stored)
     return typed or machine_default
 
 

@@ -7,6 +7,8 @@ stays within seconds per test. The Play loop itself is covered by the browser te
 from __future__ import annotations
 
 import dataclasses
+import io
+import zipfile
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -220,6 +222,15 @@ def test_folder_data_set_offers_a_zip_upload_and_explains_what_it_needs(app):
     assert not app.exception
     assert len(app.get("file_uploader")) == uploaders_before + 1  # the class-folders zip
     assert any("one sub-folder per class" in error.value for error in app.error)
+    notes = io.BytesIO()
+    with zipfile.ZipFile(notes, "w") as archive:
+        archive.writestr("readme.txt", "no images here")
+    app.file_uploader(key=KEY + "folder_zip").set_value(
+        ("notes.zip", notes.getvalue(), "application/zip")
+    ).run()
+    errors = [error.value for error in app.error]
+    assert any("the uploaded notes.zip holds no images" in e for e in errors), errors
+    assert not any("metalearn_uploads" in e for e in errors)  # not the stored copy's path
 
 
 def test_omniglot_reads_the_machines_folder_when_the_field_is_empty(app, machine_omniglot):
