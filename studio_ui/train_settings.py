@@ -413,13 +413,16 @@ def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[st
         )  # fmt: skip
     with c2:
         seed = _int_input("Seed", "seed", 0, 2**31 - 1)
+    drawn = ALGORITHMS[algo].exposes_embeddings
     embedding_2d = st.checkbox(
         "2-D embedding layer",
         key=KEY + "embedding_2d",
         persist_state="session",
-        disabled=regression,
+        disabled=regression or not drawn,
         help="End the network with a layer of two units, so that the inspector draws the "
-        "embedding space itself (and each prototype's region) instead of a projection",
+        "embedding space itself (and each prototype's region) instead of a projection"
+        if drawn
+        else f"The inspector draws no embedding space for {algorithm_title(algo)}",
     )
     with st.expander("Hyperparameters"):
         hparams = hparams_widgets(algo, dataset, n_way)
@@ -433,7 +436,7 @@ def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[st
         "k_shot": k_shot,
         "q_query": q_query,
         "width": None if own_network else width or None,
-        "embedding_2d": bool(embedding_2d) and not regression,
+        "embedding_2d": bool(embedding_2d) and not regression and drawn,
         "seed": seed,
         "val_every": val_every,
         "val_episodes": val_episodes,

@@ -116,6 +116,8 @@ class MetaLearner(ABC):
     # False: the network is the algorithm's own (sized by its hyperparameters), so the
     # spec's backbone, width and 2-D embedding do not apply and a run may not set them
     uses_backbone: ClassVar[bool] = True
+    # True: ``adapt`` details hold ``support_embeddings`` and ``query_embeddings``
+    exposes_embeddings: ClassVar[bool] = False
 
     def __init__(
         self,

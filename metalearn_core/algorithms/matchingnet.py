@@ -162,6 +162,7 @@ class MatchingNet(MetaLearner):
         "gradient steps at test time."
     )
     hparams_class = MatchingNetHyperparameters
+    exposes_embeddings = True
     hparams: MatchingNetHyperparameters
 
     def __init__(

@@ -108,6 +108,7 @@ class ProtoNet(MetaLearner):
         "the 2-D embedding layer to see the space and each prototype's region."
     )
     hparams_class = ProtoNetHyperparameters
+    exposes_embeddings = True
     hparams: ProtoNetHyperparameters
 
     def __init__(

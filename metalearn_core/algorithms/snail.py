@@ -210,6 +210,7 @@ class SNAILLearner(MetaLearner):
     )
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("classification",)
     hparams_class: ClassVar[type[Hyperparameters]] = SNAILHyperparameters
+    exposes_embeddings: ClassVar[bool] = True
     hparams: SNAILHyperparameters
 
     def __init__(

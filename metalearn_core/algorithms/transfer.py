@@ -136,6 +136,7 @@ class TransferLearner(MetaLearner):
     train_metric_name: ClassVar[str] = "pretraining batch"
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("classification",)
     hparams_class: ClassVar[type[Hyperparameters]] = TransferHyperparameters
+    exposes_embeddings: ClassVar[bool] = True
     hparams: TransferHyperparameters
 
     def __init__(

@@ -120,3 +120,13 @@ def test_a_training_step_trains_even_after_eval(name):
         getattr(learner, mode)()
         losses.append(learner.meta_train_step(batch).loss)
     assert losses[0] == pytest.approx(losses[1], rel=1e-6)
+
+
+@pytest.mark.parametrize("name", algorithm_names("classification"))
+def test_exposes_embeddings_says_whether_adapt_gives_them(name):
+    source, batch = _image_source_and_batch()
+    learner = make_learner(name, IMAGES, seed=0)
+    learner.prepare(source)
+    details = learner.adapt(batch.episode(0)).details
+    has_them = "support_embeddings" in details and "query_embeddings" in details
+    assert has_them == ALGORITHMS[name].exposes_embeddings

@@ -283,6 +283,16 @@ def _inspector_embedding(app: AppTest) -> dict:
     raise AssertionError(f"no embedding chart among {sorted(charts)}")
 
 
+def test_the_2d_embedding_box_is_off_where_no_embedding_is_drawn(app):
+    choose(app, "glyphs", "protonet")
+    app.checkbox(key=KEY + "embedding_2d").check().run()
+    assert app.session_state[session.TRAINER].config.embedding_2d
+    choose(app, "glyphs", "maml")  # MAML's inspector shows its inner loop, no embedding
+    box = app.checkbox(key=KEY + "embedding_2d")
+    assert box.disabled and "draws no embedding space for MAML" in box.help
+    assert not app.session_state[session.TRAINER].config.embedding_2d
+
+
 def test_the_inspector_draws_the_embedding_space_flat_or_projected(app):
     choose(app, "glyphs", "protonet", width=8)
     projected = _inspector_embedding(app)
