@@ -4,28 +4,27 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
+
+
+def _whole_number(text: str, low: int, high: int, allowed: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"{value} is invalid: must be {allowed}")
+    return value
 
 
 def positive_int(text: str) -> int:
     """An integer >= 1 (threads, episodes, N, K, Q)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is invalid: must be at least 1")
-    return value
+    return _whole_number(text, 1, sys.maxsize, "at least 1")
 
 
 def seed_int(text: str) -> int:
     """A seed: an integer from 0 to 2**63 - 1, as a run's own seed."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"{value} is invalid: must be in 0..2**63-1")
-    return value
+    return _whole_number(text, 0, 2**63 - 1, "in 0..2**63-1")
 
 
 def positive_minutes(text: str) -> float:
