@@ -418,6 +418,23 @@ class MAML(MetaLearner):
             details=details,
         )
 
+    def adapted_weights(self, episode: Episode) -> Weights:
+        """phi^(k): the weights after the ``inner_steps_test`` inner steps on ``episode``'s
+        support set, the ones ``adapt`` predicts the query set with (detached), named as in
+        ``net`` plus ``head.weight`` and ``head.bias``. The embedding-space page reads the
+        adapted body's features from them."""
+        episode = episode.to(self.device)
+        weights = self._task_weights(self._meta_parameters(), self._n_out(episode.n_way))
+        weights = {name: w.detach().requires_grad_(True) for name, w in weights.items()}
+        with torch.enable_grad():
+            for step in range(self.hparams.inner_steps_test):
+                support_loss = self._loss(weights, episode.support_x, episode.support_y)
+                moving = self._weights_to_step(weights, step)
+                grads = torch.autograd.grad(support_loss, list(moving.values()))
+                weights = weights | self._sgd_step(moving, dict(zip(moving, grads, strict=True)))
+                weights = {name: w.detach().requires_grad_(True) for name, w in weights.items()}
+        return {name: w.detach() for name, w in weights.items()}
+
     def _record_step(
         self,
         details: dict[str, Any],

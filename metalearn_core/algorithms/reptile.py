@@ -242,6 +242,13 @@ class Reptile(MetaLearner):
             details=details,
         )
 
+    def adapted_weights(self, episode: Episode) -> Weights:
+        """phi = U^k(theta) after the ``inner_steps_test`` steps on ``episode``'s support set,
+        the weights ``adapt`` predicts the query set with (detached), named as in ``net``
+        plus ``head.weight`` and ``head.bias``."""
+        adapted = self._train_on_support(episode.to(self.device), self.hparams.inner_steps_test)
+        return {name: w.detach() for name, w in adapted.items()}
+
     def state_dict(self) -> dict[str, Any]:
         return {"model": self.net.state_dict(), "optimizer": self.optimizer.state_dict()}
 

@@ -469,6 +469,17 @@ class Trainer:
             adaptation.details.setdefault("probe_x", probe_x)
         return episode, adaptation
 
+    def initial_learner(self) -> MetaLearner:
+        """The run's network as it was before its first step (in evaluation mode).
+
+        The initial weights are a function of the config alone (``build_learner`` seeds
+        them from the run's seed), so they are rebuilt rather than stored: every run keeps
+        them, a resumed or uploaded one included, at no cost in memory or checkpoint size.
+        """
+        learner = build_learner(self.config, self.spec, self.device)
+        learner.eval()
+        return learner
+
     # ----- checkpoints ------------------------------------------------------------------------------
     def checkpoint_payload(self) -> dict[str, Any]:
         """Everything needed to continue the run bit-identically (a pending validation is
