@@ -38,6 +38,14 @@ PAGE_ENTRIES = (
         "space with the class prototypes and Matching Networks' attention.",
     ),
     PageEntry(
+        "pages/embeddings.py",
+        "Embedding space",
+        ":material/bubble_chart:",
+        "Hundreds of examples of unseen classes in the learner's space, projected by PCA, "
+        "t-SNE or UMAP: the initial network beside the trained one, MAML's features before "
+        "and after its inner steps, with the numbers that say how well classes separate.",
+    ),
+    PageEntry(
         "pages/gan.py",
         "GAN Lab",
         ":material/scatter_plot:",
