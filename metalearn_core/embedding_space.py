@@ -414,16 +414,24 @@ def project(
 
 
 def _nonlinear(points: np.ndarray, method: str, perplexity: float, seed: int) -> np.ndarray:
-    """t-SNE or UMAP of ``points`` (M, D) -> (M, 2), one thread, seeded."""
-    seed = seed % 2**32  # both take a numpy seed
-    if method == "tsne":
-        from sklearn.manifold import TSNE
+    """t-SNE or UMAP of ``points`` (M, D) -> (M, 2), seeded, on torch's thread count.
 
-        return TSNE(
-            n_components=2, perplexity=float(perplexity), init="pca", random_state=seed
+    scikit-learn's t-SNE otherwise starts an OpenMP thread per core: on a shared server
+    those threads wait for each other (measured: 10x the CPU time of one thread, and 7x
+    the wall-clock time, on a busy 2-core machine; BENCHMARKS.md).
+    """
+    from threadpoolctl import threadpool_limits
+
+    seed = seed % 2**32  # both take a numpy seed
+    with threadpool_limits(limits=torch.get_num_threads()):
+        if method == "tsne":
+            from sklearn.manifold import TSNE
+
+            return TSNE(
+                n_components=2, perplexity=float(perplexity), init="pca", random_state=seed
+            ).fit_transform(points)
+        umap = umap_module()
+        neighbours = min(UMAP_NEIGHBOURS, points.shape[0] - 1)
+        return umap.UMAP(
+            n_components=2, n_neighbors=neighbours, random_state=seed, n_jobs=1
         ).fit_transform(points)
-    umap = umap_module()
-    neighbours = min(UMAP_NEIGHBOURS, points.shape[0] - 1)
-    return umap.UMAP(n_components=2, n_neighbors=neighbours, random_state=seed).fit_transform(
-        points
-    )
