@@ -25,7 +25,7 @@ from metalearn_core.embedding_space import (
     EmbeddedEpisode,
 )
 from metalearn_core.figures.embedding_space import image_art, space_figure
-from studio_ui.embedding_space import Subject, cached, is_cached, subjects
+from studio_ui.embedding_space import Subject, cached, held_out_source, subjects
 from studio_ui.live_chart import CHART_CONFIG
 from studio_ui.runtime import ensure_entrypoint
 
@@ -69,12 +69,14 @@ def examples_ui(subject: Subject) -> dict:
     }
 
 
-def projection_ui() -> tuple[str, float]:
+def projection_ui(flat: bool) -> tuple[str, float]:
+    """The projection and t-SNE's perplexity; ``flat``: 2-D embeddings, drawn as they are."""
     columns = st.columns(2)
     method = columns[0].selectbox(
         "Projection to 2-D", tuple(PROJECTION_TITLES), format_func=PROJECTION_TITLES.get,
-        key=KEY + "method",
-        help="A 2-D embedding layer is drawn as it is, whatever is chosen here.",
+        key=KEY + "method", disabled=flat,
+        help="A 2-D embedding layer is drawn as it is, with the region each prototype wins."
+        if flat else "PCA keeps distances along its two axes; t-SNE and UMAP keep neighbours.",
     )  # fmt: skip
     perplexity = TSNE_PERPLEXITY
     if method == "tsne":
@@ -93,7 +95,7 @@ def examples_key(subject: Subject, examples: dict) -> tuple:
 
 
 def draw(subject: Subject, examples: dict) -> Episode:
-    source = subject.first.source(examples["split"])
+    source = held_out_source(subject.first, examples["split"])
     sizes = {k: examples[k] for k in ("n_classes", "k_shot", "q_query", "seed")}
     return cached(
         ("examples", *examples_key(subject, examples)),
@@ -129,8 +131,10 @@ def spaces_for(
     return cached(key, initial_trained)
 
 
-def show_space(name: str, space, episode_key, subject_key, method, perplexity, seed, art, episode):
-    """One picture and its numbers."""
+def show_space(
+    name: str, space, episode_key, subject_key, method, perplexity, seed, art, episode
+) -> bool:
+    """One picture and its numbers; whether the points were drawn as they are."""
     projection = cached(
         ("projection", subject_key, episode_key, name, method, perplexity, seed),
         lambda: space_core.project(space, method, perplexity=perplexity, seed=seed),
@@ -156,6 +160,7 @@ def show_space(name: str, space, episode_key, subject_key, method, perplexity, s
         help="Mean distance between class means over mean distance of a point to its class "
         "mean: the larger, the better separated.",
     )  # fmt: skip
+    return projection.as_is
 
 
 # ----------------------------------------------------------------------------- the page
@@ -184,12 +189,18 @@ if isinstance(subject, str):
     st.stop()
 
 unavailable = {
-    name: space_core.embedding_unavailable(t.learner) for name, t in subject.trainers.items()
+    name: reason
+    for name, t in subject.trainers.items()
+    if (reason := space_core.embedding_unavailable(t.learner))
 }
-problems = [f"{name}: {reason}" for name, reason in unavailable.items() if reason]
-if problems:
-    st.info("Nothing to draw here. " + " ".join(problems))
-    st.stop()
+if unavailable:
+    drawable = {n: t for n, t in subject.trainers.items() if n not in unavailable}
+    reasons = " ".join(f"{name}: {reason}." for name, reason in unavailable.items())
+    if not drawable:
+        st.info(f"Nothing to draw here. {reasons}")
+        st.stop()
+    st.info(f"Left out: {reasons}")
+    subject = Subject(subject.label, drawable)
 
 views = [INITIAL_TRAINED]
 if label == "Train run" and subject.first.config.algo in INNER_LOOP_LEARNERS:
@@ -200,27 +211,26 @@ view = (
     else "learners"
 )
 examples = examples_ui(subject)
-method, perplexity = projection_ui()
+method, perplexity = projection_ui(all(t.spec.embedding_2d for t in subject.trainers.values()))
 
 try:
     episode_key = examples_key(subject, examples)
     episode = draw(subject, examples)
     points = episode.support_x.shape[0] + episode.query_x.shape[0]
     space_core.check_projection(method, points, perplexity)
-    spaces_key = ("spaces", subject.key(), episode_key, view)
-    busy = None if is_cached(spaces_key) else "Embedding the examples…"
-    if method != "pca" and busy is None:
-        busy = f"Projecting {points} points by {PROJECTION_TITLES[method]}…"
-    with st.spinner(busy or "Drawing…"):
+    with st.spinner(
+        f"Embedding {points} examples and projecting them by {PROJECTION_TITLES[method]}…"
+    ):
         spaces = spaces_for(subject, episode_key, episode, view)
         art = cached(
             ("art", *episode_key),
             lambda: image_art(torch.cat([episode.support_x, episode.query_x])),
         )
         columns = st.columns(min(len(spaces), 2))
+        flat = True  # every picture drawn as it is (2-D embeddings)
         for index, (name, space) in enumerate(spaces.items()):
             with columns[index % len(columns)]:
-                show_space(
+                flat &= show_space(
                     name, space, episode_key, subject.key(), method, perplexity,
                     examples["seed"], art, episode,
                 )  # fmt: skip
@@ -245,9 +255,11 @@ st.caption(
     f"({examples['split']} split), the same ones in every picture. The numbers are "
     "measured in the embedding space itself, not in the 2-D picture"
     + (
-        "; t-SNE and UMAP keep neighbours together but distort distances, and each picture "
-        "is fitted on its own points."
-        if method != "pca"
+        "; the 2-D embeddings are drawn as they are, each prototype's region shaded."
+        if flat
         else "; each picture is its own space's first two principal components."
+        if method == "pca"
+        else "; t-SNE and UMAP keep neighbours together but distort distances, and each "
+        "picture is fitted on its own points with the same settings and seed."
     )
 )

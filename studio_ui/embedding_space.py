@@ -6,11 +6,11 @@ mapping learner name -> ``Trainer`` (two to four, trained on the same data set).
 
 Embeddings and projections are cached per session, keyed by the run (its trainer, config
 and iteration: more training is another key), the examples and the projection, so moving
-between views and back is instant. The cache is bounded (``CACHE_ENTRIES``) and holds only
-tensors of at most 500 rows, never a model.
+between views and back is instant. Each kind of entry is bounded (``CACHE_LIMITS``,
+``CACHE_ENTRIES``); entries are tensors of at most 500 rows, never a model.
 
 Session keys (all prefixed ``embed_``):
-    embed_cache   the cache (an OrderedDict, least recently used first)
+    embed_cache   the cache: kind -> OrderedDict, least recently used first
     embed_*       the page's widgets
 """
 
@@ -19,15 +19,20 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import streamlit as st
 
+from metalearn_core.data.episodes import TaskSource
 from metalearn_core.engine import Trainer
+from studio_ui.data import cached_task_source
 
 COMPARISON_KEY = "compare_trainers"  # set by the Compare page: {learner name: Trainer}
 CACHE_KEY = "embed_cache"
-CACHE_ENTRIES = 48  # a few runs x episodes x projections; each entry is at most 500 rows
+CACHE_ENTRIES = 48  # projections and numbers: 500 x 2 points each, or three numbers
+# Examples (500 images: 14 MB at 84 x 84) and embeddings (500 x D floats per network:
+# 9 MB for Omniglot's 105 x 105 Conv4 features) are big: a few of each per session.
+CACHE_LIMITS = {"examples": 2, "art": 2, "spaces": 4}
 MAX_COMPARED = 4
 
 T = TypeVar("T")
@@ -51,21 +56,33 @@ class Subject:
         )
 
 
-def cached(key: Hashable, compute: Callable[[], T]) -> T:
-    """``compute()``, remembered under ``key`` in this session (least recently used evicted)."""
-    cache: OrderedDict[Hashable, Any] = st.session_state.setdefault(CACHE_KEY, OrderedDict())
+def cached(key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    """``compute()``, remembered under ``key`` in this session; ``key[0]`` names its kind,
+    and each kind keeps its ``CACHE_LIMITS`` most recently used entries."""
+    caches: dict[Hashable, OrderedDict] = st.session_state.setdefault(CACHE_KEY, {})
+    cache = caches.setdefault(key[0], OrderedDict())
     if key in cache:
         cache.move_to_end(key)
         return cache[key]
     value = compute()
     cache[key] = value
-    while len(cache) > CACHE_ENTRIES:
+    while len(cache) > CACHE_LIMITS.get(key[0], CACHE_ENTRIES):
         cache.popitem(last=False)
     return value
 
 
-def is_cached(key: Hashable) -> bool:
-    return key in st.session_state.get(CACHE_KEY, {})
+def is_cached(key: tuple[Hashable, ...]) -> bool:
+    return key in st.session_state.get(CACHE_KEY, {}).get(key[0], {})
+
+
+def held_out_source(trainer: Trainer, split: str) -> TaskSource:
+    """The run's ``split``, from the process-wide read-only cache when the run uses the data
+    set's own image size (as every run built by the Train page does): a test split opened
+    here is then loaded once for all sessions, not once per student."""
+    config = trainer.config
+    if config.image_size is None and not config.rotations:
+        return cached_task_source(config.dataset, split, config.data_dir, config.data_seed)
+    return trainer.source(split)
 
 
 def comparison_problem(value: object) -> str | None:

@@ -95,7 +95,7 @@ def test_a_trained_run_beside_its_initial_network_on_the_same_examples(protonet_
 def test_many_classes_by_tsne(protonet_run):
     at = _page(**{train_session.TRAINER: protonet_run})
     at.radio(key="embed_mode").set_value("Many classes").run()
-    at.number_input(key="embed_classes").set_value(12).run()
+    at.number_input(key="embed_classes").set_value(12)
     at.selectbox(key="embed_method").set_value("tsne").run()
     _clean(at)
     for figure in _figures(at):
@@ -127,9 +127,28 @@ def test_a_comparison_shows_each_learners_space(protonet_run, maml_run):
     assert _headings(at) == ["Prototypical Networks", "MAML"]
     first, second = _figures(at)
     assert _traces(first)["support"]["hovertext"] == _traces(second)["support"]["hovertext"]
+    with_snail = {**comparison, "SNAIL": _run("snail", steps=1)}
+    at = _page(**{COMPARISON_KEY: with_snail})
+    at.radio(key="embed_subject").set_value("Comparison").run()
+    _clean(at)
+    assert _headings(at) == ["Prototypical Networks", "MAML"]
+    assert at.info[0].value.startswith("Left out: SNAIL: ")
     at = _page(**{COMPARISON_KEY: {"MAML": maml_run}})
     at.radio(key="embed_subject").set_value("Comparison").run()
     assert "a comparison shows 2 to 4 learners, this one has 1" in at.info[0].value
+
+
+def test_a_2d_embedding_layer_is_drawn_as_it_is_with_its_regions():
+    at = _page(**{train_session.TRAINER: _run("protonet", embedding_2d=True)})
+    _clean(at)
+    assert at.selectbox(key="embed_method").disabled
+    for figure in _figures(at):
+        assert figure["data"][0]["name"] == "prototype regions"
+        assert figure["layout"]["xaxis"]["title"]["text"] == "embedding 1"
+    assert "drawn as they are" in at.caption[-1].value
+    at.selectbox(key="embed_split").set_value("test").run()  # the test split's classes
+    _clean(at)
+    assert "(test split)" in at.caption[-1].value
 
 
 @pytest.mark.parametrize(
