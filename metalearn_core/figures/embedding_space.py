@@ -130,7 +130,8 @@ def embedding_space_figure(
             hoverinfo="skip", name="nearest prototype",
         )
     )  # fmt: skip
-    hover = {"hovertemplate": "%{hovertext}<extra></extra>"}
+    # the layout's hover alignment does not reach the traces: each sets its own
+    hover = {"hovertemplate": "%{hovertext}<extra></extra>", "hoverlabel": {"align": "left"}}
     fig.add_trace(
         go.Scatter(
             x=support[:, 0].tolist(),
