@@ -35,6 +35,12 @@ KEY = "embed_"
 CHOSEN, MANY = "A chosen episode", "Many classes"
 INITIAL_TRAINED, INNER_STEPS = "Initial network and trained", "Before and after the inner steps"
 MAX_SEED = 2**31 - 1
+MANY_DEFAULT = 20  # classes first shown in "many classes" (with 5 + 5 examples: 200 points)
+
+
+def _within(value: int, low: int, high: int) -> int:
+    """A widget's first value inside its limits (a run may be wider than a picture)."""
+    return max(low, min(int(value), high))
 
 
 def examples_ui(subject: Subject) -> dict:
@@ -47,16 +53,23 @@ def examples_ui(subject: Subject) -> dict:
     )  # fmt: skip
     columns = st.columns(4)
     chosen = mode == CHOSEN
+    try:  # "many classes" starts with as many as the split holds, up to 20
+        many = held_out_source(subject.first, split).num_classes
+    except (AttributeError, OSError, ValueError):  # the draw below says what is wrong
+        many = MANY_DEFAULT
+    first_classes = (
+        _within(config.n_way, 2, MAX_CLASSES) if chosen else _within(many, 2, MANY_DEFAULT)
+    )
     n_classes = columns[0].number_input(
-        "Classes", 2, MAX_CLASSES, config.n_way if chosen else 20,
+        "Classes", 2, MAX_CLASSES, first_classes,
         key=KEY + ("n_way" if chosen else "classes"),
     )  # fmt: skip
     k_shot = columns[1].number_input(
-        "Support per class", 1, MAX_POINTS, config.k_shot if chosen else 5,
+        "Support per class", 1, MAX_POINTS, _within(config.k_shot if chosen else 5, 1, MAX_POINTS),
         key=KEY + ("k_shot" if chosen else "support"),
     )  # fmt: skip
     q_query = columns[2].number_input(
-        "Queries per class", 1, MAX_POINTS, config.q_query if chosen else 5,
+        "Queries per class", 1, MAX_POINTS, _within(config.q_query if chosen else 5, 1, MAX_POINTS),
         key=KEY + ("q_query" if chosen else "queries"),
     )  # fmt: skip
     seed = columns[3].number_input("Episode seed", 0, MAX_SEED, 0, key=KEY + "seed")
@@ -76,7 +89,9 @@ def projection_ui(flat: bool) -> tuple[str, float]:
         "Projection to 2-D", tuple(PROJECTION_TITLES), format_func=PROJECTION_TITLES.get,
         key=KEY + "method", disabled=flat,
         help="A 2-D embedding layer is drawn as it is, with the region each prototype wins."
-        if flat else "PCA keeps distances along its two axes; t-SNE and UMAP keep neighbours.",
+        if flat
+        else "PCA keeps distances along its two axes; t-SNE and UMAP keep neighbours. "
+        "UMAP needs umap-learn; its first view in a server compiles for about a minute.",
     )  # fmt: skip
     perplexity = TSNE_PERPLEXITY
     if method == "tsne":

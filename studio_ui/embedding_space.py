@@ -50,9 +50,11 @@ class Subject:
         return next(iter(self.trainers.values()))
 
     def key(self) -> tuple[Hashable, ...]:
-        """Identifies the weights: each trainer object, its config and its iteration."""
+        """Identifies the weights: each trainer object, its config, its iteration, and its
+        training time (two runs never share it: an object id alone may be reused)."""
         return tuple(
-            (name, id(t), t.config.to_json(), t.iteration) for name, t in self.trainers.items()
+            (name, id(t), t.config.to_json(), t.iteration, t.train_seconds)
+            for name, t in self.trainers.items()
         )
 
 

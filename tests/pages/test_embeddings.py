@@ -106,6 +106,17 @@ def test_many_classes_by_tsne(protonet_run):
     assert "120 examples of 12 held-out classes" in at.caption[-1].value
 
 
+def test_many_classes_start_with_what_a_small_split_holds():
+    blobs = _run("protonet", dataset="blobs", width=16)  # 12 validation classes
+    at = _page(**{train_session.TRAINER: blobs})
+    at.radio(key="embed_mode").set_value("Many classes").run()
+    _clean(at)
+    assert at.number_input(key="embed_classes").value == 12
+    assert len(_traces(_figures(at)[0])["prototypes"]["x"]) == 12
+    support = _traces(_figures(at)[0])["support"]["hovertext"][0]
+    assert "support<br>(" in support  # a point's picture: its coordinates
+
+
 def test_maml_features_before_and_after_the_inner_steps(maml_run):
     at = _page(**{train_session.TRAINER: maml_run})
     _clean(at)
