@@ -167,8 +167,9 @@ def show_space(
         "much nearer its own class than any other.",
     )  # fmt: skip
     columns[1].metric(
-        "Nearest-prototype accuracy", f"{100 * metrics.prototype_accuracy:.0f}%",
-        help="Share of the queries whose nearest support class mean is their own class.",
+        "Prototype accuracy", f"{100 * metrics.prototype_accuracy:.0f}%",
+        help="Nearest-prototype accuracy: the share of the queries whose nearest support "
+        "class mean (prototype) is their own class's.",
     )  # fmt: skip
     columns[2].metric(
         "Between / within", f"{metrics.separation:.2f}",
@@ -220,11 +221,12 @@ if unavailable:
 views = [INITIAL_TRAINED]
 if label == "Train run" and subject.first.config.algo in INNER_LOOP_LEARNERS:
     views.append(INNER_STEPS)
-view = (
-    st.radio("Side by side", views, horizontal=True, key=KEY + "view")
-    if label == "Train run"
-    else "learners"
-)
+if label != "Train run":
+    view = "learners"
+elif len(views) > 1:
+    view = st.radio("Side by side", views, horizontal=True, key=KEY + "view")
+else:
+    view = INITIAL_TRAINED
 examples = examples_ui(subject)
 method, perplexity = projection_ui(all(t.spec.embedding_2d for t in subject.trainers.values()))
 

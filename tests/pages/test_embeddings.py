@@ -89,7 +89,7 @@ def test_a_trained_run_beside_its_initial_network_on_the_same_examples(protonet_
     assert _traces(initial)["support"]["hovertext"] == _traces(trained)["support"]["hovertext"]
     assert _traces(initial)["support"]["x"] != _traces(trained)["support"]["x"]
     labels = [m.label for m in at.metric]
-    assert labels == ["Silhouette", "Nearest-prototype accuracy", "Between / within"] * 2
+    assert labels == ["Silhouette", "Prototype accuracy", "Between / within"] * 2
 
 
 def test_many_classes_by_tsne(protonet_run):
