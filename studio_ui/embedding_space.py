@@ -73,10 +73,6 @@ def cached(key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
     return value
 
 
-def is_cached(key: tuple[Hashable, ...]) -> bool:
-    return key in st.session_state.get(CACHE_KEY, {}).get(key[0], {})
-
-
 def held_out_source(trainer: Trainer, split: str) -> TaskSource:
     """The run's ``split``, from the process-wide read-only cache when the run uses the data
     set's own image size (as every run built by the Train page does): a test split opened
