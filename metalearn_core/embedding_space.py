@@ -395,7 +395,10 @@ def project(
     """
     points = torch.cat([space.support, space.query])  # (M, D)
     n_support = space.support.shape[0]
-    check_projection(method, points.shape[0], perplexity)
+    if space.dim != 2:  # drawn as they are: no method's limits apply
+        check_projection(method, points.shape[0], perplexity)
+    elif method not in PROJECTIONS:
+        raise ValueError(f"projection must be one of {PROJECTIONS}, got {method!r}")
     if space.dim == 2:
         flat, titles, as_is = points, ("embedding 1", "embedding 2"), True
     elif method == "pca":

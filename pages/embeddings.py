@@ -228,7 +228,10 @@ elif len(views) > 1:
 else:
     view = INITIAL_TRAINED
 examples = examples_ui(subject)
-method, perplexity = projection_ui(all(t.spec.embedding_2d for t in subject.trainers.values()))
+flat_embeddings = all(t.spec.embedding_2d for t in subject.trainers.values())
+method, perplexity = projection_ui(flat_embeddings)
+if flat_embeddings:
+    method = "pca"  # unused: the points are drawn as they are
 
 try:
     episode_key = examples_key(subject, examples)

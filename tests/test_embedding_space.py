@@ -176,7 +176,7 @@ def _cloud(dim: int, seed: int = 0, classes: int = 4, per_class: int = 10):
 
 def test_a_two_dimensional_embedding_is_drawn_as_it_is():
     space = _cloud(2)
-    projection = es.project(space, "tsne", perplexity=5)  # the method does not apply
+    projection = es.project(space, "tsne", perplexity=500)  # the method does not apply
     assert projection.as_is and projection.axis_titles == ("embedding 1", "embedding 2")
     assert torch.equal(projection.support, space.support)
     assert torch.allclose(projection.prototypes, space.prototypes)
