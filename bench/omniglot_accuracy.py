@@ -25,8 +25,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from metalearn_core.algorithms import make_learner  # noqa: E402
-from metalearn_core.algorithms.base import MetaLearner, ProblemSpec  # noqa: E402
+from metalearn_core.algorithms.base import MetaLearner  # noqa: E402
 from metalearn_core.data import EpisodeSampler, load_task_source  # noqa: E402
+from metalearn_core.spec import ProblemSpec  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

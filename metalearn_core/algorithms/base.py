@@ -19,22 +19,7 @@ from typing import Any, ClassVar
 import torch
 
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind, TaskSource
-
-
-@dataclass(frozen=True)
-class ProblemSpec:
-    """What the learner is asked to solve; fixed for the life of a learner.
-
-    ``n_way`` is the training N. Algorithms that can, also adapt to episodes of
-    another N (the metric methods always; MAML through its shared head init).
-    """
-
-    task_kind: TaskKind
-    input_shape: tuple[int, ...]
-    n_way: int
-    backbone: str = "conv4"  # "conv4" | "mlp"
-    width: int | None = None  # conv filters or MLP hidden units; None: 64 for Conv4, 40 for the MLP
-    embedding_2d: bool = False  # a final 2-D embedding layer, to draw without projection
+from metalearn_core.spec import ProblemSpec
 
 
 @dataclass
@@ -127,12 +112,17 @@ class MetaLearner(ABC):
     ):
         if spec.task_kind not in self.task_kinds:
             raise ValueError(
-                f"{self.name} supports {', '.join(self.task_kinds)} tasks, "
-                f"not {spec.task_kind}"
+                f"{self.name} supports {', '.join(self.task_kinds)} tasks, not {spec.task_kind}"
             )
         self.spec = spec
         self.hparams = hparams if hparams is not None else self.hparams_class()
         self.device = torch.device(device)
+
+    @classmethod
+    def default_hparams(cls, spec: ProblemSpec) -> Hyperparameters:
+        """The papers' defaults on ``spec``'s kind of task; a learner whose defaults depend
+        on the task (MAML's step sizes for regression) overrides this."""
+        return cls.hparams_class()
 
     def prepare(self, train_source: TaskSource) -> None:  # noqa: B027 (optional hook)
         """Called once by the trainer before the first step, with the meta-training split.

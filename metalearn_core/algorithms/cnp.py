@@ -42,14 +42,9 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from metalearn_core.algorithms.base import (
-    Adaptation,
-    Hyperparameters,
-    MetaLearner,
-    ProblemSpec,
-    StepResult,
-)
+from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
+from metalearn_core.spec import ProblemSpec
 
 logger = logging.getLogger(__name__)
 

@@ -52,13 +52,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from metalearn_core.algorithms.base import (
-    Adaptation,
-    Hyperparameters,
-    MetaLearner,
-    ProblemSpec,
-    StepResult,
-)
+from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
 from metalearn_core.algorithms.functional import (
     DISTANCES,
     Distance,
@@ -72,6 +66,7 @@ from metalearn_core.algorithms.functional import (
 )
 from metalearn_core.data.episodes import Episode, EpisodeBatch
 from metalearn_core.models import build_backbone
+from metalearn_core.spec import ProblemSpec
 
 
 @dataclass
@@ -196,10 +191,6 @@ class MatchingNet(MetaLearner):
         rest = [p for p in self.networks.parameters() if p is not scale]
         return [{"params": rest},
                 {"params": [scale], "lr": self.SCALE_LR_FACTOR * self.hparams.outer_lr}]  # fmt: skip
-
-    @classmethod
-    def default_hparams(cls, spec: ProblemSpec) -> MatchingNetHyperparameters:
-        return cls.hparams_class()
 
     def _attention_logits(
         self, support: torch.Tensor, query: torch.Tensor

@@ -33,13 +33,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from metalearn_core.algorithms.base import (
-    Adaptation,
-    Hyperparameters,
-    MetaLearner,
-    ProblemSpec,
-    StepResult,
-)
+from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
 from metalearn_core.algorithms.functional import (
     DISTANCES,
     Distance,
@@ -53,6 +47,7 @@ from metalearn_core.algorithms.functional import (
 )
 from metalearn_core.data.episodes import Episode, EpisodeBatch
 from metalearn_core.models import build_backbone
+from metalearn_core.spec import ProblemSpec
 
 
 @dataclass
@@ -123,10 +118,6 @@ class ProtoNet(MetaLearner):
         self.scheduler = torch.optim.lr_scheduler.StepLR(
             self.optimizer, step_size=self.hparams.lr_halve_every or 1, gamma=0.5
         )
-
-    @classmethod
-    def default_hparams(cls, spec: ProblemSpec) -> ProtoNetHyperparameters:
-        return cls.hparams_class()
 
     def _embed_batch(self, batch: EpisodeBatch) -> tuple[torch.Tensor, torch.Tensor]:
         """One forward pass over every image of the batch: (B, NK, D), (B, NQ, D)."""

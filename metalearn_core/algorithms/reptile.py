@@ -37,16 +37,11 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
-from metalearn_core.algorithms.base import (
-    Adaptation,
-    Hyperparameters,
-    MetaLearner,
-    ProblemSpec,
-    StepResult,
-)
+from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
 from metalearn_core.algorithms.functional import accuracy, check_choice, check_positive, task_loss
 from metalearn_core.algorithms.maml import build_maml_network, initial_task_weights
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
+from metalearn_core.spec import ProblemSpec
 
 Optimizer = Literal["sgd", "adam"]
 OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)

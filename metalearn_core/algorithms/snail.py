@@ -52,15 +52,10 @@ from torch import nn
 from torch.func import functional_call
 from torch.nn import functional as F
 
-from metalearn_core.algorithms.base import (
-    Adaptation,
-    Hyperparameters,
-    MetaLearner,
-    ProblemSpec,
-    StepResult,
-)
+from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
 from metalearn_core.models import build_backbone, embedding_dim
+from metalearn_core.spec import ProblemSpec
 
 logger = logging.getLogger(__name__)
 

@@ -47,13 +47,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from metalearn_core.algorithms.base import (
-    Adaptation,
-    Hyperparameters,
-    MetaLearner,
-    ProblemSpec,
-    StepResult,
-)
+from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
 from metalearn_core.data.episodes import (
     ClassificationSource,
     Episode,
@@ -62,6 +56,7 @@ from metalearn_core.data.episodes import (
     TaskSource,
 )
 from metalearn_core.models import build_backbone, embedding_dim
+from metalearn_core.spec import ProblemSpec
 
 logger = logging.getLogger(__name__)
 

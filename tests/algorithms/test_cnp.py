@@ -7,7 +7,6 @@ import math
 import pytest
 import torch
 
-from metalearn_core.algorithms.base import ProblemSpec
 from metalearn_core.algorithms.cnp import (
     CNPHyperparameters,
     ConditionalNeuralProcess,
@@ -15,6 +14,7 @@ from metalearn_core.algorithms.cnp import (
 )
 from metalearn_core.data import load_task_source
 from metalearn_core.data.episodes import Episode, EpisodeBatch, EpisodeSampler
+from metalearn_core.spec import ProblemSpec
 
 SPEC = ProblemSpec("regression", (1,), 1, backbone="mlp")
 

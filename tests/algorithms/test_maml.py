@@ -8,9 +8,9 @@ import torch
 from torch.func import functional_call
 
 from metalearn_core.algorithms import make_learner
-from metalearn_core.algorithms.base import ProblemSpec
 from metalearn_core.algorithms.maml import MAML, MAMLHyperparameters
 from metalearn_core.data.episodes import EpisodeSampler
+from metalearn_core.spec import ProblemSpec
 
 SINE = ProblemSpec("regression", (1,), n_way=1, backbone="mlp")
 

@@ -10,12 +10,12 @@ import torch
 import torch.nn.functional as F
 
 from metalearn_core.algorithms import make_learner
-from metalearn_core.algorithms.base import ProblemSpec
 from metalearn_core.algorithms.matchingnet import (
     MatchingNetHyperparameters,
     attention_log_probabilities,
 )
 from metalearn_core.data import EpisodeSampler, load_task_source
+from metalearn_core.spec import ProblemSpec
 
 IMAGES = ProblemSpec("classification", (1, 8, 8), n_way=5, width=8)
 

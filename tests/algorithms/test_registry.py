@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from metalearn_core.algorithms import ALGORITHMS, algorithm_names, default_hparams, make_learner
-from metalearn_core.algorithms.base import MetaLearner, ProblemSpec
+from metalearn_core.algorithms.base import MetaLearner
 from metalearn_core.algorithms.maml import MAMLHyperparameters
+from metalearn_core.spec import ProblemSpec
 
 SINE = ProblemSpec("regression", (1,), n_way=1, backbone="mlp")
 IMAGES = ProblemSpec("classification", (1, 8, 8), n_way=5, width=4)

@@ -7,10 +7,10 @@ import copy
 import pytest
 import torch
 
-from metalearn_core.algorithms.base import ProblemSpec
 from metalearn_core.algorithms.snail import SNAILHyperparameters, SNAILLearner
 from metalearn_core.data import load_task_source
 from metalearn_core.data.episodes import Episode, EpisodeBatch, EpisodeSampler
+from metalearn_core.spec import ProblemSpec
 
 POINTS = ProblemSpec("classification", (2,), 3, backbone="mlp")
 IMAGES = ProblemSpec("classification", (1, 8, 8), 3, backbone="conv4", width=8)

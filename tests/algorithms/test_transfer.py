@@ -9,7 +9,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from metalearn_core.algorithms.base import ProblemSpec
 from metalearn_core.algorithms.transfer import TransferHyperparameters, TransferLearner
 from metalearn_core.data import load_task_source
 from metalearn_core.data.episodes import (
@@ -18,6 +17,7 @@ from metalearn_core.data.episodes import (
     EpisodeBatch,
     EpisodeSampler,
 )
+from metalearn_core.spec import ProblemSpec
 
 POINTS = ProblemSpec("classification", (2,), 3, backbone="mlp")
 IMAGES = ProblemSpec("classification", (1, 8, 8), 3, backbone="conv4", width=8)
