@@ -41,6 +41,7 @@ from typing import Any
 import torch
 
 from metalearn_core.algorithms.base import Adaptation
+from metalearn_core.algorithms.internals import RegressionFit
 from metalearn_core.data.episodes import Episode, EpisodeSampler, TaskSource
 from metalearn_core.engine.build import build_learner, load_source, problem_spec, resolve_device
 from metalearn_core.engine.checkpoint import (
@@ -397,8 +398,10 @@ class Trainer:
         """One reproducible episode of ``split`` and the learner's adaptation to it.
 
         For regression a probe grid of ``PROBE_POINTS`` inputs over the task's input range
-        is predicted too (``Adaptation.probe_prediction``, shape (P, 1)); the grid itself is
-        ``Adaptation.details["probe_x"]``. The episode shape defaults to the training one.
+        is predicted too (``Adaptation.probe_prediction``, shape (P, 1)), and the grid with
+        the predictions is in the adaptation's ``RegressionFit`` (the learner's own, with one
+        curve per inner step, or one added here). The episode shape defaults to the training
+        one.
         """
         source = self.source(split)
         sampler = EpisodeSampler(
@@ -421,8 +424,12 @@ class Trainer:
                 )
         finally:
             self.learner.train()
-        if probe_x is not None:
-            adaptation.details.setdefault("probe_x", probe_x)
+        if probe_x is not None and adaptation.probe_prediction is not None:
+            if adaptation.find(RegressionFit) is None:  # a learner that draws no curve itself
+                fit = RegressionFit(
+                    probe_x=probe_x, step_predictions=(adaptation.probe_prediction,)
+                )
+                adaptation.internals = (*adaptation.internals, fit)
         return episode, adaptation
 
     # ----- checkpoints ------------------------------------------------------------------------------
