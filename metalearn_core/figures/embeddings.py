@@ -121,16 +121,17 @@ def embedding_figure(
         support_2d, episode.support_y.cpu(), query_2d, episode.query_y.cpu(),
         episode.n_way, episode.k_shot, episode.q_query,
     )  # fmt: skip
-    points = episode_points_figure(picture, query_predictions)
-    fig = go.Figure(layout=points.layout)
+    fig = episode_points_figure(picture, query_predictions)
     if rest:
+        points = len(fig.data)
         if region_distance is not None and dim == 2:
             x_range, y_range = _padded_ranges(flat)
             fig.add_trace(_nearest_regions(rest[0], x_range, y_range, region_distance))
             fig.update_xaxes(range=x_range)
             fig.update_yaxes(range=y_range)
-        fig.add_trace(_prototypes_trace(rest[0]))  # under the support diamonds
-    fig.add_traces(list(points.data))
+        fig.add_trace(_prototypes_trace(rest[0]))
+        # behind the points: the regions, then the stars under the support diamonds
+        fig.data = (*fig.data[points:], *fig.data[:points])
     fig.update_xaxes(title={"text": axis_titles[0]}, zeroline=False)
     fig.update_yaxes(title={"text": axis_titles[1]}, zeroline=False)
     fig = base_layout(fig, title, 500)
