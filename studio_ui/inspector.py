@@ -46,10 +46,11 @@ def episode_figure(trainer: Trainer, episode: Episode, adaptation: Adaptation) -
         if fit is None:
             return figures.regression_figure(episode, title="Support and query")
         steps = list(fit.step_predictions)
+        probe_x = fit.probe_x.detach().cpu()  # the learner's copy may be on its GPU
         return figures.regression_figure(
             episode,
-            fit.probe_x,
-            _true_function(trainer, episode, fit.probe_x),
+            probe_x,
+            _true_function(trainer, episode, probe_x),
             steps,
             probe_std=fit.probe_std,
             title="Adapted function after each inner step" if len(steps) > 1 else "Prediction",
