@@ -189,7 +189,7 @@ st.markdown(
     "from the others; MAML and Reptile learn features that one or a few gradient steps can "
     "separate. Stars are the class prototypes (the mean of the class's support examples), "
     "diamonds the support examples, dots the queries, each joined to its nearest prototype "
-    "(a red cross when that prototype is of another class). Hover over a point to see it."
+    "(a black ✗ when that prototype is of another class). Hover over a point to see it."
 )
 
 offered = subjects()

@@ -10,9 +10,9 @@ import torch
 
 from metalearn_core import embedding_space as es
 from metalearn_core.algorithms import make_learner
-from metalearn_core.algorithms.base import ProblemSpec
 from metalearn_core.data import load_task_source
 from metalearn_core.engine import RunConfig, Trainer
+from metalearn_core.spec import ProblemSpec
 
 
 @pytest.fixture(scope="module")

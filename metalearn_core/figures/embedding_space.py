@@ -2,9 +2,10 @@
 
 Few traces whatever the number of classes (one per kind of mark), so that 500 points redraw
 fast: ``nearest prototype`` lines (each query to the prototype it is nearest to, in the
-embedding space), ``support`` (diamonds in the class's colour), ``query right`` (dots) and
-``query wrong`` (red crosses), ``prototypes`` (large stars); for a 2-D embedding drawn as it
-is, each prototype's region is shaded behind them (``figures.embeddings``' regions).
+embedding space), ``prototypes`` (large stars, under the rest), ``support`` (diamonds in the
+class's colour), ``query right`` (dots) and ``query wrong`` (black crosses, as in every
+episode picture); for a 2-D embedding drawn as it is, each prototype's region is shaded
+behind them (``figures.embeddings``' regions).
 Hovering a point shows its class and its image, drawn in text characters (a plotly hover
 label cannot hold a picture).
 """
@@ -15,14 +16,13 @@ import plotly.graph_objects as go
 import torch
 
 from metalearn_core.embedding_space import EmbeddedEpisode, Projection
-from metalearn_core.figures.embeddings import (
-    REGION_DISTANCES,
-    _base_layout,
-    _nearest_regions,
-    _padded_ranges,
+from metalearn_core.figures.embeddings import REGION_DISTANCES, _nearest_regions, _padded_ranges
+from metalearn_core.figures.style import (
+    WRONG_POINT_COLOR,
+    WRONG_POINT_SYMBOL,
+    base_layout,
     class_color,
 )
-from metalearn_core.figures.episodes import WRONG_COLOR
 
 ART_SIZE = 14  # characters per side of a hover image: 500 of them stay small
 ART_SHADES = "\u00a0.:-=+*#%@"  # light to dark; a no-break space, which SVG text keeps
@@ -105,8 +105,8 @@ def embedding_space_figure(
             wins; only for points drawn as they are (a 2-D embedding), where it is true.
 
     Returns:
-        Traces ``nearest prototype`` (lines), ``support``, ``query right``, ``query wrong``,
-        ``prototypes``; with regions, a heatmap ``prototype regions`` first.
+        Traces ``nearest prototype`` (lines), ``prototypes``, ``support``, ``query right``,
+        ``query wrong``; with regions, a heatmap ``prototype regions`` first.
     """
     if region_distance is not None and region_distance not in REGION_DISTANCES:
         raise ValueError(f"region_distance must be one of {REGION_DISTANCES} or None")
@@ -132,6 +132,27 @@ def embedding_space_figure(
     )  # fmt: skip
     # the layout's hover alignment does not reach the traces: each sets its own
     hover = {"hovertemplate": "%{hovertext}<extra></extra>", "hoverlabel": {"align": "left"}}
+    count = prototypes.shape[0]
+    fig.add_trace(
+        go.Scatter(
+            x=prototypes[:, 0].tolist(),
+            y=prototypes[:, 1].tolist(),
+            mode="markers",
+            marker={
+                "symbol": "star",
+                "size": 20,  # larger than the diamonds drawn over it: a 1-shot class shows both
+                "color": [class_color(c) for c in range(count)],
+                "line": {"width": 2, "color": "black"},
+            },
+            hovertext=[
+                f"prototype of <b>{class_names[c] if c < len(class_names) else c}</b> "
+                f"(label {c}): its support points' mean"
+                for c in range(count)
+            ],
+            name="prototypes",
+            **hover,
+        )
+    )
     fig.add_trace(
         go.Scatter(
             x=support[:, 0].tolist(),
@@ -155,7 +176,7 @@ def embedding_space_figure(
         marker = (
             {"size": 7, "color": [class_color(c) for c in query_y[chosen].tolist()]}
             if is_right
-            else {"symbol": "x", "size": 9, "color": WRONG_COLOR}
+            else {"symbol": WRONG_POINT_SYMBOL, "size": 9, "color": WRONG_POINT_COLOR}
         )
         fig.add_trace(
             go.Scatter(
@@ -168,27 +189,6 @@ def embedding_space_figure(
                 **hover,
             )
         )
-    count = prototypes.shape[0]
-    fig.add_trace(
-        go.Scatter(
-            x=prototypes[:, 0].tolist(),
-            y=prototypes[:, 1].tolist(),
-            mode="markers",
-            marker={
-                "symbol": "star",
-                "size": 20,
-                "color": [class_color(c) for c in range(count)],
-                "line": {"width": 2, "color": "black"},
-            },
-            hovertext=[
-                f"prototype of <b>{class_names[c] if c < len(class_names) else c}</b> "
-                f"(label {c}): its support points' mean"
-                for c in range(count)
-            ],
-            name="prototypes",
-            **hover,
-        )
-    )
     if region_distance is not None:
         x_range, y_range = _padded_ranges(torch.cat([support, query, prototypes]))
         regions = _nearest_regions(prototypes, x_range, y_range, region_distance)
@@ -199,7 +199,7 @@ def embedding_space_figure(
         fig.update_yaxes(range=y_range)
     fig.update_xaxes(title={"text": axis_titles[0]}, zeroline=False)
     fig.update_yaxes(title={"text": axis_titles[1]}, zeroline=False)
-    fig = _base_layout(fig, title, height)
+    fig = base_layout(fig, title, height)
     fig.update_layout(
         legend={"orientation": "h", "y": -0.18, "yanchor": "top"},
         hoverlabel={"font": {"family": "monospace", "size": 11}, "align": "left"},

@@ -8,8 +8,8 @@ import torch.nn.functional as F
 from torch.func import functional_call
 
 from metalearn_core.algorithms import make_learner
-from metalearn_core.algorithms.base import ProblemSpec
 from metalearn_core.data.episodes import EpisodeSampler
+from metalearn_core.spec import ProblemSpec
 from tests.algorithms.conftest import random_image_source
 
 

@@ -14,7 +14,7 @@ from metalearn_core.figures.embedding_space import (
     space_figure,
 )
 
-TRACES = ["nearest prototype", "support", "query right", "query wrong", "prototypes"]
+TRACES = ["nearest prototype", "prototypes", "support", "query right", "query wrong"]
 
 
 def _by_name(fig) -> dict:
