@@ -92,13 +92,24 @@ class LabSession:
         self.playing = False
         self.play_ticks = DEFAULT_PLAY_TICKS
         self.pending: StepAction | None = None
+        self.seen_run: int | None = None  # app.py's run count at this page's last run
 
     @classmethod
     def of(cls, state: MutableMapping[str, Any]) -> LabSession:
-        """This browser session's lab, created on its first visit."""
+        """This browser session's lab, created on its first visit.
+
+        A student who left while it played comes back to it paused: leaving ended the
+        loop, and it should not start again by itself (app.py counts the session's runs;
+        a jump of more than one means another page ran in between).
+        """
         if LAB_KEY not in state:
             state[LAB_KEY] = cls()
-        return state[LAB_KEY]
+        session = state[LAB_KEY]
+        runs = state.get("app_runs")
+        if runs is not None and session.seen_run is not None and runs - session.seen_run > 1:
+            session.pause()
+        session.seen_run = runs
+        return session
 
     # ---- button callbacks -------------------------------------------------------------
 

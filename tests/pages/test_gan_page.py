@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from studio_ui.gan_session import LAB_KEY, PAGE_MAX_SEED
 from studio_ui.live_chart import shown_figures, trace_values
+from studio_ui.serving import REPO_ROOT
 
 GAN_PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "gan.py")
 
@@ -185,3 +186,19 @@ def test_an_unexpected_failure_in_a_step_is_a_message_and_the_page_lives_on(at):
     assert lab(at).model is gan and metric(at, "Steps") == "0"
     at.button(key="gan_step_d").click().run()  # other buttons still work
     assert gan.d_updates == 1 and not at.error
+
+
+def test_leaving_while_playing_comes_back_paused():
+    app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120).run()
+    app.switch_page("pages/gan.py").run()
+    app.button(key="gan_step_both").click().run()
+    gan = lab(app).model
+    lab(app).playing = True  # as if Play had been pressed
+    app.switch_page("pages/fewshot_gan.py").run()
+    # AppTest runs page scripts without app.py, which counts the session's runs in a real
+    # server: count the few-shot run and the coming lab run as it would.
+    app.session_state["app_runs"] = app.session_state["app_runs"] + 2
+    lab(app).play_ticks = 10_000  # minutes, if it played on
+    app.switch_page("pages/gan.py").run()
+    assert not app.exception
+    assert lab(app).playing is False and lab(app).model is gan and gan.steps == 1
