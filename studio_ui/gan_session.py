@@ -63,7 +63,9 @@ def reported_errors(what: str, on_error: Callable[[], None] | None = None) -> It
     """Show an exception raised in the block as a message on the page, never a traceback.
 
     Bad input (``ValueError``, ``FileNotFoundError``) shows its own message, which names
-    the value and the limit; anything else is logged with its traceback and shown by type.
+    the value and the limit; anything else is logged with its traceback and shown by its
+    type alone (its text may name the server's files, as the server's config also keeps
+    error details to the type).
     ``on_error`` runs after either (e.g. pause Play). Streamlit's own rerun and stop
     signals are not exceptions of this kind and pass through.
     """
@@ -76,8 +78,8 @@ def reported_errors(what: str, on_error: Callable[[], None] | None = None) -> It
     except Exception as error:  # the page and the other students' sessions live on
         log.exception("%s failed", what)
         st.error(
-            f"{what} failed unexpectedly ({type(error).__name__}: {error}). What you had is "
-            "kept; the server log has the details.",
+            f"{what} failed unexpectedly ({type(error).__name__}). What you had is kept; "
+            "the server log has the details.",
             icon=":material/error:",
         )
         if on_error is not None:
