@@ -19,14 +19,15 @@ class CountingState(dict):
 
 
 def test_slow_motion_pause_yields_every_slice_and_ends_on_pause(monkeypatch):
-    state = CountingState({session.PLAYING: True})
+    train = session.TrainSession(playing=True)
+    state = CountingState({session.KEY: train})
     monkeypatch.setattr(session.st, "session_state", state)
     start = time.perf_counter()
     session.slow_motion_pause(0.3, slice_seconds=0.05)
     assert 0.3 <= time.perf_counter() - start < 0.45
     assert state.reads >= 6  # a point every slice where a press can stop the run
 
-    threading.Timer(0.1, lambda: state.__setitem__(session.PLAYING, False)).start()
+    threading.Timer(0.1, train.pause).start()
     start = time.perf_counter()
     session.slow_motion_pause(2.0, slice_seconds=0.05)
     assert time.perf_counter() - start < 0.3  # paused: no need to sleep out the rest
