@@ -11,6 +11,7 @@ import io
 import zipfile
 
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 from metalearn_core.algorithms import ALGORITHMS, algorithm_names
@@ -338,7 +339,9 @@ def test_matching_networks_learn_their_attention_scale_in_the_quick_demo_only(ap
 def test_the_quick_demo_gives_the_sequence_learner_the_slots_it_uses(app):
     choose(app, "glyphs", "snail")
     slots = app.number_input(key=f"{KEY}hp_snail_classification_max_n_way")
-    assert slots.value == 5 and app.session_state[session.KEY].trainer.learner.hparams.max_n_way == 5
+    assert (
+        slots.value == 5 and app.session_state[session.KEY].trainer.learner.hparams.max_n_way == 5
+    )
     app.number_input(key=KEY + "n_way").set_value(8).run()  # more ways than slots
     assert not app.exception
     assert any("train one with max_n_way >= 8" in e.value for e in app.error), app.error
@@ -402,3 +405,93 @@ def test_the_quick_demo_tests_reptile_with_fewer_steps_on_images_only(app):
     next(b for b in app.button if b.label == "Paper settings").click().run()
     assert test_steps("classification") == 50
     assert app.session_state[session.KEY].trainer.learner.hparams.inner_steps_test == 50
+
+
+def _first_batch(trainer):
+    """The meta-batch the run's next step trains on, drawn without moving its sampler."""
+    state = trainer.sampler.get_state()
+    batch = trainer.sampler.sample_batch(trainer.meta_batch)
+    trainer.sampler.set_state(state)
+    return batch
+
+
+def test_a_command_line_run_with_its_own_image_size_resets_onto_the_same_data(app, tmp_path):
+    from metalearn_core.cli import main
+    from metalearn_core.engine import RunConfig, Trainer, export_run_zip
+
+    run = tmp_path / "cli-run"
+    assert main(["train", "--algo", "protonet", "--dataset", "glyphs", "--image-size", "20",
+                 "--rotations", "--n-way", "2", "--k-shot", "1", "--q-query", "2", "--width", "8",
+                 "--val-every", "0", "--set", "meta_batch=2", "--episodes", "4", "--threads", "1",
+                 "--no-progress", "--out", str(run)]) == 0  # fmt: skip
+    cli_losses = Trainer.load(run, device="cpu").history.train_arrays()["loss"].tolist()
+    assert len(cli_losses) == 2
+
+    app.file_uploader(key=session.UPLOAD_KEY).set_value(
+        ("cli-run.zip", export_run_zip(run), "application/zip")
+    ).run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    state = app.session_state[session.KEY]
+    assert state.trainer.iteration == 2
+    # the form shows the run's settings, the hidden ones included: nothing to start afresh
+    assert not any(b.key == "train_new_run" for b in app.button)
+    assert any("image_size = 20" in c.value for c in app.sidebar.caption)
+
+    app.button(key="train_reset").click().run()
+    app.button(key="train_confirm_yes").click().run()
+    assert not app.exception and not app.error
+    fresh = state.trainer
+    assert fresh.iteration == 0 and metric(app, "Episodes") == "0"
+    data = fresh.config.data_settings()
+    assert (data.dataset, data.image_size, data.rotations) == ("glyphs", 20, True)
+    assert fresh.source("train").input_shape == (1, 20, 20)
+
+    # the same first episodes as the command line's run, opened from its own config
+    saved = RunConfig.from_json((run / "config.json").read_text()).replace(device="cpu")
+    expected, got = _first_batch(Trainer(saved)), _first_batch(fresh)
+    for name in ("support_x", "support_y", "query_x", "query_y"):
+        assert torch.equal(getattr(got, name), getattr(expected, name)), name
+    # and the same first losses as it trained
+    for _ in range(2):
+        app.button(key="train_step").click().run()
+    assert fresh.history.train_arrays()["loss"].tolist() == pytest.approx(cli_losses, rel=1e-5)
+
+
+def test_the_form_takes_its_limits_and_help_from_the_config(app):
+    from metalearn_core.engine import RunConfig
+    from metalearn_core.settings import settings_of
+
+    limits = settings_of(RunConfig)
+    for name in ("n_way", "k_shot", "q_query", "val_episodes", "val_every"):
+        widget = app.number_input(key=KEY + name)
+        assert (widget.min, widget.max) == (limits[name].low, limits[name].high), name
+        assert widget.help == limits[name].help
+    choose(app, "sinusoid", "cnp")
+    hidden = app.number_input(key=f"{KEY}hp_cnp_regression_hidden")
+    assert hidden.max == 1024 and "width of every encoder" in hidden.help
+    hidden.set_value(1024).run()
+    assert state_config(app).hparams["hidden"] == 1024
+
+
+def state_config(app: AppTest):
+    return app.session_state[session.KEY].trainer.config
+
+
+def test_a_run_with_sizes_past_the_servers_limits_is_refused_on_upload(app, tmp_path):
+    from metalearn_core.engine import Trainer, export_run_zip
+    from metalearn_core.engine.checkpoint import CHECKPOINT_FILE, read_checkpoint, write_checkpoint
+
+    app.button(key="train_step").click().run()
+    trained = app.session_state[session.KEY].trainer
+    run = tmp_path / "big"
+    Trainer(state_config(app).replace(val_every=0)).save(run)
+    payload = read_checkpoint(run / CHECKPOINT_FILE)
+    payload["config"]["val_episodes"] = 10**12  # what a crafted zip could ask for
+    write_checkpoint(run / CHECKPOINT_FILE, payload)
+    data = export_run_zip(run)
+    app.file_uploader(key=session.UPLOAD_KEY).set_value(("big.zip", data, "application/zip"))
+    app.run()
+    assert not app.exception
+    errors = [e.value for e in app.error]
+    assert any("big.zip is not a run" in e and "val_episodes" in e for e in errors), errors
+    assert app.session_state[session.KEY].trainer is trained
