@@ -315,6 +315,11 @@ class TrainSession:
         loaded, error = self.attempt(
             f"upload {uploaded.name}", lambda: load_run_zip(uploaded.getvalue())
         )
+        if loaded is not None:
+            from studio_ui.train_settings import unshowable_setting
+
+            if (error := unshowable_setting(page_config(loaded))) is not None:
+                loaded = None
         if loaded is None:
             self.flash("error", f"{uploaded.name} is not a run this app can open: {error}")
         elif self.trainer is None or self.trainer.iteration == 0:

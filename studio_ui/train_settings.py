@@ -211,6 +211,19 @@ def restore_settings(config: RunConfig, fields: Iterable[str] = PAGE_FIELDS) -> 
             st.session_state[KEY + name] = _widget_value(name, getattr(config, name))
 
 
+def unshowable_setting(config: RunConfig) -> str | None:
+    """Why the form cannot show ``config`` (a seed past what a browser's number field
+    holds: Streamlit would silently show another value), or None."""
+    hparams_infos = settings_of(ALGORITHMS[config.algo].hparams_class)
+    numbers = [(CONFIG_SETTINGS[name], getattr(config, name)) for name in PAGE_FIELDS
+               if name != "hparams"]  # fmt: skip
+    numbers += [(hparams_infos[name], value) for name, value in config.hparams.items()]
+    for info, value in numbers:
+        if info.kind is int and value is not None and value > JS_MAX_INT:
+            return f"{info.name}={value} is larger than this page can show ({JS_MAX_INT})"
+    return None
+
+
 def apply_preset(preset: str) -> None:
     """Button callback: load a preset for the currently chosen data set and algorithm.
 

@@ -495,3 +495,17 @@ def test_a_run_with_sizes_past_the_servers_limits_is_refused_on_upload(app, tmp_
     errors = [e.value for e in app.error]
     assert any("big.zip is not a run" in e and "val_episodes" in e for e in errors), errors
     assert app.session_state[session.KEY].trainer is trained
+
+
+def test_a_run_whose_seed_a_browser_cannot_hold_is_refused_not_shown_as_another(app, tmp_path):
+    from metalearn_core.engine import Trainer, export_run_zip
+
+    trained = app.session_state[session.KEY].trainer
+    run = Trainer(state_config(app).replace(seed=2**60, val_every=0)).save(tmp_path / "seed")
+    app.file_uploader(key=session.UPLOAD_KEY).set_value(
+        ("seed.zip", export_run_zip(run), "application/zip")
+    ).run()
+    assert not app.exception
+    errors = [e.value for e in app.error]
+    assert any("seed=1152921504606846976 is larger than this page can show" in e for e in errors)
+    assert app.session_state[session.KEY].trainer is trained
