@@ -43,7 +43,9 @@ def test_trainer_is_none_before_the_page_ran_and_the_run_after(monkeypatch):
     assert session.trainer() == "the run"
 
 
-def test_attempt_returns_the_message_of_any_error_and_logs_unexpected_ones(caplog):
+def test_attempt_returns_the_message_of_any_error_and_logs_unexpected_ones(monkeypatch):
+    logged = []  # the app's logging setup may stop propagation: record the call itself
+    monkeypatch.setattr(session.log, "exception", lambda *args: logged.append(args[0] % args[1:]))
     state = session.TrainSession()
     assert state.attempt("adding", lambda: 1 + 1) == (2, None)
     assert state.attempt("checking", lambda: int("x"))[1].startswith("invalid literal")
@@ -52,10 +54,10 @@ def test_attempt_returns_the_message_of_any_error_and_logs_unexpected_ones(caplo
     def broken() -> None:
         raise RuntimeError("/tmp/uploads/abc.zip is odd")
 
-    with caplog.at_level("ERROR", logger="metalearn_studio.train"):
-        result, message = state.attempt("opening", broken)
+    assert logged == []  # the expected ValueError above was not logged as a bug
+    result, message = state.attempt("opening", broken)
     assert result is None and message == "RuntimeError: the uploaded mine.zip is odd"
-    assert "opening failed" in caplog.text  # a bug: logged with its trace
+    assert logged == ["opening failed"]  # a bug: logged with its trace
 
 
 class FakeRun:
