@@ -8,10 +8,11 @@ forms) takes them from there.
 ...     steps: int = setting(5, help="inner steps", low=1, high=50)
 >>> describe_setting(Demo, "steps").allowed()
 'an integer in 1..50'
->>> check_setting(describe_setting(Demo, "steps"), 500)
-Traceback (most recent call last):
-...
-metalearn_core.settings.ConfigError: steps=500 is invalid: must be an integer in 1..50
+>>> try:
+...     check_setting(describe_setting(Demo, "steps"), 500)
+... except ConfigError as error:
+...     print(error)
+steps=500 is invalid: must be an integer in 1..50
 
 A field's type hint says what kind of value it takes (``int``, ``float``, ``bool``,
 ``str``, a ``Literal`` of choices, or any of them ``| None``); its metadata says the rest.

@@ -85,8 +85,9 @@ PendingAction = ConfirmReset | ConfirmUpload
 
 def page_config(run: Trainer) -> RunConfig:
     """A run's settings as the page holds them: every hyperparameter written out, on this
-    server's CPU, with the server's own thread count (never a run's)."""
-    return run.full_config().replace(device="cpu", threads=None)
+    server's CPU, with the server's own thread count (never a run's) and without the
+    command line's training budget (the page trains until Pause)."""
+    return run.full_config().replace(device="cpu", threads=None, episodes=None, minutes=None)
 
 
 @dataclass(eq=False)

@@ -4,8 +4,8 @@
 label, limits and help come from the field's metadata (``metalearn_core.settings``),
 and the hyperparameter widgets from the algorithm's dataclass the same way, so a newly
 registered algorithm gets its widgets with no change here. The form returns one
-``RunConfig`` (``settings_form``); presets, an opened run and Reset write the widgets
-back from one (``restore_settings``). Every widget keeps its value across page changes
+``RunConfig`` (``settings_form``); the first visit, presets and an opened run write the
+widgets back from one (``restore_settings``). Every widget keeps its value across page changes
 (``persist_state="session"``).
 """
 
