@@ -46,10 +46,10 @@ class DataSettings:
     ``DataSettings`` draw from the same classes and images (the key of shared caches)."""
 
     dataset: str
-    data_dir: str | None
-    image_size: int | None
-    rotations: bool
-    data_seed: int
+    data_dir: str | None = None
+    image_size: int | None = None  # None: the data set's own size
+    rotations: bool = False
+    data_seed: int = 0
 
     def open(self, split: str) -> Any:
         """This data's ``split`` (a ``TaskSource``), read from the files or generated."""
