@@ -20,11 +20,12 @@ from typing import Any
 import streamlit as st
 
 from metalearn_core.algorithms import ALGORITHMS, algorithm_names, default_hparams
-from metalearn_core.algorithms.base import Hyperparameters, ProblemSpec
+from metalearn_core.algorithms.base import Hyperparameters
 from metalearn_core.data import DATASETS
 from metalearn_core.data.omniglot import DATA_DIR_ENV, default_data_dir
 from metalearn_core.engine import ConfigError, RunConfig
 from metalearn_core.settings import SettingInfo, settings_of
+from metalearn_core.spec import ProblemSpec
 from studio_ui import train_session
 from studio_ui.data import cached_task_source, stored_upload
 from studio_ui.train_session import SettingsChoice

@@ -21,9 +21,14 @@ import torch
 
 from metalearn_core.cli.arguments import bounded_int, positive_int, seed_int
 from metalearn_core.engine import RunConfig, evaluate
-from metalearn_core.engine.checkpoint import CheckpointError, checkpoint_path, read_checkpoint
+from metalearn_core.engine.build import load_source
+from metalearn_core.engine.checkpoint import (
+    CheckpointError,
+    checkpoint_path,
+    learner_from_payload,
+    read_checkpoint,
+)
 from metalearn_core.engine.evaluation import DEFAULT_EVAL_EPISODES
-from metalearn_core.engine.trainer import learner_from_payload, load_source
 from metalearn_core.settings import settings_of
 
 # 600 is the standard protocol; a hundred thousand already takes hours for MAML on a CPU
