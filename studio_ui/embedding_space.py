@@ -74,13 +74,9 @@ def cached(key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
 
 
 def held_out_source(trainer: Trainer, split: str) -> TaskSource:
-    """The run's ``split``, from the process-wide read-only cache when the run uses the data
-    set's own image size (as every run built by the Train page does): a test split opened
-    here is then loaded once for all sessions, not once per student."""
-    config = trainer.config
-    if config.image_size is None and not config.rotations:
-        return cached_task_source(config.dataset, split, config.data_dir, config.data_seed)
-    return trainer.source(split)
+    """The run's ``split`` from the process-wide read-only cache, keyed by every data field
+    of the run: a test split opened here is loaded once for all sessions, not per student."""
+    return cached_task_source(trainer.config.data_settings(), split)
 
 
 def comparison_problem(value: object) -> str | None:

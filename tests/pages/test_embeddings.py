@@ -39,8 +39,10 @@ def maml_run() -> Trainer:
     return _run("maml", steps=2)
 
 
-def _page(**state) -> AppTest:
+def _page(trainer: Trainer | None = None, **state) -> AppTest:
+    """The page with ``trainer`` as the Train page's current run (and other state)."""
     at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state[train_session.KEY] = train_session.TrainSession(trainer=trainer)
     for key, value in state.items():
         at.session_state[key] = value
     return at.run()
@@ -71,12 +73,12 @@ def test_without_a_trained_run_the_page_says_where_to_train():
     assert [link.proto.page.rsplit("/", 1)[-1] for link in at.get("page_link")] == ["train"]
     assert not at.get("plotly_chart")
     untrained = Trainer(RunConfig(dataset="glyphs", algo="protonet", n_way=3, width=8))
-    at = _page(**{train_session.TRAINER: untrained})
+    at = _page(trainer=untrained)
     assert "No trained run yet" in at.info[0].value
 
 
 def test_a_trained_run_beside_its_initial_network_on_the_same_examples(protonet_run):
-    at = _page(**{train_session.TRAINER: protonet_run})
+    at = _page(trainer=protonet_run)
     _clean(at)
     assert _headings(at) == ["initial network", "trained (3 steps)"]
     initial, trained = _figures(at)
@@ -93,7 +95,7 @@ def test_a_trained_run_beside_its_initial_network_on_the_same_examples(protonet_
 
 
 def test_many_classes_by_tsne(protonet_run):
-    at = _page(**{train_session.TRAINER: protonet_run})
+    at = _page(trainer=protonet_run)
     at.radio(key="embed_mode").set_value("Many classes").run()
     at.number_input(key="embed_classes").set_value(12)
     at.selectbox(key="embed_method").set_value("tsne").run()
@@ -108,7 +110,7 @@ def test_many_classes_by_tsne(protonet_run):
 
 def test_many_classes_start_with_what_a_small_split_holds():
     blobs = _run("protonet", dataset="blobs", width=16)  # 12 validation classes
-    at = _page(**{train_session.TRAINER: blobs})
+    at = _page(trainer=blobs)
     at.radio(key="embed_mode").set_value("Many classes").run()
     _clean(at)
     assert at.number_input(key="embed_classes").value == 12
@@ -118,7 +120,7 @@ def test_many_classes_start_with_what_a_small_split_holds():
 
 
 def test_maml_features_before_and_after_the_inner_steps(maml_run):
-    at = _page(**{train_session.TRAINER: maml_run})
+    at = _page(trainer=maml_run)
     _clean(at)
     assert _headings(at) == ["initial network", "trained (2 steps)"]
     at.radio(key="embed_view").set_value("Before and after the inner steps").run()
@@ -131,7 +133,7 @@ def test_maml_features_before_and_after_the_inner_steps(maml_run):
 
 def test_a_comparison_shows_each_learners_space(protonet_run, maml_run):
     comparison = {"Prototypical Networks": protonet_run, "MAML": maml_run}
-    at = _page(**{train_session.TRAINER: None, COMPARISON_KEY: comparison})
+    at = _page(trainer=None, **{COMPARISON_KEY: comparison})
     assert "No trained run yet" in at.info[0].value  # the default subject: the Train run
     at.radio(key="embed_subject").set_value("Comparison").run()
     _clean(at)
@@ -150,7 +152,7 @@ def test_a_comparison_shows_each_learners_space(protonet_run, maml_run):
 
 
 def test_a_2d_embedding_layer_is_drawn_as_it_is_with_its_regions():
-    at = _page(**{train_session.TRAINER: _run("protonet", embedding_2d=True)})
+    at = _page(trainer=_run("protonet", embedding_2d=True))
     _clean(at)
     assert at.selectbox(key="embed_method").disabled
     for figure in _figures(at):
@@ -176,7 +178,7 @@ def test_a_2d_embedding_layer_is_drawn_as_it_is_with_its_regions():
 )
 def test_bad_choices_get_a_clear_message_in_place(protonet_run, monkeypatch, choices, message):
     monkeypatch.setitem(sys.modules, "umap", None)  # as if umap-learn were not installed
-    at = _page(**{train_session.TRAINER: protonet_run})
+    at = _page(trainer=protonet_run)
     if "classes" in choices:
         at.radio(key="embed_mode").set_value("Many classes").run()
         for name in ("classes", "support", "queries"):
@@ -197,7 +199,7 @@ def test_bad_choices_get_a_clear_message_in_place(protonet_run, monkeypatch, cho
     ],
 )
 def test_learners_without_a_drawable_space_say_so(algo, changes, message):
-    at = _page(**{train_session.TRAINER: _run(algo, steps=1, **changes)})
+    at = _page(trainer=_run(algo, steps=1, **changes))
     assert not at.exception, at.exception
     assert message in at.info[0].value
     assert not at.get("plotly_chart")
