@@ -174,7 +174,7 @@ def _read_metadata(data: bytes, label: str) -> dict[str, str]:
         )
     try:
         header = json.loads(data[8 : 8 + header_size])
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise CheckpointError(f"{label} is not a safetensors file (unreadable header)") from None
     metadata = header.get("__metadata__") if isinstance(header, dict) else None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_MARKER:
@@ -200,7 +200,10 @@ def decode_checkpoint(data: bytes, label: str = "checkpoint") -> dict[str, Any]:
         raise CheckpointError(
             f"{label} failed its SHA-256 check: the file was modified or damaged after it was written"
         )
-    return unflatten_state(json.loads(state_json), tensors)
+    try:
+        return unflatten_state(json.loads(state_json), tensors)
+    except RecursionError:  # a crafted state nested thousands deep
+        raise CheckpointError(f"{label}'s state is nested too deeply to be a run") from None
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
