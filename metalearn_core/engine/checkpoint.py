@@ -11,9 +11,12 @@ metadata a format marker, a version, a JSON description of everything that is no
 tensor (the structure of ``learner.state_dict()``, counters, history, config) and a
 SHA-256 digest over all of it. Loading never unpickles anything; it checks the marker
 (a foreign file is rejected), lets safetensors check the layout (a truncated file is
-rejected) and recomputes the digest (an edited file is rejected). Files are written to
-a temporary name in the same directory and renamed with ``os.replace``, so a crash
-leaves either the old checkpoint or the new one, never half of one.
+rejected) and recomputes the digest (a damaged file is rejected). The digest guards
+against accidents (a truncated copy, a flipped bit, a hand edit), not tampering: anyone
+can recompute it, so a run from someone else is checked against the server's limits
+(``engine.limits``) before anything is built from it. A run's three files are written
+as one unit (``write_run_folder``: a new folder, flushed, swapped into place), so a
+crash leaves the old run or the new one, never files of two different moments.
 
 A run directory travels between the app and the command line as a zip
 (``export_run_zip`` / ``import_run_zip``).
@@ -21,13 +24,18 @@ A run directory travels between the app and the command line as a zip
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import io
 import json
 import logging
 import os
+import shutil
 import struct
+import sys
 import tempfile
+import uuid
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -220,6 +228,103 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+def write_run_folder(run_dir: str | os.PathLike[str], files: Mapping[str, bytes]) -> Path:
+    """Write a run's files as one unit: a new folder beside ``run_dir``, each file flushed
+    to disk, then swapped into place, so a reader sees the old run or the new one, never
+    a checkpoint of one moment beside the metrics of another.
+
+    Other entries of an existing ``run_dir`` (a user's notes) are carried over (hard
+    links where possible). On Linux the swap is one atomic ``renameat2`` exchange;
+    elsewhere the old folder is renamed aside first, so a crash at that instant leaves
+    the old run complete under a ``.<name>.*.old`` name beside it.
+    """
+    run = Path(run_dir)
+    if run.exists() and not run.is_dir():
+        raise ValueError(f"{str(run)!r} is a file, not a run folder")
+    run.parent.mkdir(parents=True, exist_ok=True)
+    staging = run.parent / f".{run.name}.{uuid.uuid4().hex[:12]}.new"
+    staging.mkdir()  # the umask's permissions, like any new folder
+    try:
+        for name, data in files.items():
+            with open(staging / name, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        if run.is_dir():
+            for entry in run.iterdir():
+                if entry.name not in files:
+                    _carry_over(entry, staging / entry.name)
+            if _exchange(staging, run):
+                shutil.rmtree(staging, ignore_errors=True)  # now the old run
+            else:
+                aside = run.parent / f".{run.name}.{uuid.uuid4().hex[:12]}.old"
+                os.rename(run, aside)
+                os.rename(staging, run)
+                shutil.rmtree(aside, ignore_errors=True)
+        else:
+            os.rename(staging, run)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _fsync_folder(run.parent)
+    return run
+
+
+def _carry_over(source: Path, target: Path) -> None:
+    if source.is_dir() and not source.is_symlink():
+        shutil.copytree(source, target, symlinks=True)
+        return
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+_AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2``); False where that is unavailable."""
+    if sys.platform != "linux":
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    result = renameat2(
+        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+    )
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # a file system without it
+        return False
+    raise OSError(code, f"cannot swap {str(second)!r} into place: {os.strerror(code)}")
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 def write_checkpoint(path: Path, payload: dict[str, Any]) -> None:

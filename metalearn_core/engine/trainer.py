@@ -43,15 +43,16 @@ import torch
 from metalearn_core.algorithms.base import Adaptation, MetaLearner, ProblemSpec
 from metalearn_core.data.episodes import Episode, EpisodeSampler, TaskSource
 from metalearn_core.engine.checkpoint import (
+    CHECKPOINT_FILE,
     CONFIG_FILE,
     METRICS_FILE,
     CheckpointError,
-    atomic_write,
     checkpoint_path,
     clone_state,
+    encode_checkpoint,
     read_checkpoint,
     state_is_finite,
-    write_checkpoint,
+    write_run_folder,
 )
 from metalearn_core.engine.config import ConfigError, RunConfig
 from metalearn_core.engine.evaluation import EpisodeScoring, mean_ci95
@@ -497,12 +498,14 @@ class Trainer:
         return self.config.replace(hparams=dataclasses.asdict(self.learner.hparams))
 
     def save(self, run_dir: str | os.PathLike[str]) -> Path:
-        """Write ``config.json``, ``metrics.csv`` and ``checkpoint.safetensors`` (atomically)."""
-        run = Path(run_dir)
-        run.mkdir(parents=True, exist_ok=True)
-        write_checkpoint(run / "checkpoint.safetensors", self.checkpoint_payload())
-        atomic_write(run / CONFIG_FILE, self.full_config().to_json() + "\n")
-        atomic_write(run / METRICS_FILE, self.history.to_csv())
+        """Write ``config.json``, ``metrics.csv`` and ``checkpoint.safetensors`` as one unit
+        (``write_run_folder``): a reader never sees files of two different moments."""
+        files = {
+            CHECKPOINT_FILE: encode_checkpoint(self.checkpoint_payload()),
+            CONFIG_FILE: (self.full_config().to_json() + "\n").encode("utf-8"),
+            METRICS_FILE: self.history.to_csv().encode("utf-8"),
+        }
+        run = write_run_folder(run_dir, files)
         logger.info("saved %s at iteration %d", run, self.iteration)
         return run
 
