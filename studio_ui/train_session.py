@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -29,7 +28,8 @@ from typing import Any
 
 import streamlit as st
 
-from metalearn_core.engine import RunConfig, Trainer, import_run_zip
+from metalearn_core.engine import RunConfig, Trainer
+from studio_ui.classroom import check_upload_size, load_uploaded_run, served_folder
 from studio_ui.data import cached_task_source
 
 log = logging.getLogger("metalearn_studio.train")
@@ -120,9 +120,11 @@ def settings_key(values: dict[str, Any]) -> str:
 
 
 def sources_for(config: RunConfig) -> dict[str, Any]:
-    """The run's train and val splits from the process-wide read-only cache."""
+    """The run's train and val splits from the process-wide read-only cache; a data
+    folder only from the folders this server serves (``DataFolderRefused`` otherwise)."""
+    data_dir = served_folder(config.data_dir)
     return {
-        split: cached_task_source(config.dataset, split, config.data_dir, config.data_seed)
+        split: cached_task_source(config.dataset, split, data_dir, config.data_seed)
         for split in ("train", "val")
     }
 
@@ -342,10 +344,9 @@ def next_inspector_episode() -> None:
 
 
 def load_run_zip(data: bytes) -> Trainer:
-    """A Trainer from a run zip (``export_run_zip``'s output); ValueError if it is not one."""
-    with tempfile.TemporaryDirectory(prefix="metalearn-upload-") as folder:
-        run_dir = import_run_zip(data, f"{folder}/run")
-        return Trainer.load(run_dir, device="cpu")
+    """A Trainer from a run zip (``export_run_zip``'s output), checked against the server's
+    limits before it is built; ValueError if it is not one or does not fit."""
+    return load_uploaded_run(data, sources_for)
 
 
 def _adopt_uploaded(loaded: Trainer) -> None:
@@ -368,6 +369,7 @@ def upload_changed() -> None:
         return
     st.session_state[PLAYING] = False
     try:
+        check_upload_size(uploaded.size, uploaded.name)
         loaded = load_run_zip(uploaded.getvalue())
     except Exception as error:
         if not isinstance(error, ValueError | FileNotFoundError):

@@ -20,6 +20,7 @@ from metalearn_core.algorithms.base import Hyperparameters, ProblemSpec
 from metalearn_core.data import DATASETS
 from metalearn_core.data.omniglot import DATA_DIR_ENV, default_data_dir
 from metalearn_core.engine import RunConfig
+from studio_ui.classroom import check_upload_size, served_or_typed
 from studio_ui.data import cached_task_source, stored_upload
 from studio_ui.train_session import remember_upload_name
 
@@ -348,11 +349,16 @@ def _data_folder_widgets(dataset: str) -> str | None:
             "…or upload a zip of class folders", type=["zip"], key=KEY + "folder_zip"
         )
         if upload is not None:
+            try:
+                check_upload_size(upload.size, upload.name)
+            except ValueError as error:
+                st.error(str(error))
+                return None
             st.caption(f"Using the uploaded {upload.name}.")
             stored = stored_upload(upload.getvalue())
             remember_upload_name(stored, upload.name)
             return str(stored)
-    return typed or machine_default
+    return served_or_typed(typed or machine_default)  # refused with its message at build
 
 
 def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[str, Any]:

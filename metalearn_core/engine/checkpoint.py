@@ -37,6 +37,7 @@ import sys
 import tempfile
 import uuid
 import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -363,29 +364,35 @@ def zip_run_dir(run_dir: Path, folder_name: str | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def unzip_run(data: bytes, dest_dir: str | os.PathLike[str]) -> Path:
+def unzip_run(
+    data: bytes, dest_dir: str | os.PathLike[str], max_bytes: int = MAX_ZIP_BYTES
+) -> Path:
     """Extract a run zip into ``dest_dir`` (created; must be empty) and verify its checkpoint.
 
     Accepts the run files at the zip's root or inside one folder. Anything else (other
-    files, paths leaving the folder, oversized members) is refused before writing.
+    files, paths leaving the folder, more than ``max_bytes`` unpacked) is refused before
+    writing; a member that inflates past its announced size fails its CRC check.
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise CheckpointError("the upload is not a zip file") from None
     with archive:
-        members = _run_members(archive)
+        members = _run_members(archive, max_bytes)
         dest = Path(dest_dir)
         if dest.exists() and any(dest.iterdir()):
             raise FileExistsError(f"{str(dest)!r} is not empty; choose a new folder for the run")
         dest.mkdir(parents=True, exist_ok=True)
         for name, info in members.items():
-            atomic_write(dest / name, archive.read(info))
+            try:
+                atomic_write(dest / name, archive.read(info))
+            except (zipfile.BadZipFile, zlib.error) as error:  # a lying or damaged member
+                raise CheckpointError(f"the run zip is damaged: {error}") from None
     read_checkpoint(dest / CHECKPOINT_FILE)  # refuse a damaged run now, not at first use
     return dest
 
 
-def _run_members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+def _run_members(archive: zipfile.ZipFile, max_bytes: int) -> dict[str, zipfile.ZipInfo]:
     files = [info for info in archive.infolist() if not info.is_dir()]
     prefixes = {info.filename.rsplit("/", 1)[0] if "/" in info.filename else "" for info in files}
     if len(prefixes) != 1 or ".." in next(iter(prefixes), "") or "/" in next(iter(prefixes), ""):
@@ -403,9 +410,9 @@ def _run_members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
             )
         total += info.file_size
         members[name] = info
-    if total > MAX_ZIP_BYTES:
+    if total > max_bytes:
         raise CheckpointError(
-            f"run zip unpacks to {total} bytes, more than the {MAX_ZIP_BYTES} allowed"
+            f"run zip unpacks to {total:,} bytes, more than the {max_bytes:,} allowed"
         )
     if CHECKPOINT_FILE not in members:
         raise CheckpointError(f"run zip holds no {CHECKPOINT_FILE}")

@@ -36,7 +36,7 @@ import dataclasses
 import math
 import os
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -239,6 +239,38 @@ def check_learner_state(state: Any, limits: ServerLimits) -> None:
             f"most {STATE_COPIES * limits.max_parameters:,} ({STATE_COPIES} x the classroom "
             "limit max_parameters)"
         )
+
+
+def untrusted_run_config(
+    payload: Mapping[str, Any],
+    limits: ServerLimits,
+    serve_data_dir: Callable[[str | None], str | None],
+) -> RunConfig:
+    """The config of a run from someone else (an uploaded zip), made fit to run here.
+
+    Its checkpoint's SHA-256 proves nothing about who wrote it, so before anything is
+    built: ``threads`` is dropped (it would set the whole process's torch threads),
+    ``device`` is the CPU, ``data_dir`` goes through ``serve_data_dir`` (which refuses a
+    folder this server does not serve), and the config and the saved weights are
+    checked against ``limits``.
+
+    Raises:
+        ValueError: a config or weights past the limits, or a folder not served here.
+    """
+    from metalearn_core.engine.checkpoint import CheckpointError
+
+    values = payload.get("config")
+    if not isinstance(values, dict):
+        raise CheckpointError("checkpoint holds no run config")
+    safe = {key: value for key, value in values.items() if key not in ("threads", "data_dir")}
+    config = RunConfig.from_dict({**safe, "device": "cpu"})
+    data_dir = values.get("data_dir")
+    if data_dir is not None and not isinstance(data_dir, str):
+        raise ConfigError("data_dir", type(data_dir).__name__, "must be a path string or null")
+    config = config.replace(data_dir=serve_data_dir(data_dir))
+    check_run_config(config, limits)
+    check_learner_state(payload.get("learner"), limits)
+    return config
 
 
 # ----- data folders -------------------------------------------------------------------------

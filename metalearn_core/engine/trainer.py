@@ -525,6 +525,18 @@ class Trainer:
         """
         payload = read_checkpoint(checkpoint_path(run_dir))
         config = config_from_payload(payload, device=device, data_dir=data_dir)
+        return cls.from_payload(payload, config, sources=sources)
+
+    @classmethod
+    def from_payload(
+        cls,
+        payload: dict[str, Any],
+        config: RunConfig,
+        *,
+        sources: Mapping[str, TaskSource] | None = None,
+    ) -> Trainer:
+        """Resume an already-read checkpoint under ``config`` (its own, or one checked and
+        adjusted by the caller, e.g. ``limits.untrusted_run_config``)."""
         trainer = cls(config, sources=sources)
         trainer._restore(payload)
         return trainer
