@@ -68,22 +68,15 @@ def check_upload_size(size: int, name: str, limits: ServerLimits | None = None) 
         )
 
 
-def served_roots(limits: ServerLimits | None = None) -> list[str]:
-    """The folders a student's data folder may lie in: the teacher's roots, the machine's
-    Omniglot folder (``$METALEARN_OMNIGLOT_DIR``, set by the teacher) and this session's
-    own uploads."""
-    limits = limits or server_limits()
-    roots = [*limits.data_roots, str(session_folder())]
-    omniglot = default_data_dir()
-    if omniglot:
-        roots.append(omniglot)
-    return roots
-
-
 def served_folder(path: str | None) -> str | None:
-    """``path`` resolved inside a served root; ``DataFolderRefused`` (a ValueError whose
-    message names no path) otherwise."""
-    return served_data_dir(path, served_roots())
+    """``path`` resolved inside a folder this server serves: the teacher's roots, the
+    machine's Omniglot folder (``$METALEARN_OMNIGLOT_DIR``, set by the teacher) and this
+    session's own uploads; ``DataFolderRefused`` (a ValueError whose message names no
+    path) otherwise."""
+    also = [str(session_folder())]
+    if omniglot := default_data_dir():
+        also.append(omniglot)
+    return served_data_dir(path, server_limits().data_roots, also)
 
 
 def served_or_typed(path: str | None) -> str | None:

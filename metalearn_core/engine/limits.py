@@ -279,25 +279,29 @@ class DataFolderRefused(ValueError):
 
 
 def served_data_dir(
-    path: str | os.PathLike[str] | None, roots: Iterable[str | os.PathLike[str]]
+    path: str | os.PathLike[str] | None,
+    roots: Iterable[str | os.PathLike[str]],
+    also: Iterable[str | os.PathLike[str]] = (),
 ) -> str | None:
-    """``path`` resolved inside one of ``roots``, or ``DataFolderRefused``.
+    """``path`` resolved inside one of the teacher's ``roots`` or the folders in ``also``
+    (a session's own uploads), or ``DataFolderRefused``.
 
-    A relative path is looked for under each root in turn. Links and ``..`` are resolved
+    A relative path is looked for under each of ``roots`` in turn. Links and ``..`` are resolved
     first, so neither leads out of a root. The message names neither the path nor
     anything on the server: a student learns only that the folder is not served.
     """
     if path is None:
         return None
     text = os.fspath(path).strip()
-    resolved_roots = [Path(root).expanduser().resolve() for root in roots]
     if not text:
         return None
+    resolved_roots = [Path(root).expanduser().resolve() for root in roots]
+    allowed = resolved_roots + [Path(folder).expanduser().resolve() for folder in also]
     given = Path(text)
     candidates = [given] if given.is_absolute() else [root / given for root in resolved_roots]
     for candidate in candidates:
         resolved = candidate.resolve()
-        if any(resolved == root or resolved.is_relative_to(root) for root in resolved_roots):
+        if any(resolved == root or resolved.is_relative_to(root) for root in allowed):
             return str(resolved)
     where = (
         "This server reads data only from the folders its teacher lists in the classroom "
