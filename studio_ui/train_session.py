@@ -29,7 +29,13 @@ from typing import Any
 import streamlit as st
 
 from metalearn_core.engine import RunConfig, Trainer
-from studio_ui.classroom import check_upload_size, load_uploaded_run, served_folder
+from metalearn_core.engine.limits import check_run_config
+from studio_ui.classroom import (
+    check_upload_size,
+    load_uploaded_run,
+    served_folder,
+    server_limits,
+)
 from studio_ui.data import cached_task_source
 
 log = logging.getLogger("metalearn_studio.train")
@@ -130,8 +136,10 @@ def sources_for(config: RunConfig) -> dict[str, Any]:
 
 
 def build_trainer(values: dict[str, Any]) -> Trainer:
-    """A fresh Trainer from the settings widgets' values (raises ValueError on bad input)."""
+    """A fresh Trainer from the settings widgets' values (raises ValueError on bad input
+    or on settings past the server's limits)."""
     config = RunConfig(device="cpu", **values)
+    check_run_config(config, server_limits())
     return Trainer(config, sources=sources_for(config))
 
 
@@ -209,6 +217,7 @@ def check_settings(values: dict[str, Any]) -> str | None:
         return failed[1]
     try:
         config = RunConfig(device="cpu", **values)
+        check_run_config(config, server_limits())
         for split, source in sources_for(config).items():
             if split == "val" and not config.val_every:
                 continue

@@ -271,3 +271,14 @@ def test_a_sessions_uploads_are_removed_when_the_session_ends(classroom):
     del app  # the session and its state go, as when a tab closes and its session expires
     gc.collect()
     assert not folder.exists()
+
+
+def test_settings_past_the_server_limits_are_refused_naming_the_limit(app, classroom):
+    classroom(max_val_episodes=30)
+    current = trained(app)
+    app.number_input(key=KEY + "val_episodes").set_value(5000).run()
+    errors = [e.value for e in app.error]
+    assert any("val_episodes=5000 is invalid: this server allows at most 30" in e for e in errors)
+    assert app.session_state[session.TRAINER] is current
+    app.number_input(key=KEY + "val_episodes").set_value(current.config.val_episodes).run()
+    still_serving(app, current, 2 * META_BATCH)
