@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from metalearn_core.cli.arguments import seed_int
 from metalearn_core.gan.fewshot import ARCHITECTURES
 from metalearn_core.gan.fewshot_tasks import ADAPT_LRS, FEWSHOT_DOMAINS, run_fewshot_experiment
 
@@ -28,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "on held-out tasks for the meta-learned start and for from scratch.",
     )
     parser.add_argument("--dataset", choices=FEWSHOT_DOMAINS, default="rings")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed_int, default=0)
     parser.add_argument("--meta-iterations", type=int, help="Reptile iterations")
     parser.add_argument("--adapt-steps", type=int, help="GAN steps on each held-out task")
     parser.add_argument("--k-shot", type=int, help="examples per task")

@@ -13,6 +13,7 @@ import json
 import time
 from typing import Any
 
+from metalearn_core.cli.arguments import seed_int
 from metalearn_core.gan.losses import LOSSES
 from metalearn_core.gan.toy_data import TOY_DATASETS
 from metalearn_core.gan.toy_gan import PRESETS, ToyGAN, ToyGANConfig, preset
@@ -44,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--g-steps", type=int, help="generator updates per step")
     parser.add_argument("--noise-dim", type=int)
     parser.add_argument("--steps", type=int, default=3000, help="training steps (default 3000)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed_int, default=0)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=run)
 

@@ -154,3 +154,11 @@ def test_other_runtime_errors_still_show_their_traceback(monkeypatch, tmp_path):
                 str(tmp_path / "r"),
             ]
         )
+
+
+@pytest.mark.parametrize("command", ["gan", "fewshot-gan"])
+def test_a_huge_gan_seed_names_the_allowed_range(capsys, command):
+    with pytest.raises(SystemExit) as caught:
+        main([command, "--seed", str(10**23)])
+    assert caught.value.code == 2
+    assert f"--seed: {10**23} is invalid: must be in 0..2**63-1" in capsys.readouterr().err
