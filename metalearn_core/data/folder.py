@@ -30,7 +30,13 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from metalearn_core.data.guards import DEFAULT_CAPS, InputCaps, check_zip, decode_image
+from metalearn_core.data.guards import (
+    DEFAULT_CAPS,
+    InputCaps,
+    check_zip,
+    check_zip_directory,
+    decode_image,
+)
 from metalearn_core.data.images import ByteImageSource, add_rotations
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -93,6 +99,7 @@ class _Reader:
         else:
             raw = data if isinstance(data, bytes) else data.read()
             opened, self.label = io.BytesIO(raw), "the uploaded zip"
+        check_zip_directory(opened, self.label, caps)  # before zipfile parses it
         try:
             self.archive = zipfile.ZipFile(opened)
         except (zipfile.BadZipFile, OSError) as error:

@@ -16,8 +16,11 @@ A member that inflates to more than it announced is cut off at the announced siz
 from __future__ import annotations
 
 import io
+import os
+import struct
 import zipfile
 from dataclasses import dataclass
+from typing import IO
 
 from PIL import Image
 
@@ -42,6 +45,56 @@ class InputCaps:
 
 
 DEFAULT_CAPS = InputCaps()
+
+
+# A central-directory entry is 46 bytes and its name; names average far less than this
+# (Omniglot's: 60 characters), so a larger directory is refused before Python parses it.
+DIRECTORY_BYTES_PER_MEMBER = 300
+
+
+def check_zip_directory(
+    source: str | os.PathLike[str] | IO[bytes], label: str, caps: InputCaps = DEFAULT_CAPS
+) -> None:
+    """Refuse a zip whose end record announces too many members or too large a central
+    directory, before ``zipfile`` parses that directory (one Python object per member:
+    a 100 MB zip of empty members would take gigabytes). A file that is not a zip passes:
+    ``zipfile`` then says so.
+
+    Raises:
+        ValueError: naming the zip, the announced count or size, and the cap.
+    """
+    handle = open(source, "rb") if isinstance(source, str | os.PathLike) else source  # noqa: SIM115
+    try:
+        start = handle.tell()
+        handle.seek(0, io.SEEK_END)
+        size = handle.tell()
+        tail_size = min(size, 22 + 0xFFFF + 20)  # end record, longest comment, zip64 locator
+        handle.seek(size - tail_size)
+        tail = handle.read(tail_size)
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or at + 22 > len(tail):
+            return
+        members, directory = struct.unpack("<HI", tail[at + 10 : at + 16])
+        locator = at - 20
+        if locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07":
+            (record_at,) = struct.unpack("<Q", tail[locator + 8 : locator + 16])
+            handle.seek(record_at)
+            record = handle.read(56)
+            if len(record) == 56 and record[:4] == b"PK\x06\x06":
+                members, directory = struct.unpack("<QQ", record[32:48])
+        handle.seek(start)
+    finally:
+        if handle is not source:
+            handle.close()
+    if members > caps.zip_members:
+        raise ValueError(
+            f"{label} lists {members:,} files, more than the {caps.zip_members:,} allowed"
+        )
+    if directory > caps.zip_members * DIRECTORY_BYTES_PER_MEMBER:
+        raise ValueError(
+            f"{label} has a {directory:,}-byte file list, more than the "
+            f"{caps.zip_members * DIRECTORY_BYTES_PER_MEMBER:,} allowed"
+        )
 
 
 def check_zip(archive: zipfile.ZipFile, label: str, caps: InputCaps = DEFAULT_CAPS) -> None:

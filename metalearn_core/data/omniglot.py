@@ -36,7 +36,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from metalearn_core.data.guards import DEFAULT_CAPS, InputCaps, check_zip, decode_image
+from metalearn_core.data.guards import (
+    DEFAULT_CAPS,
+    InputCaps,
+    check_zip,
+    check_zip_directory,
+    decode_image,
+)
 from metalearn_core.data.images import ByteImageSource, add_rotations, resize_images, to_bytes
 
 log = logging.getLogger(__name__)
@@ -120,6 +126,7 @@ def _list_members(path: Path, caps: InputCaps = DEFAULT_CAPS) -> list[tuple[str,
                 entries.append((parts[0], parts[1], str(png)))
     else:
         try:
+            check_zip_directory(path, str(path), caps)  # before zipfile parses it
             with zipfile.ZipFile(path) as archive:
                 check_zip(archive, str(path), caps)  # before any drawing is inflated
                 names = archive.namelist()

@@ -47,6 +47,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
+from metalearn_core.data.guards import InputCaps, check_zip_directory
+
 logger = logging.getLogger(__name__)
 
 FORMAT_MARKER = "metalearn-studio/checkpoint"
@@ -56,6 +58,7 @@ METRICS_FILE = "metrics.csv"
 CHECKPOINT_FILE = "checkpoint.safetensors"
 RUN_FILES = (CONFIG_FILE, METRICS_FILE, CHECKPOINT_FILE)
 MAX_ZIP_BYTES = 1 << 30  # 1 GiB uncompressed: far above any run, far below a zip bomb
+RUN_ZIP_MEMBERS = 16  # the run's files and folders, with room for a zip tool's extras
 
 
 class CheckpointError(ValueError):
@@ -374,9 +377,14 @@ def unzip_run(
     writing; a member that inflates past its announced size fails its CRC check.
     """
     try:
+        # a run zip holds three files (and maybe their folder): a long file list is
+        # refused before it is parsed
+        check_zip_directory(io.BytesIO(data), "the run zip", InputCaps(max_bytes, RUN_ZIP_MEMBERS))
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise CheckpointError("the upload is not a zip file") from None
+    except ValueError as error:
+        raise CheckpointError(str(error)) from None
     with archive:
         members = _run_members(archive, max_bytes)
         dest = Path(dest_dir)

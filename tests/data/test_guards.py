@@ -131,3 +131,38 @@ def test_a_one_class_folder_says_it_needs_three_classes(tmp_path):
     for data in (root, zip_folder(root, prefix="pics/")):
         with pytest.raises(ValueError, match="needs at least 3 classes .* has 1: cats"):
             load_task_source("folder", "train", data_dir=data)
+
+
+def empty_members_zip(count: int) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for i in range(count):
+            archive.writestr(f"{i}", b"")
+    return buffer.getvalue()
+
+
+def test_a_zip_announcing_too_many_members_is_refused_before_zipfile_parses_it(monkeypatch):
+    from metalearn_core.data import guards
+
+    data = empty_members_zip(200)
+    parsed = []
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", lambda *args, **kwargs: parsed.append(1))
+    with pytest.raises(ValueError, match="the uploaded zip lists 200 files, more than the 100"):
+        load_task_source("folder", "train", data_dir=data, caps=InputCaps(zip_members=100))
+    assert not parsed  # refused from the end record alone
+    monkeypatch.undo()
+    # a file list longer than its announced count could need (the count lies) is refused too
+    lying = bytearray(data)
+    end = lying.rfind(b"PK\x05\x06")
+    lying[end + 8 : end + 12] = struct.pack("<HH", 1, 1)
+    with pytest.raises(ValueError, match=r"x.zip has a \d,\d+-byte file list, more than the 3,000"):
+        guards.check_zip_directory(io.BytesIO(bytes(lying)), "x.zip", InputCaps(zip_members=10))
+    guards.check_zip_directory(io.BytesIO(data), "x.zip", InputCaps(zip_members=200))
+    guards.check_zip_directory(io.BytesIO(b"not a zip"), "x.zip")  # zipfile will say so
+
+
+def test_a_run_zip_with_a_long_file_list_is_refused(tmp_path):
+    from metalearn_core.engine import CheckpointError, import_run_zip
+
+    with pytest.raises(CheckpointError, match="the run zip lists 50 files, more than the 16"):
+        import_run_zip(empty_members_zip(50), tmp_path / "run")
