@@ -98,7 +98,7 @@ def load_uploaded_run(data: bytes, sources_for: Any) -> Trainer:
     """
     limits = server_limits()
     with tempfile.TemporaryDirectory(prefix="run-", dir=session_folder()) as folder:
-        run_dir = import_run_zip(data, Path(folder) / "run", max_bytes=limits.max_zip_bytes)
+        run_dir = import_run_zip(data, Path(folder) / "run", max_bytes=limits.max_run_bytes())
         payload: Mapping[str, Any] = read_checkpoint(checkpoint_path(run_dir))
     config = untrusted_run_config(payload, limits, served_folder)
     return Trainer.from_payload(dict(payload), config, sources=sources_for(config))

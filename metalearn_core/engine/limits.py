@@ -82,6 +82,11 @@ class ServerLimits:
             elif not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{spec.name}={value!r} is invalid: must be an integer >= 1")
 
+    def max_run_bytes(self) -> int:
+        """The most a run zip may unpack to: its largest allowed weights and optimiser
+        state in 8-byte numbers, plus 64 MB for the config, history and metrics."""
+        return min(self.max_zip_bytes, STATE_COPIES * self.max_parameters * 8 + (64 << 20))
+
     def input_caps(self) -> InputCaps:
         """The zip and image caps the data loaders take."""
         return InputCaps(self.max_zip_bytes, self.max_zip_members, self.max_image_pixels)

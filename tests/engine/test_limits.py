@@ -172,3 +172,9 @@ def test_only_folders_inside_a_root_are_served(tmp_path):
 def test_a_folder_refusal_is_a_value_error_for_every_caller():
     assert issubclass(DataFolderRefused, ValueError)
     assert Trainer  # the engine's public names stay importable beside the limits
+
+
+def test_a_run_zip_may_unpack_to_what_its_largest_model_needs():
+    limits = ServerLimits(max_parameters=1_000_000)
+    assert limits.max_run_bytes() == 4 * 1_000_000 * 8 + (64 << 20)
+    assert ServerLimits(max_zip_bytes=1000).max_run_bytes() == 1000

@@ -282,3 +282,29 @@ def test_settings_past_the_server_limits_are_refused_naming_the_limit(app, class
     assert app.session_state[session.TRAINER] is current
     app.number_input(key=KEY + "val_episodes").set_value(current.config.val_episodes).run()
     still_serving(app, current, 2 * META_BATCH)
+
+
+def test_a_run_zip_inflating_past_what_a_model_needs_is_refused(app, classroom):
+    classroom(max_parameters=10_000)  # a run may unpack to 4 x 10,000 x 8 bytes + 64 MB
+    current = trained(app)
+    padded = io.BytesIO()
+    with (
+        zipfile.ZipFile(export_and_read(current)) as source,
+        zipfile.ZipFile(padded, "w", compression=zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.endswith("metrics.csv"):
+                data += b"\n" * (70 << 20)  # 70 MB of newlines deflate to about 70 KB
+            target.writestr(info.filename, data)
+    errors = upload_run(app, "padded.zip", padded.getvalue())
+    assert any(
+        "padded.zip is not a run this app can open: run zip unpacks to" in e
+        and "more than the 67,428,864 allowed" in e
+        for e in errors
+    ), errors
+    still_serving(app, current, 2 * META_BATCH)
+
+
+def export_and_read(current) -> io.BytesIO:
+    return io.BytesIO(export_run_zip(current))
