@@ -10,10 +10,10 @@ state is dropped (and at the latest when the server exits).
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import weakref
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,11 @@ import streamlit as st
 
 from metalearn_core.data.omniglot import default_data_dir
 from metalearn_core.engine import Trainer, import_run_zip
-from metalearn_core.engine.checkpoint import checkpoint_path, read_checkpoint
+from metalearn_core.engine.checkpoint import (
+    checkpoint_path,
+    read_checkpoint,
+    saved_run_from_payload,
+)
 from metalearn_core.engine.limits import (
     ServerLimits,
     load_server_limits,
@@ -99,6 +103,7 @@ def load_uploaded_run(data: bytes, sources_for: Any) -> Trainer:
     limits = server_limits()
     with tempfile.TemporaryDirectory(prefix="run-", dir=session_folder()) as folder:
         run_dir = import_run_zip(data, Path(folder) / "run", max_bytes=limits.max_run_bytes())
-        payload: Mapping[str, Any] = read_checkpoint(checkpoint_path(run_dir))
-    config = untrusted_run_config(payload, limits, served_folder)
-    return Trainer.from_payload(dict(payload), config, sources=sources_for(config))
+        payload: dict[str, Any] = read_checkpoint(checkpoint_path(run_dir))
+    config = untrusted_run_config(payload, limits, served_folder)  # before anything is built
+    saved = dataclasses.replace(saved_run_from_payload(payload), config=config)
+    return Trainer.resume(saved, sources=sources_for(config))

@@ -187,8 +187,8 @@ def count_parameters(config: RunConfig) -> int:
     not counted here; a checkpoint's head is checked by ``check_learner_state``.
     """
     from metalearn_core.algorithms import make_learner
-    from metalearn_core.algorithms.base import ProblemSpec
     from metalearn_core.data import dataset_info
+    from metalearn_core.spec import ProblemSpec
 
     input_shape = tuple(dataset_info(config.dataset).input_shape(config.image_size))
     backbone = config.resolved_backbone(input_shape)

@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from metalearn_core.algorithms import make_learner
-from metalearn_core.algorithms.base import ProblemSpec
 from metalearn_core.engine import ConfigError, RunConfig, Trainer
 from metalearn_core.engine.limits import (
     CONFIG_ENV,
@@ -20,6 +19,7 @@ from metalearn_core.engine.limits import (
     load_server_limits,
     served_data_dir,
 )
+from metalearn_core.spec import ProblemSpec
 
 
 def test_defaults_without_a_config_file(monkeypatch, tmp_path):
