@@ -94,8 +94,7 @@ def test_an_upload_past_the_limits_is_refused_and_its_threads_never_apply(app):
     errors = upload_run(app, "greedy.zip", data)
     # refused by the run settings' own bound (1..1000) before the server's limit is asked
     assert any(
-        "greedy.zip is not a run this app can open: val_episodes=1000000000000 is invalid: "
-        in e
+        "greedy.zip is not a run this app can open: val_episodes=1000000000000 is invalid: " in e
         and "1000" in e
         for e in errors
     ), errors
