@@ -25,6 +25,10 @@ DEFAULT_LANGUAGE = "en"
 # code -> the language's own name, as the switch shows it
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
 LANGUAGE_KEY = "lang"  # the session-state key and the URL query parameter
+# The switch's own widget key. The language lives under LANGUAGE_KEY, outside any widget:
+# a widget drawn by app.py is a new widget for every page it runs under (its identity
+# includes the page), and a new widget would start from its default, English.
+SWITCH_KEY = "lang_switch"
 # A hostile URL may hold anything: a value longer than this is not even compared.
 MAX_QUERY_VALUE_LENGTH = 16
 
@@ -119,11 +123,17 @@ def language_switch() -> str:
         if requested is not None and language is None:
             note = "Unknown language in the link; showing English. · 链接中的语言无效,显示英文。"
         st.session_state[LANGUAGE_KEY] = language or DEFAULT_LANGUAGE
+    st.session_state[SWITCH_KEY] = current_language()
+
+    def follow_switch() -> None:
+        st.session_state[LANGUAGE_KEY] = st.session_state[SWITCH_KEY]
+
     st.sidebar.radio(
         "Language · 语言",
         list(LANGUAGES),
         format_func=LANGUAGES.__getitem__,
-        key=LANGUAGE_KEY,
+        key=SWITCH_KEY,
+        on_change=follow_switch,
         horizontal=True,
     )
     if note:

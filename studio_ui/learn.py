@@ -32,7 +32,8 @@ def formula(latex: str, caption: str | None = None) -> None:
 
 def notation_table(rows: list[tuple[str, str, str]]) -> None:
     """The article's symbol, the app's name for it, and what it means."""
-    header = f"| {_('article')} | {_('this app')} | {_('meaning')} |\n|---|---|---|\n"
+    article, app, meaning = _("article"), _("this app"), _("meaning")
+    header = f"| {article} | {app} | {meaning} |\n|---|---|---|\n"
     st.markdown(header + "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows))
 
 
