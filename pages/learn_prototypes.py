@@ -61,7 +61,8 @@ formula(
     _("A query gets a softmax over its negative distances to the prototypes:"),
 )
 formula(
-    r"J(\phi) = -\log p_\phi(y = k \mid x)",
+    # the words inside the formula are translated too (KaTeX draws them with the page's fonts)
+    r"J(\phi) = -\log p_\phi(y = k \mid x) \qquad \text{" + _("k: the true class of x") + "}",
     _("Training minimises the negative log-probability of the true class k, over query "
       "examples of many episodes:"),
 )  # fmt: skip

@@ -29,6 +29,7 @@ LANGUAGE_KEY = "lang"  # the session-state key and the URL query parameter
 # a widget drawn by app.py is a new widget for every page it runs under (its identity
 # includes the page), and a new widget would start from its default, English.
 SWITCH_KEY = "lang_switch"
+NOTE_KEY = "lang_note"  # why a link's language was not used; shown until the switch is used
 # A hostile URL may hold anything: a value longer than this is not even compared.
 MAX_QUERY_VALUE_LENGTH = 16
 
@@ -116,17 +117,19 @@ def language_switch() -> str:
     """
     import streamlit as st
 
-    note = None
     if LANGUAGE_KEY not in st.session_state:
         requested = st.query_params.get(LANGUAGE_KEY)
         language = language_from_query(requested)
         if requested is not None and language is None:
-            note = "Unknown language in the link; showing English. · 链接中的语言无效,显示英文。"
+            st.session_state[NOTE_KEY] = (
+                "Unknown language in the link; showing English. · 链接中的语言无效,显示英文。"
+            )
         st.session_state[LANGUAGE_KEY] = language or DEFAULT_LANGUAGE
     st.session_state[SWITCH_KEY] = current_language()
 
     def follow_switch() -> None:
         st.session_state[LANGUAGE_KEY] = st.session_state[SWITCH_KEY]
+        st.session_state.pop(NOTE_KEY, None)
 
     st.sidebar.radio(
         "Language · 语言",
@@ -136,8 +139,8 @@ def language_switch() -> str:
         on_change=follow_switch,
         horizontal=True,
     )
-    if note:
-        st.sidebar.caption(note)
+    if NOTE_KEY in st.session_state:
+        st.sidebar.caption(st.session_state[NOTE_KEY])
     language = current_language()
     if st.query_params.get(LANGUAGE_KEY) != language:
         st.query_params[LANGUAGE_KEY] = language
