@@ -99,8 +99,8 @@ with meta_for_gan:
             "2. *More diverse samples*: learning from few or no examples of a new "
             "distribution widens what the generator covers.\n"
             "3. *Faster adaptation*: a meta-learned initialisation of G and D adapts to a "
-            "new domain in a few steps. The GAN Lab's few-shot GAN does exactly this on "
-            "rings of Gaussians."
+            "new domain in a few steps. The Few-shot GAN page does exactly this on rings "
+            "of points, digits and glyphs."
         )
     )
 with gan_for_meta:
