@@ -48,6 +48,17 @@ PAGE_ENTRIES = (
         ),
     ),
     PageEntry(
+        "pages/embeddings.py",
+        N_("Embedding space"),
+        ":material/bubble_chart:",
+        N_(
+            "Hundreds of examples of unseen classes in the learner's space, projected by PCA, "
+            "t-SNE or UMAP: the initial network beside the trained one, MAML's features "
+            "before and after its inner steps, with the numbers that say how well classes "
+            "separate."
+        ),
+    ),
+    PageEntry(
         "pages/gan.py",
         N_("GAN Lab"),
         ":material/scatter_plot:",
