@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from metalearn_core.data.episodes import EpisodeSampler
+from metalearn_core.engine.config import DataSettings
 from metalearn_core.figures.episodes import episode_picture
 from studio_ui.data import cached_task_source
 from studio_ui.i18n import _
@@ -54,7 +55,7 @@ with left:
     episode_seed = st.number_input(
         _("Seed"), min_value=0, max_value=9999, value=0, step=1, key="learn_families_seed"
     )
-source = cached_task_source(EPISODE_DATASET, "train")
+source = cached_task_source(DataSettings(EPISODE_DATASET), "train")
 episode = EpisodeSampler(source, int(n_way), int(k_shot), 2, seed=int(episode_seed)).sample()
 with right:
     st.plotly_chart(
