@@ -15,7 +15,7 @@ The app and the command line use only this package::
 Modules: ``config`` (RunConfig, ConfigError), ``trainer`` (Trainer and its records),
 ``history`` (bounded curves), ``evaluation`` (600-episode protocol, 95% CI),
 ``checkpoint`` (safe checkpoint files), ``runzip`` (run directories as zips), ``rng``
-(each run's own random stream, and the lock that keeps concurrent runs apart).
+(seeds: every run draws from generators it owns, so concurrent runs need no lock).
 """
 
 from metalearn_core.engine.checkpoint import CheckpointError
