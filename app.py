@@ -9,11 +9,13 @@ from __future__ import annotations
 import streamlit as st
 
 from studio_ui.catalog import available_pages
+from studio_ui.classroom import register_session
 from studio_ui.runtime import configure_logging, configure_torch_threads
 
 st.set_page_config(page_title="MetaLearn Studio", page_icon="🧠", layout="wide")
 configure_logging()
 configure_torch_threads()
+register_session()  # a closed tab's state is freed within a minute (studio_ui.classroom)
 
 current = st.navigation(
     [

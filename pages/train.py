@@ -19,6 +19,7 @@ from metalearn_core.docmath import update_rules
 from metalearn_core.engine import Trainer
 from metalearn_core.figures.training import learning_curves_figure
 from studio_ui import train_session as session
+from studio_ui.classroom import claim_run
 from studio_ui.formulas import formulas_expander
 from studio_ui.inspector import render_inspector
 from studio_ui.live_chart import (
@@ -208,6 +209,7 @@ def run_file_panel(trainer: Trainer) -> None:
 # ----------------------------------------------------------------------------- the page
 
 ensure_entrypoint()
+claim_run()  # a URL token keeps the run across a reload (studio_ui.classroom)
 session.init_state()
 if session.returned_from_another_page():
     session.pause()  # the run is kept, paused
