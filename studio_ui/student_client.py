@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -46,6 +47,7 @@ class StudentClient:
         address: ``host:port`` of the server (or of a proxy in front of it).
         page: the page's URL path ("" for the default page).
         query_string: the URL's query string without "?" (what ``st.query_params`` reads).
+        cookie: a ``Cookie`` header to send (a reload sends the cookies a proxy set).
         open_timeout: seconds to wait for the websocket to open.
     Attributes (updated by a receiver thread; read them under ``condition``):
         buttons: widget key -> (widget id, label) of every button drawn so far; a button
@@ -55,6 +57,7 @@ class StudentClient:
         runs_finished: count of ``script_finished`` messages.
         session_id: the server's id for this session (``new_session``).
         query_string: the URL's query string as the page last set it (a reload sends it).
+        cookie: the cookies set on the websocket's handshake (else the ones sent).
         closed: the connection has ended.
     """
 
@@ -63,6 +66,7 @@ class StudentClient:
         address: str,
         page: str = "",
         query_string: str = "",
+        cookie: str = "",
         open_timeout: float = 20.0,
     ):
         self.address, self.page, self.query_string = address, page, query_string
@@ -74,12 +78,18 @@ class StudentClient:
         self.messages = 0
         self.session_id: str | None = None
         self.closed = False
-        self._socket = connect(
+        socket = connect(
             f"ws://{address}{STREAM_PATH}",
             subprotocols=["streamlit"],
+            additional_headers={"Cookie": cookie} if cookie else None,
             open_timeout=open_timeout,
             max_size=MAX_MESSAGE_BYTES,
         )
+        self._exit = ExitStack()  # websockets >= 16 wants the connection used as a context
+        self._socket = self._exit.enter_context(socket)
+        # what a browser would keep: the cookie it came with, or the one a proxy set
+        set_cookies = self._socket.response.headers.get_all("Set-Cookie")
+        self.cookie = "; ".join(c.split(";", 1)[0] for c in set_cookies) or cookie
         self._receiver = threading.Thread(target=self._receive, daemon=True)
         self._receiver.start()
         self.rerun()  # what a browser sends once the socket is open: run the page
@@ -107,7 +117,7 @@ class StudentClient:
     def close(self) -> None:
         """Close the websocket, as a closed tab does."""
         try:
-            self._socket.close()
+            self._exit.close()
         finally:
             self._receiver.join(timeout=10)
 

@@ -1,0 +1,58 @@
+"""The session reaper: a closed tab's state is emptied after the grace time, never a live one's."""
+
+from __future__ import annotations
+
+import pytest
+
+from studio_ui.classroom import (
+    DEFAULT_ORPHAN_SECONDS,
+    SessionRegistry,
+    TrackedSession,
+    orphan_seconds_from_env,
+)
+
+
+class FakeState(dict):
+    """The slice of Streamlit's session state the reaper uses."""
+
+    @property
+    def filtered_state(self) -> dict:
+        return dict(self)
+
+
+def _registry(**sessions: FakeState) -> SessionRegistry:
+    registry = SessionRegistry(orphan_seconds=30.0)
+    for session_id, state in sessions.items():
+        registry.sessions[session_id] = TrackedSession(state, token=f"token-{session_id}")
+        registry.tokens[f"token-{session_id}"] = session_id
+    return registry
+
+
+def test_a_closed_session_is_emptied_only_after_the_grace_time():
+    closed, open_ = FakeState(train_trainer=object()), FakeState(train_trainer=object())
+    registry = _registry(closed=closed, open=open_)
+    active = {"open"}.__contains__
+    assert registry.reap(active, now=100.0) == []  # first seen disconnected
+    assert registry.reap(active, now=129.0) == [] and "train_trainer" in closed
+    assert registry.reap(active, now=130.0) == ["closed"]
+    assert closed == {} and "train_trainer" in open_
+    assert "closed" not in registry.sessions and "token-closed" not in registry.tokens
+    assert registry.reap(active, now=1000.0) == [] and "train_trainer" in open_
+
+
+def test_a_session_that_reconnects_in_time_keeps_its_state():
+    state = FakeState(train_trainer=object())
+    registry = _registry(blip=state)
+    registry.reap(lambda _: False, now=0.0)
+    registry.reap(lambda _: True, now=20.0)  # the websocket came back
+    assert registry.reap(lambda _: False, now=40.0) == []  # disconnected anew at 40 s
+    assert registry.reap(lambda _: False, now=69.0) == [] and state
+    assert registry.reap(lambda _: False, now=70.0) == ["blip"] and not state
+
+
+def test_the_grace_time_comes_from_the_environment_and_is_checked():
+    assert orphan_seconds_from_env({}) == DEFAULT_ORPHAN_SECONDS
+    assert orphan_seconds_from_env({"METALEARN_ORPHAN_SECONDS": "5"}) == 5.0
+    for bad in ("soon", "0", "-3", "1e9"):
+        with pytest.raises(ValueError, match="METALEARN_ORPHAN_SECONDS"):
+            orphan_seconds_from_env({"METALEARN_ORPHAN_SECONDS": bad})
