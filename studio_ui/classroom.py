@@ -20,8 +20,8 @@ What this module adds, for every session of the process:
   copied URL never shares a live run).
 
 Streamlit offers no public API for another session's state or for whether a session is
-connected: this module uses ``streamlit.runtime.get_instance().is_active_session`` and
-the script-run context's session state, guarded; without them (AppTest, another
+connected: this module uses ``streamlit.runtime.get_instance()`` (``is_active_session``,
+``media_file_mgr``) and the script-run context's session state, guarded; without them (AppTest, another
 Streamlit) it does nothing and Streamlit's own behaviour applies.
 """
 
@@ -82,8 +82,17 @@ class SessionRegistry:
     orphan_seconds: float = DEFAULT_ORPHAN_SECONDS
     reaped: int = 0  # sessions emptied so far (for logs and tests)
 
-    def reap(self, is_active: Callable[[str], bool], now: float | None = None) -> list[str]:
-        """Empty the state of sessions disconnected for ``orphan_seconds``; their ids."""
+    def reap(
+        self,
+        is_active: Callable[[str], bool],
+        now: float | None = None,
+        forget_files: Callable[[str], None] | None = None,
+    ) -> list[str]:
+        """Empty the state of sessions disconnected for ``orphan_seconds``; their ids.
+
+        ``forget_files(session_id)`` drops what else the server keeps for a session: the
+        Train page's deferred download holds the page script's globals, the run with them.
+        """
         now = time.monotonic() if now is None else now
         emptied: list[tuple[str, TrackedSession]] = []
         with self.lock:
@@ -97,8 +106,10 @@ class SessionRegistry:
                     if tracked.token is not None:
                         self.tokens.pop(tracked.token, None)
                     emptied.append((session_id, tracked))
-        for _, tracked in emptied:
+        for session_id, tracked in emptied:
             empty_state(tracked.state)
+            if forget_files is not None:
+                forget_files(session_id)
         if emptied:
             self.reaped += len(emptied)
             release_memory()
@@ -140,10 +151,18 @@ def _runtime_and_context():
 
 
 def _reap_forever(registry: SessionRegistry, runtime) -> None:
+    files = getattr(runtime, "media_file_mgr", None)
+
+    def forget_files(session_id: str) -> None:
+        # Streamlit does this when a session shuts down, which a closed tab's never does
+        if files is not None:
+            files.clear_session_refs(session_id)
+            files.remove_orphaned_files()
+
     while True:  # a daemon thread: it ends with the process
         time.sleep(min(5.0, registry.orphan_seconds / 4))
         try:
-            registry.reap(runtime.is_active_session)
+            registry.reap(runtime.is_active_session, forget_files=forget_files)
         except Exception:  # never let the reaper die silently
             log.exception("session reaper failed")
 

@@ -34,7 +34,9 @@ def test_a_closed_session_is_emptied_only_after_the_grace_time():
     active = {"open"}.__contains__
     assert registry.reap(active, now=100.0) == []  # first seen disconnected
     assert registry.reap(active, now=129.0) == [] and "train_trainer" in closed
-    assert registry.reap(active, now=130.0) == ["closed"]
+    forgotten: list[str] = []
+    assert registry.reap(active, now=130.0, forget_files=forgotten.append) == ["closed"]
+    assert forgotten == ["closed"]  # its deferred download (holding the run) dropped too
     assert closed == {} and "train_trainer" in open_
     assert "closed" not in registry.sessions and "token-closed" not in registry.tokens
     assert registry.reap(active, now=1000.0) == [] and "train_trainer" in open_
