@@ -50,8 +50,11 @@ PRESS_TIMEOUT = 30.0  # seconds for a press to show
 def open_student(address: str) -> StudentClient:
     """A student on the Train page with the quick demo chosen (paused)."""
     student = StudentClient(address, page="train")
-    if not student.wait_for(lambda s: STEP in s.buttons and s.count("Episodes") is not None,
-                            LOAD_TIMEOUT):  # fmt: skip
+    drawn = student.wait_for(
+        lambda s: s.errors or (STEP in s.buttons and s.count("Episodes") is not None),
+        LOAD_TIMEOUT,
+    )
+    if not drawn or student.errors:
         raise TimeoutError(f"the Train page was not drawn in {LOAD_TIMEOUT} s: {student.errors}")
     runs = student.runs_finished
     student.press("label:Quick demo")

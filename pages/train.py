@@ -19,7 +19,7 @@ from metalearn_core.docmath import update_rules
 from metalearn_core.engine import Trainer
 from metalearn_core.figures.training import learning_curves_figure
 from studio_ui import train_session as session
-from studio_ui.classroom import claim_run
+from studio_ui.classroom import claim_run, shared_tick_seconds, yield_to_presses
 from studio_ui.formulas import formulas_expander
 from studio_ui.inspector import render_inspector
 from studio_ui.live_chart import (
@@ -258,8 +258,12 @@ while st.session_state[session.PLAYING]:
         # over several ticks, so that a press still acts within one tick.
         if speed.tick_seconds is None:
             trainer.run_tick(max_iterations=1, max_seconds=VALIDATION_SLICE, split_validation=True)
-        else:
-            trainer.run_tick(max_seconds=speed.tick_seconds, split_validation=True)
+        else:  # many students playing: longer ticks, fewer redraws (studio_ui.classroom)
+            trainer.run_tick(
+                max_seconds=shared_tick_seconds(speed.tick_seconds),
+                split_validation=True,
+                should_stop=yield_to_presses,
+            )
     now = time.perf_counter()
     rate = (trainer.episodes_seen - start_episodes) / (now - started)
     draw_live(trainer, metrics_slot, chart, redraws, rate)

@@ -243,3 +243,41 @@ def _hand_over(previous: Any, current: Any) -> None:
     trainer = current[session.TRAINER] if session.TRAINER in current else None
     if trainer is not None:
         apply_config(trainer.config, asdict(trainer.learner.hparams))
+
+
+# ----------------------------------------------------------------------------- live redraws
+# Measured (BENCHMARKS.md, "A class on one server"): with many students playing, the
+# server's time goes to redrawing their pages (figures to JSON, messages), not to
+# training, and a press waits behind every other session's redraws. The Play loops
+# therefore share a redraw budget: with more students playing, each loop trains longer
+# between redraws, and a press still acts after the step in progress (``yield_to_presses``).
+REDRAWS_PER_SECOND = 16.0  # live redraws per second the whole server affords (2 cores)
+PLAYING_WINDOW = 3.0  # seconds since its last tick for a session to count as playing
+
+_last_ticks: dict[str, float] = {}
+_ticks_lock = threading.Lock()
+
+
+def shared_tick_seconds(tick_seconds: float, session_id: str | None = None) -> float:
+    """Training time before this session's next redraw: ``tick_seconds``, stretched so
+    that all playing sessions together redraw about ``REDRAWS_PER_SECOND`` times a second."""
+    if session_id is None:
+        _, ctx = _runtime_and_context()
+        session_id = ctx.session_id if ctx is not None else ""
+    now = time.monotonic()
+    with _ticks_lock:
+        _last_ticks[session_id] = now
+        for other, seen in list(_last_ticks.items()):
+            if now - seen > PLAYING_WINDOW:
+                del _last_ticks[other]
+        playing = len(_last_ticks)
+    return max(tick_seconds, playing / REDRAWS_PER_SECOND)
+
+
+def yield_to_presses() -> bool:
+    """Between training steps: reading the session state is where Streamlit stops a
+    script run for a press (a rerun request), so a long tick never holds a press back
+    more than a step. False while nothing was pressed."""
+    from studio_ui import train_session as session
+
+    return not st.session_state[session.PLAYING]

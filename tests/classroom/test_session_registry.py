@@ -58,3 +58,17 @@ def test_the_grace_time_comes_from_the_environment_and_is_checked():
     for bad in ("soon", "0", "-3", "1e9"):
         with pytest.raises(ValueError, match="METALEARN_ORPHAN_SECONDS"):
             orphan_seconds_from_env({"METALEARN_ORPHAN_SECONDS": bad})
+
+
+def test_playing_sessions_share_a_redraw_budget():
+    from studio_ui import classroom
+
+    classroom._last_ticks.clear()
+    assert classroom.shared_tick_seconds(0.12, "alone") == 0.12
+    budget = classroom.REDRAWS_PER_SECOND
+    for index in range(int(2 * budget)):
+        seconds = classroom.shared_tick_seconds(0.12, f"student-{index}")
+    assert seconds == pytest.approx((2 * budget + 1) / budget)  # about 2 s between redraws
+    classroom._last_ticks.update(dict.fromkeys(classroom._last_ticks, 0.0))  # all stale
+    assert classroom.shared_tick_seconds(0.12, "alone") == 0.12
+    classroom._last_ticks.clear()
