@@ -1,6 +1,7 @@
 """A class on one server: simulated students training on the Train page at once.
 
-    python bench/classroom.py --students 10 [--seconds 30] [--presses 10] [--json out.json]
+    python bench/classroom.py --students 10 [--seconds 30] [--presses 10] [--rounds 1]
+        [--json out.json]
 
 Each student is a ``StudentClient`` (Streamlit's own websocket protocol, no browser, so
 the server is what is measured): it opens the Train page, presses "Quick demo" and Play.
@@ -8,7 +9,9 @@ the server is what is measured): it opens the Train page, presses "Quick demo" a
 1. Baseline: a fresh ``streamlit run app.py`` on a loopback port; one student opens the
    Train page and leaves (imports and data caches loaded); the server's resident memory
    once that session's state has been emptied.
-2. Load: ``--students`` students play for ``--seconds``; each one's episode counter is
+2. Load: ``--students`` students arrive over 10 s and press Play (one whose Play does not
+   show within 90 s is counted as failed to join), then play for ``--seconds``; each
+   one's episode counter is
    read at both ends of the window: episodes/s per student (every session must advance;
    the slowest should get at least half the median). Server memory at the end.
 3. Presses, during the window: one more student (not training) presses Step, waits for
@@ -17,6 +20,9 @@ the server is what is measured): it opens the Train page, presses "Quick demo" a
 4. Tabs close: every student disconnects; the server's CPU use over the next 10 s (its
    training must stop) and its memory every 5 s for ``--settle`` seconds, against the
    baseline (a closed tab's state is emptied after ``METALEARN_ORPHAN_SECONDS``, 30 s).
+
+``--rounds 2`` runs a second class on the same server after the first has gone: memory
+that a class leaves allocated but the next one reuses is not a leak.
 
 The machine's load average is recorded with the figures: on a shared machine the
 students' episodes per second depend on what else runs.
@@ -45,6 +51,8 @@ PLAY = "train_play_pause"
 STEP = "train_step"
 LOAD_TIMEOUT = 120.0  # seconds for one student's Train page to be drawn under load
 PRESS_TIMEOUT = 30.0  # seconds for a press to show
+JOIN_TIMEOUT = 90.0  # seconds for a joining student's Play to show (the class arriving)
+ARRIVAL_SECONDS = 10.0  # the students arrive over this long
 
 
 def open_student(address: str) -> StudentClient:
@@ -62,10 +70,10 @@ def open_student(address: str) -> StudentClient:
     return student
 
 
-def play(student: StudentClient) -> None:
+def play(student: StudentClient, timeout: float = PRESS_TIMEOUT) -> None:
     student.press(PLAY)
-    if not student.wait_for(lambda s: s.label(PLAY) == "Pause", PRESS_TIMEOUT):
-        raise TimeoutError("Play did not show within the press timeout")
+    if not student.wait_for(lambda s: s.label(PLAY) == "Pause", timeout):
+        raise TimeoutError(f"Play did not show within {timeout} s")
 
 
 def settle(student: StudentClient, runs: int) -> None:
@@ -109,7 +117,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def run(students: int, seconds: float, presses: int, settle: float) -> dict:
+def run(students: int, seconds: float, presses: int, settle: float, rounds: int = 1) -> dict:
+    """A fresh server, its baseline, then ``rounds`` classes one after another."""
     result: dict = {"students": students, "seconds": seconds}
     with StreamlitServer() as server:
         address = f"127.0.0.1:{server.port}"
@@ -118,78 +127,106 @@ def run(students: int, seconds: float, presses: int, settle: float) -> dict:
         # the baseline: once that first session's state has been emptied (30 s)
         wait_until(lambda: "emptied the state" in server.log_text(), 45.0, interval=1.0)
         result["baseline_mb"] = round(server.rss_mb(), 1)
-
-        started = time.perf_counter()
-        opened: list[StudentClient] = []
-        lock = threading.Lock()
-
-        def join() -> None:
-            student = open_student(address)
-            play(student)
-            with lock:
-                opened.append(student)
-
-        joiners = [threading.Thread(target=join) for _ in range(students)]
-        for thread in joiners:
-            thread.start()
-        for thread in joiners:
-            thread.join(LOAD_TIMEOUT + 2 * PRESS_TIMEOUT)
-        if len(opened) != students:
-            raise RuntimeError(f"only {len(opened)} of {students} students started")
-        result["all_playing_after_s"] = round(time.perf_counter() - started, 1)
-        prober = open_student(address)
-
-        time.sleep(3.0)  # every loop past its first redraws
-        counts_before = [s.count("Episodes") or 0 for s in opened]
-        window_start = time.perf_counter()
-        step_seconds, pause_seconds = [], []
-        deadline = window_start + seconds
-        while time.perf_counter() < deadline and len(pause_seconds) < presses:
-            step_seconds.append(timed_step(prober))
-            pause_seconds.append(timed_pause(prober))
-        time.sleep(max(0.0, deadline - time.perf_counter()))
-        window = time.perf_counter() - window_start
-        counts_after = [s.count("Episodes") or 0 for s in opened]
-        result["playing_mb"] = round(server.rss_mb(), 1)
-        result["load_average_during"] = load_average()
-
-        rates = [(b - a) / window for a, b in zip(counts_before, counts_after, strict=True)]
-        median = statistics.median(rates)
-        result.update(
-            episodes_per_s_median=round(median, 2),
-            episodes_per_s_min=round(min(rates), 2),
-            episodes_per_s_max=round(max(rates), 2),
-            episodes_per_s_total=round(sum(rates), 1),
-            every_session_advanced=all(rate > 0 for rate in rates),
-            slowest_at_least_half_median=min(rates) >= 0.5 * median,
-            step_presses=len(step_seconds),
-            step_p50_s=round(percentile(step_seconds, 0.5), 3),
-            step_p95_s=round(percentile(step_seconds, 0.95), 3),
-            pause_p50_s=round(percentile(pause_seconds, 0.5), 3),
-            pause_p95_s=round(percentile(pause_seconds, 0.95), 3),
-            press_p95_s=round(percentile(step_seconds + pause_seconds, 0.95), 3),
-            mb_per_session=round((result["playing_mb"] - result["baseline_mb"]) / students, 1),
-        )
-        errors = [e for s in opened for e in s.errors]
-        result["errors_shown"] = errors[:5]
-
-        for student in [*opened, prober]:
-            student.close()
-        closed_at = time.perf_counter()
-        cpu_start = server.cpu_seconds()
-        time.sleep(10.0)
-        result["cpu_percent_10s_after_close"] = round(10 * (server.cpu_seconds() - cpu_start), 1)
-        memory = []
-        while (elapsed := time.perf_counter() - closed_at) < settle:
-            memory.append((round(elapsed), round(server.rss_mb(), 1)))
-            time.sleep(5.0)
-        memory.append((round(time.perf_counter() - closed_at), round(server.rss_mb(), 1)))
-        result["mb_after_close"] = memory
-        result["final_mb"] = memory[-1][1]
-        grown = result["playing_mb"] - result["baseline_mb"]
-        back = [t for t, mb in memory if mb - result["baseline_mb"] <= max(0.1 * grown, 20.0)]
-        result["back_to_baseline_after_s"] = back[0] if back else None
+        result["rounds"] = [
+            one_class(server, students, seconds, presses, settle, result["baseline_mb"])
+            for _ in range(rounds)
+        ]
         result["sessions_emptied_logged"] = server.log_text().count("emptied the state") - 1
+    return result
+
+
+def one_class(
+    server: StreamlitServer,
+    students: int,
+    seconds: float,
+    presses: int,
+    settle: float,
+    baseline_mb: float,
+) -> dict:
+    """Students join and play, a prober presses, then every tab closes."""
+    address = f"127.0.0.1:{server.port}"
+    result: dict = {}
+    started = time.perf_counter()
+    opened: list[StudentClient] = []
+    failed: list[str] = []
+    lock = threading.Lock()
+
+    def join() -> None:
+        try:
+            student = open_student(address)
+            play(student, JOIN_TIMEOUT)
+        except (TimeoutError, OSError) as error:
+            with lock:
+                failed.append(repr(error)[:200])
+            return
+        with lock:
+            opened.append(student)
+
+    joiners = []
+    for _ in range(students):  # a class arrives over a few seconds, not at one instant
+        joiners.append(threading.Thread(target=join))
+        joiners[-1].start()
+        time.sleep(ARRIVAL_SECONDS / students)
+    for thread in joiners:
+        thread.join(LOAD_TIMEOUT + 2 * JOIN_TIMEOUT)
+    result["students_started"] = len(opened)
+    result["join_failures"] = failed[:3]
+    if not opened:
+        raise RuntimeError(f"no student started: {failed[:3]}")
+    result["all_playing_after_s"] = round(time.perf_counter() - started, 1)
+    prober = open_student(address)
+
+    time.sleep(3.0)  # every loop past its first redraws
+    counts_before = [s.count("Episodes") or 0 for s in opened]
+    window_start = time.perf_counter()
+    step_seconds, pause_seconds = [], []
+    deadline = window_start + seconds
+    while time.perf_counter() < deadline and len(pause_seconds) < presses:
+        step_seconds.append(timed_step(prober))
+        pause_seconds.append(timed_pause(prober))
+    time.sleep(max(0.0, deadline - time.perf_counter()))
+    window = time.perf_counter() - window_start
+    counts_after = [s.count("Episodes") or 0 for s in opened]
+    result["playing_mb"] = round(server.rss_mb(), 1)
+    result["load_average_during"] = load_average()
+
+    students = len(opened)
+    rates = [(b - a) / window for a, b in zip(counts_before, counts_after, strict=True)]
+    median = statistics.median(rates)
+    result.update(
+        episodes_per_s_median=round(median, 2),
+        episodes_per_s_min=round(min(rates), 2),
+        episodes_per_s_max=round(max(rates), 2),
+        episodes_per_s_total=round(sum(rates), 1),
+        every_session_advanced=all(rate > 0 for rate in rates),
+        slowest_at_least_half_median=min(rates) >= 0.5 * median,
+        step_presses=len(step_seconds),
+        step_p50_s=round(percentile(step_seconds, 0.5), 3),
+        step_p95_s=round(percentile(step_seconds, 0.95), 3),
+        pause_p50_s=round(percentile(pause_seconds, 0.5), 3),
+        pause_p95_s=round(percentile(pause_seconds, 0.95), 3),
+        press_p95_s=round(percentile(step_seconds + pause_seconds, 0.95), 3),
+        mb_per_session=round((result["playing_mb"] - baseline_mb) / students, 1),
+    )
+    errors = [e for s in opened for e in s.errors]
+    result["errors_shown"] = errors[:5]
+
+    for student in [*opened, prober]:
+        student.close()
+    closed_at = time.perf_counter()
+    cpu_start = server.cpu_seconds()
+    time.sleep(10.0)
+    result["cpu_percent_10s_after_close"] = round(10 * (server.cpu_seconds() - cpu_start), 1)
+    memory = []
+    while (elapsed := time.perf_counter() - closed_at) < settle:
+        memory.append((round(elapsed), round(server.rss_mb(), 1)))
+        time.sleep(5.0)
+    memory.append((round(time.perf_counter() - closed_at), round(server.rss_mb(), 1)))
+    result["mb_after_close"] = memory
+    result["final_mb"] = memory[-1][1]
+    grown = result["playing_mb"] - baseline_mb
+    back = [t for t, mb in memory if mb - baseline_mb <= max(0.1 * grown, 20.0)]
+    result["back_to_baseline_after_s"] = back[0] if back else None
     return result
 
 
@@ -199,11 +236,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--presses", type=int, default=10)
     parser.add_argument("--settle", type=float, default=50.0)
+    parser.add_argument("--rounds", type=int, default=1, help="classes, one after another")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if not 1 <= args.students <= 60:
         parser.error("--students must be between 1 and 60")
-    result = run(args.students, args.seconds, args.presses, args.settle)
+    if not 1 <= args.rounds <= 5:
+        parser.error("--rounds must be between 1 and 5")
+    result = run(args.students, args.seconds, args.presses, args.settle, args.rounds)
     text = json.dumps(result, indent=2)
     print(text)
     if args.json:

@@ -19,7 +19,13 @@ from metalearn_core.docmath import update_rules
 from metalearn_core.engine import Trainer
 from metalearn_core.figures.training import learning_curves_figure
 from studio_ui import train_session as session
-from studio_ui.classroom import claim_run, shared_tick_seconds, yield_to_presses
+from studio_ui.classroom import (
+    claim_run,
+    interactive_run_done,
+    interactive_run_started,
+    shared_tick_seconds,
+    yield_to_presses,
+)
 from studio_ui.formulas import formulas_expander
 from studio_ui.inspector import render_inspector
 from studio_ui.live_chart import (
@@ -209,6 +215,7 @@ def run_file_panel(trainer: Trainer) -> None:
 # ----------------------------------------------------------------------------- the page
 
 ensure_entrypoint()
+interactive_run_started()  # playing sessions give way until this page is drawn
 claim_run()  # a URL token keeps the run across a reload (studio_ui.classroom)
 session.init_state()
 if session.returned_from_another_page():
@@ -247,6 +254,7 @@ inspector = render_inspector(trainer, st.session_state[session.INSPECT_SEED])
 run_file_panel(trainer)
 
 # The Play loop: a rerun (any button, any widget, a page change) stops it at the next redraw.
+interactive_run_done()
 lock = st.session_state[session.LOCK]
 started, start_episodes = time.perf_counter(), trainer.episodes_seen
 last_inspection, redraws = started, 0

@@ -261,9 +261,7 @@ _ticks_lock = threading.Lock()
 def shared_tick_seconds(tick_seconds: float, session_id: str | None = None) -> float:
     """Training time before this session's next redraw: ``tick_seconds``, stretched so
     that all playing sessions together redraw about ``REDRAWS_PER_SECOND`` times a second."""
-    if session_id is None:
-        _, ctx = _runtime_and_context()
-        session_id = ctx.session_id if ctx is not None else ""
+    session_id = _session_id() if session_id is None else session_id
     now = time.monotonic()
     with _ticks_lock:
         _last_ticks[session_id] = now
@@ -274,10 +272,55 @@ def shared_tick_seconds(tick_seconds: float, session_id: str | None = None) -> f
     return max(tick_seconds, playing / REDRAWS_PER_SECOND)
 
 
+# A press reruns its page in a script thread that shares the interpreter lock with every
+# playing session's loop; with 30 loops it got a thirtieth of the time (a Step took 20 s
+# to show). Page runs that answer a press therefore go first: playing loops pause between
+# steps while another session's page run is under way (at most GIVE_WAY_SECONDS at a time,
+# and a run older than INTERACTIVE_FRESH no longer counts, should it never say it ended).
+INTERACTIVE_FRESH = 5.0
+GIVE_WAY_SECONDS = 2.0
+_interactive: dict[str, float] = {}
+
+
+def _session_id() -> str:
+    _, ctx = _runtime_and_context()
+    return ctx.session_id if ctx is not None else ""
+
+
+def interactive_run_started() -> None:
+    """A page run that answers a press begins (call at the top of the page)."""
+    with _ticks_lock:
+        _interactive[_session_id()] = time.monotonic()
+
+
+def interactive_run_done() -> None:
+    """The page has been drawn (call before its Play loop)."""
+    with _ticks_lock:
+        _interactive.pop(_session_id(), None)
+
+
+def others_interactive(session_id: str, now: float | None = None) -> bool:
+    now = time.monotonic() if now is None else now
+    with _ticks_lock:
+        return any(
+            other != session_id and now - started < INTERACTIVE_FRESH
+            for other, started in _interactive.items()
+        )
+
+
+def give_way(session_id: str, max_seconds: float = GIVE_WAY_SECONDS) -> None:
+    """Sleep (the interpreter lock free) while another session's page run is under way."""
+    deadline = time.monotonic() + max_seconds
+    while others_interactive(session_id) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def yield_to_presses() -> bool:
-    """Between training steps: reading the session state is where Streamlit stops a
-    script run for a press (a rerun request), so a long tick never holds a press back
-    more than a step. False while nothing was pressed."""
+    """Between training steps: give way to other sessions' presses, then read the session
+    state, where Streamlit stops a script run for this session's own press (a rerun
+    request), so a long tick never holds a press back more than a step. False while
+    nothing was pressed."""
     from studio_ui import train_session as session
 
+    give_way(_session_id())
     return not st.session_state[session.PLAYING]

@@ -72,3 +72,19 @@ def test_playing_sessions_share_a_redraw_budget():
     classroom._last_ticks.update(dict.fromkeys(classroom._last_ticks, 0.0))  # all stale
     assert classroom.shared_tick_seconds(0.12, "alone") == 0.12
     classroom._last_ticks.clear()
+
+
+def test_playing_loops_give_way_to_another_sessions_page_run_for_a_bounded_time():
+    import time
+
+    from studio_ui import classroom
+
+    classroom._interactive.clear()
+    classroom._interactive["pressing"] = time.monotonic()
+    assert classroom.others_interactive("playing") and not classroom.others_interactive("pressing")
+    start = time.monotonic()
+    classroom.give_way("playing", max_seconds=0.2)
+    assert 0.15 <= time.monotonic() - start < 1.0  # waited, but not forever
+    classroom._interactive["pressing"] = time.monotonic() - classroom.INTERACTIVE_FRESH
+    assert not classroom.others_interactive("playing")  # a run that never said it ended
+    classroom._interactive.clear()
