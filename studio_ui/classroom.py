@@ -227,22 +227,21 @@ def claim_run() -> None:
 
 
 def _hand_over(previous: Any, current: Any) -> None:
-    """Move a closed session's run into this one, paused, with the settings showing it."""
-    from dataclasses import asdict
-
+    """Move a closed session's Train page state into this one, paused, with the settings
+    form showing its run."""
     from studio_ui import train_session as session
-    from studio_ui.train_settings import apply_config
+    from studio_ui.train_settings import restore_settings
 
-    for key in (session.TRAINER, session.INSPECT_SEED):
-        try:
-            current[key] = previous[key]
-            del previous[key]
-        except KeyError:
-            continue
-    current[session.PLAYING] = False
-    trainer = current[session.TRAINER] if session.TRAINER in current else None
-    if trainer is not None:
-        apply_config(trainer.config, asdict(trainer.learner.hparams))
+    try:
+        state = previous[session.KEY]
+        del previous[session.KEY]
+    except KeyError:
+        return
+    state.playing = False
+    current[session.KEY] = state
+    if state.trainer is not None:
+        state.hidden_settings = session.page_config(state.trainer)
+        restore_settings(state.hidden_settings)
 
 
 # ----------------------------------------------------------------------------- live redraws
@@ -323,4 +322,4 @@ def yield_to_presses() -> bool:
     from studio_ui import train_session as session
 
     give_way(_session_id())
-    return not st.session_state[session.PLAYING]
+    return not session.is_playing()
