@@ -11,10 +11,12 @@ import streamlit as st
 from studio_ui.catalog import available_pages
 from studio_ui.i18n import _, language_switch
 from studio_ui.runtime import configure_logging, configure_torch_threads
+from studio_ui.sessions import register_session
 
 st.set_page_config(page_title="MetaLearn Studio", page_icon="🧠", layout="wide")
 configure_logging()
 configure_torch_threads()
+register_session()  # a closed tab's state is freed within a minute (studio_ui.sessions)
 
 # Before the navigation, so that its labels are already in the chosen language.
 language_switch()

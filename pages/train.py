@@ -29,6 +29,13 @@ from studio_ui.live_chart import (
     show_figure,
 )
 from studio_ui.runtime import ensure_entrypoint
+from studio_ui.sessions import (
+    claim_run,
+    interactive_run_done,
+    interactive_run_started,
+    shared_tick_seconds,
+    yield_to_presses,
+)
 from studio_ui.train_session import SettingsChoice, TrainSession
 from studio_ui.train_settings import run_summary, settings_form
 
@@ -209,6 +216,8 @@ def run_file_panel(state: TrainSession, trainer: Trainer) -> None:
 # ----------------------------------------------------------------------------- the page
 
 ensure_entrypoint()
+interactive_run_started()  # playing sessions give way until this page is drawn
+claim_run()  # a URL token keeps the run across a reload (studio_ui.sessions)
 state = session.current()
 if state.returned_from_another_page():
     state.pause()  # the run is kept, paused
@@ -246,6 +255,7 @@ inspector = render_inspector(trainer, state.inspect_seed)
 run_file_panel(state, trainer)
 
 # The Play loop: a rerun (any button, any widget, a page change) stops it at the next redraw.
+interactive_run_done()
 lock = state.lock
 started, start_episodes = time.perf_counter(), trainer.episodes_seen
 last_inspection, redraws = started, 0
@@ -257,8 +267,12 @@ while session.is_playing():
         # over several ticks, so that a press still acts within one tick.
         if speed.tick_seconds is None:
             trainer.run_tick(max_iterations=1, max_seconds=VALIDATION_SLICE, split_validation=True)
-        else:
-            trainer.run_tick(max_seconds=speed.tick_seconds, split_validation=True)
+        else:  # many students playing: longer ticks, fewer redraws (studio_ui.sessions)
+            trainer.run_tick(
+                max_seconds=shared_tick_seconds(speed.tick_seconds),
+                split_validation=True,
+                should_stop=yield_to_presses,
+            )
     now = time.perf_counter()
     rate = (trainer.episodes_seen - start_episodes) / (now - started)
     draw_live(trainer, metrics_slot, chart, redraws, rate)

@@ -102,6 +102,16 @@ class StreamlitServer:
             f"{self.log_text()}"
         )
 
+    def rss_mb(self) -> float:
+        """The server process's resident memory in MiB (Linux ``/proc``)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server process has used so far (Linux ``/proc``)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def log_text(self) -> str:
         self._log.flush()
         return Path(self._log.name).read_text(errors="replace")

@@ -92,14 +92,15 @@ def make_learner(
         hparams: None (the papers' defaults for the task kind), a dict of changes to
             those defaults, or a ready ``<Algo>Hyperparameters``.
         device: where the model lives ("cpu", "cuda").
-        seed: the weights' initialisation is drawn from this seed (the global random
-            state is left untouched).
+        seed: the weights' initialisation and the learner's own random streams are
+            drawn from this seed (``MetaLearner.initialise``), never from torch's global
+            generator.
 
     Raises:
         ValueError: an unknown name, or a hyperparameter that the algorithm does not have.
     """
     cls = _learner_class(name)
     resolved = _resolve_hparams(name, spec, hparams)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return cls(spec, resolved, device)
+    learner = cls(spec, resolved, device)  # torch's own initialisation, redrawn next
+    learner.initialise(torch.Generator().manual_seed(int(seed)))
+    return learner

@@ -4,6 +4,12 @@ A ``MetaLearner`` owns its model and its outer optimiser and nothing else:
 per-task state (adapted weights, prototypes, attention) is *returned* from
 ``adapt``, never stored on ``self``, so that nothing leaks between episodes or
 between the students of one classroom.
+
+Random numbers: a learner never draws from torch's global generator, which every
+thread of the app shares. ``make_learner`` draws the initial weights from the run's seed
+(``initialise``); anything random inside a training step (a dropout mask, a shuffle)
+draws from ``self.generator``, which the engine checkpoints with the run; ``adapt`` and
+``prepare`` draw nothing, or from ``self.generator`` as well.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 import torch
+from torch import nn
 
 from metalearn_core.algorithms.internals import EmbeddingView, Internals
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind, TaskSource
+from metalearn_core.models.init import reset_parameters
 from metalearn_core.settings import check_fields, setting, settings_of
 from metalearn_core.spec import ProblemSpec
 
@@ -82,6 +90,13 @@ class Hyperparameters:
         return {name: info.help for name, info in settings_of(cls).items()}
 
 
+def draw_seed(generator: torch.Generator) -> int:
+    """A 62-bit seed for another generator, drawn from ``generator``."""
+    # on the generator's own device, also inside ``with torch.device("meta")`` (the
+    # server's parameter count builds learners there)
+    return int(torch.randint(2**62, (), generator=generator, device=generator.device))
+
+
 class MetaLearner(ABC):
     """Meta-learning algorithm behind one interface.
 
@@ -122,6 +137,17 @@ class MetaLearner(ABC):
         self.spec = spec
         self.hparams = hparams if hparams is not None else self.hparams_class()
         self.device = torch.device(device)
+        # the learner's own random stream (CPU): seeded by ``initialise``, checkpointed
+        # by the engine
+        self.generator = torch.Generator()
+
+    def initialise(self, generator: torch.Generator) -> None:
+        """Draw every weight (torch's default distributions) and seed the learner's own
+        random streams, all from ``generator``; ``make_learner`` calls it with the run's
+        seed. Subclasses with further streams seed them here too."""
+        networks = [value for value in vars(self).values() if isinstance(value, nn.Module)]
+        reset_parameters(networks, generator)
+        self.generator.manual_seed(draw_seed(generator))
 
     @classmethod
     def default_hparams(cls, spec: ProblemSpec) -> Hyperparameters:

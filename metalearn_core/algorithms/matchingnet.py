@@ -142,6 +142,8 @@ class FullContextEmbedding(nn.Module):
 class LearnedScale(nn.Module):
     """A positive scalar trained with the network, kept as its logarithm."""
 
+    constant_init = True  # starts at the given value: nothing to draw (models/init.py)
+
     def __init__(self, initial: float):
         super().__init__()
         self.log_scale = nn.Parameter(torch.tensor(math.log(initial)))

@@ -59,6 +59,7 @@ from metalearn_core.algorithms.base import (
     Hyperparameters,
     MetaLearner,
     StepResult,
+    draw_seed,
 )
 from metalearn_core.algorithms.internals import AttentionView, EmbeddingView
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
@@ -230,14 +231,14 @@ class SNAILLearner(MetaLearner):
     ):
         super().__init__(spec, hparams, device)
         self._check_n_way(spec.n_way)
-        # Weights, and the seed of the slot shuffle, come from the global generator,
-        # which make_learner seeds; the shuffle then has its own checkpointed generator.
         self.network = SequenceNetwork(spec, self.hparams).to(self.device)
         self.optimizer = torch.optim.Adam(self.network.parameters(), lr=self.hparams.outer_lr)
-        # the seed is drawn on the CPU even under a meta device (the server's parameter count)
-        self.slot_generator = torch.Generator().manual_seed(
-            int(torch.randint(2**62, (), device="cpu"))
-        )
+        # the slot shuffle's own checkpointed stream, seeded by initialise
+        self.slot_generator = torch.Generator()
+
+    def initialise(self, generator: torch.Generator) -> None:
+        super().initialise(generator)
+        self.slot_generator.manual_seed(draw_seed(generator))
 
     def _check_n_way(self, n_way: int) -> None:
         if n_way > self.hparams.max_n_way:

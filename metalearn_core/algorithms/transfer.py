@@ -53,6 +53,7 @@ from metalearn_core.algorithms.base import (
     Hyperparameters,
     MetaLearner,
     StepResult,
+    draw_seed,
 )
 from metalearn_core.algorithms.internals import EmbeddingView, InnerStepCurve
 from metalearn_core.data.episodes import (
@@ -63,6 +64,7 @@ from metalearn_core.data.episodes import (
     TaskSource,
 )
 from metalearn_core.models import build_backbone, embedding_dim
+from metalearn_core.models.init import reset_parameters
 from metalearn_core.settings import setting
 from metalearn_core.spec import ProblemSpec
 
@@ -157,16 +159,11 @@ class TransferLearner(MetaLearner):
         device: torch.device | str = "cpu",
     ):
         super().__init__(spec, hparams, device)
-        # Weights, and the seed of the pretraining mini-batches, come from the global
-        # generator, which make_learner seeds; the mini-batches then have their own
-        # checkpointed generator.
         self.backbone = build_backbone(spec, None).to(self.device)
-        # seeds drawn on the CPU even under a meta device (the server's parameter count)
-        self.pretrain_generator = torch.Generator().manual_seed(
-            int(torch.randint(2**62, (), device="cpu"))
-        )
-        # The head is built later (prepare), when the global generator is no longer ours.
-        self._classifier_seed = int(torch.randint(2**62, (), device="cpu"))
+        # The pretraining mini-batches' own checkpointed stream, and the seed of the head
+        # built later (prepare or load): both set by initialise.
+        self.pretrain_generator = torch.Generator()
+        self._classifier_seed = 0
         # Both exist once the number of training classes is known (prepare or load).
         self.classifier: nn.Linear | None = None
         self.optimizer: torch.optim.Adam | None = None
@@ -191,10 +188,15 @@ class TransferLearner(MetaLearner):
             )
         self._train_source = train_source
 
+    def initialise(self, generator: torch.Generator) -> None:
+        super().initialise(generator)
+        self.pretrain_generator.manual_seed(draw_seed(generator))
+        self._classifier_seed = draw_seed(generator)
+
     def _build_classifier(self, num_classes: int) -> None:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self._classifier_seed)
-            head = nn.Linear(embedding_dim(self.backbone), num_classes)
+        # built without torch's own (global-generator) draws, then drawn from the seed
+        head = nn.utils.skip_init(nn.Linear, embedding_dim(self.backbone), num_classes)
+        reset_parameters(head, torch.Generator().manual_seed(self._classifier_seed))
         self.classifier = head.to(self.device)
         parameters = list(self.backbone.parameters()) + list(self.classifier.parameters())
         self.optimizer = torch.optim.Adam(parameters, lr=self.hparams.outer_lr)

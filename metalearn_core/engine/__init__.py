@@ -15,8 +15,8 @@ The app and the command line use only this package::
 Modules: ``config`` (RunConfig, ConfigError), ``trainer`` (Trainer and its records),
 ``history`` (bounded curves), ``evaluation`` (600-episode protocol, 95% CI),
 ``checkpoint`` (safe checkpoint files; reading a saved run back), ``build`` (a config's
-device, data and learner), ``runzip`` (run directories as zips), ``rng``
-(each run's own random stream, and the lock that keeps concurrent runs apart).
+device, data and learner), ``runzip`` (run directories as zips), ``rng`` (seeds: every
+run draws from generators it owns, so concurrent runs need no lock).
 """
 
 from metalearn_core.engine.build import resolve_device

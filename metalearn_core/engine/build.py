@@ -11,7 +11,7 @@ import torch
 from metalearn_core.algorithms.base import MetaLearner
 from metalearn_core.data.episodes import TaskSource
 from metalearn_core.engine.config import ConfigError, RunConfig
-from metalearn_core.engine.rng import derive_seed, seeded
+from metalearn_core.engine.rng import derive_seed
 from metalearn_core.spec import ProblemSpec
 
 
@@ -34,9 +34,8 @@ def build_learner(config: RunConfig, spec: ProblemSpec, device: torch.device) ->
     from metalearn_core.algorithms import make_learner
 
     seed = derive_seed(config.seed, "init")
-    with seeded(seed, device):  # make_learner seeds torch too; the lock keeps threads apart
-        # hparams are overrides of the algorithm's defaults for this kind of task
-        return make_learner(config.algo, spec, dict(config.hparams), device, seed=seed)
+    # hparams are overrides of the algorithm's defaults for this kind of task
+    return make_learner(config.algo, spec, dict(config.hparams), device, seed=seed)
 
 
 def problem_spec(config: RunConfig, source: TaskSource) -> ProblemSpec:

@@ -56,7 +56,6 @@ from metalearn_core.algorithms.base import MetaLearner
 from metalearn_core.data.guards import InputCaps, check_zip_directory
 from metalearn_core.engine.build import build_learner, resolve_device
 from metalearn_core.engine.config import RunConfig
-from metalearn_core.engine.rng import untouched
 from metalearn_core.spec import ProblemSpec
 
 logger = logging.getLogger(__name__)
@@ -545,8 +544,7 @@ def learner_from_payload(
     spec = spec_from_payload(payload)
     learner = build_learner(config, spec, resolve_device(config.device))
     try:
-        with untouched(learner.device):
-            learner.load_state_dict(payload["learner"])
+        learner.load_state_dict(payload["learner"])
     except (KeyError, TypeError, RuntimeError) as error:
         raise CheckpointError(f"checkpoint does not match {config.algo}: {error}") from None
     learner.eval()

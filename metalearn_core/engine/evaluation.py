@@ -20,7 +20,7 @@ import numpy as np
 
 from metalearn_core.algorithms.base import MetaLearner
 from metalearn_core.data.episodes import Episode, EpisodeSampler, TaskSource
-from metalearn_core.engine.rng import derive_seed, seeded
+from metalearn_core.engine.rng import derive_seed, reseeded
 
 DEFAULT_EVAL_EPISODES = 600
 
@@ -68,9 +68,9 @@ class EpisodeScoring:
     """Scores episodes one after another, resumable: ``advance`` stops at a deadline and
     the next call goes on where it stopped, with the same numbers as one call.
 
-    Each episode's adaptation runs in eval mode with the global RNG seeded from ``seed``
-    and the episode's index, inside a forked RNG, so scoring never disturbs a run's random
-    stream and the split into calls never changes a score. The learner must not change
+    Each episode's adaptation runs in eval mode with the learner's generator seeded from
+    ``seed`` and the episode's index (and put back after), so scoring never disturbs a
+    run's random stream and the split into calls never changes a score. The learner must not change
     between calls (the trainer holds training back while a validation is pending).
     """
 
@@ -110,8 +110,7 @@ class EpisodeScoring:
         index = self.scored
         episodes = self.episodes
         episode = episodes.sample() if isinstance(episodes, EpisodeSampler) else episodes[index]
-        # one seeded section per episode: other runs' threads wait one adapt at most
-        with seeded(derive_seed(self.seed, f"episode-{index}"), self.learner.device):
+        with reseeded(self.learner.generator, derive_seed(self.seed, f"episode-{index}")):
             adaptation = self.learner.adapt(episode.to(self.learner.device))
         self.losses.append(float(adaptation.query_loss))
         if adaptation.query_accuracy is not None:

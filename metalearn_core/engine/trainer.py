@@ -5,11 +5,13 @@ validation longer than a tick goes on in the next ones); the command line calls 
 loop. Either way the numbers are identical for the same config: every random draw of a
 run comes from state the trainer owns,
 
+- the initial weights, drawn from the run's seed,
 - the training ``EpisodeSampler``'s ``torch.Generator`` (which episodes),
-- a private copy of the global torch RNG state, swapped in around each step with
-  ``torch.random.fork_rng`` (any randomness inside the algorithm), so that several
-  trainers interleaved in one process (a classroom) never disturb each other,
+- the learner's own ``generator`` (any randomness inside the algorithm),
 - a fixed validation seed: every validation scores the same ``val_episodes`` episodes.
+
+None of them is torch's global generator, so trainers in several threads of one process
+(a classroom) never disturb each other, and none waits for another (no lock).
 
 Divergence: every step's loss is checked, and every ``snapshot_every`` steps (default
 ``SNAPSHOT_EVERY``) a copy of the whole run state is taken and its model and optimiser
@@ -59,13 +61,7 @@ from metalearn_core.engine.checkpoint import (
 from metalearn_core.engine.config import ConfigError, RunConfig
 from metalearn_core.engine.evaluation import EpisodeScoring, mean_ci95
 from metalearn_core.engine.history import History
-from metalearn_core.engine.rng import (
-    derive_seed,
-    seeded,
-    seeded_rng_state,
-    swapped,
-    untouched,
-)
+from metalearn_core.engine.rng import derive_seed, reseeded
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +164,9 @@ class Trainer:
             train_source, config.n_way, config.k_shot, config.q_query,
             seed=derive_seed(config.seed, "episodes"),
         )  # fmt: skip
-        self._rng_state = self._initial_rng_state()
+        # the algorithm's stream: its own seed, as it was when the run's state was the
+        # global RNG's (checkpoints keep it under "rng"/"cpu")
+        self.learner.generator.manual_seed(derive_seed(config.seed, "algorithm"))
         self._prepared = False
         self.history = History(config.history_limit)
         self.iteration = 0
@@ -199,10 +197,6 @@ class Trainer:
         """Training throughput over the whole run (validation time excluded)."""
         return self.episodes_seen / self.train_seconds if self.train_seconds > 0 else 0.0
 
-    # ----- random state -------------------------------------------------------------------
-    def _initial_rng_state(self) -> dict[str, torch.Tensor]:
-        return seeded_rng_state(derive_seed(self.config.seed, "algorithm"), self.device)
-
     # ----- training ---------------------------------------------------------------------------
     def step(self) -> StepRecord:
         """One meta-iteration on a fresh meta-batch; validates when it is a validation step.
@@ -221,9 +215,7 @@ class Trainer:
         if self.divergence is not None:
             raise TrainingDiverged(self.divergence)
         if not self._prepared:  # once per Trainer object, so again after a resume
-            with swapped(self._rng_state, self.device) as after:
-                self.learner.prepare(self.source("train"))
-            self._rng_state = after["state"]
+            self.learner.prepare(self.source("train"))
             self._prepared = True
         if self._good is None or self.iteration % self.snapshot_every == 0:
             snapshot = self._snapshot()
@@ -233,10 +225,8 @@ class Trainer:
                 )
             self._good = snapshot
         start = time.perf_counter()
-        with swapped(self._rng_state, self.device) as after:
-            batch = self.sampler.sample_batch(self.meta_batch).to(self.device)
-            result = self.learner.meta_train_step(batch)
-        self._rng_state = after["state"]
+        batch = self.sampler.sample_batch(self.meta_batch).to(self.device)
+        result = self.learner.meta_train_step(batch)
         seconds = time.perf_counter() - start
         if not math.isfinite(result.loss):
             return self._diverge(
@@ -312,7 +302,7 @@ class Trainer:
         return {
             "learner": clone_state(self.learner.state_dict()),
             "sampler": self.sampler.get_state().clone(),
-            "rng": {k: v.clone() for k, v in self._rng_state.items()},
+            "rng": self.learner.generator.get_state(),  # a copy
             "history": self.history.snapshot(),
             "counters": (self.iteration, self.episodes_seen, self.train_seconds),
         }
@@ -321,10 +311,9 @@ class Trainer:
         """Stop the run: roll back to the last good snapshot and say what to lower."""
         good = self._good
         if good is not None:
-            with untouched(self.device):
-                self.learner.load_state_dict(good["learner"])
+            self.learner.load_state_dict(good["learner"])
             self.sampler.set_state(good["sampler"])
-            self._rng_state = {k: v.clone() for k, v in good["rng"].items()}
+            self.learner.generator.set_state(good["rng"])
             self.history.restore(good["history"])
             self.iteration, self.episodes_seen, self.train_seconds = good["counters"]
         self.divergence = self._divergence_message(failed_step, what)
@@ -419,7 +408,7 @@ class Trainer:
             probe_x = torch.linspace(low, high, PROBE_POINTS).unsqueeze(1)  # (P, 1)
         self.learner.eval()
         try:
-            with seeded(derive_seed(seed, "inspect"), self.device):
+            with reseeded(self.learner.generator, derive_seed(seed, "inspect")):
                 adaptation = self.learner.adapt(
                     episode.to(self.device), None if probe_x is None else probe_x.to(self.device)
                 )
@@ -455,7 +444,7 @@ class Trainer:
             "spec": dataclasses.asdict(self.spec),
             "learner": self.learner.state_dict(),
             "sampler": self.sampler.get_state(),
-            "rng": dict(self._rng_state),
+            "rng": {"cpu": self.learner.generator.get_state()},
             "history": self.history.state(),
             "counters": {
                 "iteration": self.iteration,
@@ -511,17 +500,10 @@ class Trainer:
     def _restore(self, saved: SavedRun) -> None:
         """Take over a saved run's state (read and checked by ``read_saved_run``)."""
         try:
-            # loading may build modules (a head sized by the checkpoint): keep that off the
-            # process's RNG stream
-            with untouched(self.device):
-                self.learner.load_state_dict(saved.learner_state)
+            self.learner.load_state_dict(saved.learner_state)
             self.sampler.set_state(saved.sampler_state)
-            self._rng_state = {
-                k: v for k, v in saved.rng_state.items() if k == "cpu" or self.device.type == "cuda"
-            }
-            if self.device.type == "cuda" and "cuda" not in self._rng_state:
-                self._rng_state["cuda"] = self._initial_rng_state()["cuda"]  # saved on a CPU
-            torch.Generator().set_state(self._rng_state["cpu"])  # fails now, not at step 1
+            # the algorithm's stream (older runs also saved a "cuda" state: nothing used it)
+            self.learner.generator.set_state(saved.rng_state["cpu"])
             self.history = History.from_state(saved.history_state)
         except (KeyError, TypeError, ValueError, RuntimeError) as error:
             raise CheckpointError(f"checkpoint does not match its run: {error!r}") from None

@@ -8,14 +8,15 @@ import torch
 from metalearn_core.engine import RunConfig, Trainer
 
 
-def draw_from_global_rng(trainer: Trainer) -> Trainer:
-    """Make the learner's step use the global torch RNG (as dropout would): the loss it
-    reports gets a random term, so it depends on which random stream the step sees."""
+def draw_from_learner_generator(trainer: Trainer) -> Trainer:
+    """Make the learner's step draw random numbers (as dropout would), from its own
+    generator as the learners' contract asks: the loss it reports gets a random term, so
+    it depends on where the run's random stream stands."""
     original = trainer.learner.meta_train_step
 
     def noisy_step(batch):
         result = original(batch)
-        result.loss += float(torch.rand(()))
+        result.loss += float(torch.rand((), generator=trainer.learner.generator))
         return result
 
     trainer.learner.meta_train_step = noisy_step
@@ -24,7 +25,7 @@ def draw_from_global_rng(trainer: Trainer) -> Trainer:
 
 @pytest.fixture
 def noisy():
-    return draw_from_global_rng
+    return draw_from_learner_generator
 
 
 @pytest.fixture

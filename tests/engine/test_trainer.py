@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -228,8 +230,6 @@ def test_cuda_without_a_gpu_is_a_config_error(blobs_config):
 def test_trainers_in_concurrent_threads_keep_their_own_streams(blobs_config, noisy):
     import threading
 
-    from metalearn_core.engine.rng import GLOBAL_RNG_LOCK
-
     configs = [blobs_config, blobs_config.replace(seed=blobs_config.seed + 1)]
     expected = [_losses(noisy(Trainer(config)), 6) for config in configs]
     trainers = [noisy(Trainer(config)) for config in configs]  # built before the threads
@@ -238,8 +238,7 @@ def test_trainers_in_concurrent_threads_keep_their_own_streams(blobs_config, noi
     def train(index: int) -> None:
         for _ in range(6):
             got[index].append(trainers[index].step().loss)
-            with GLOBAL_RNG_LOCK:  # other users of the global RNG take the lock too
-                torch.rand(2)
+            torch.rand(2)  # other code drawing from the global RNG, with no lock at all
 
     threads = [threading.Thread(target=train, args=(i,)) for i in range(2)]
     for thread in threads:
@@ -247,6 +246,45 @@ def test_trainers_in_concurrent_threads_keep_their_own_streams(blobs_config, noi
     for thread in threads:
         thread.join()
     assert got == expected
+
+
+def test_a_long_step_in_one_thread_does_not_hold_up_another_runs_steps(
+    blobs_config, sinusoid_config
+):
+    """The classroom case: one student's MAML step of seconds (300 inner steps in the
+    issue; here the largest inner steps and a wide net) once held every other student's
+    10 ms step until it ended (a process-wide RNG lock)."""
+    import threading
+
+    slow = {"inner_steps": 20, "meta_batch": 32}
+    long_run = Trainer(sinusoid_config.replace(val_every=0, width=256, hparams=slow))
+    short_run = Trainer(blobs_config.replace(val_every=0))
+    short_run.step()  # first-step costs (lazy setup) out of the timing
+    entered, finished = threading.Event(), threading.Event()
+    original = long_run.learner.meta_train_step
+
+    def long_step(batch):
+        entered.set()
+        try:
+            return original(batch)
+        finally:
+            finished.set()
+
+    long_run.learner.meta_train_step = long_step
+    thread = threading.Thread(target=long_run.step)
+    thread.start()
+    try:
+        assert entered.wait(30)
+        start = time.perf_counter()
+        for _ in range(3):
+            short_run.step()
+        short_seconds = time.perf_counter() - start
+        long_still_running = not finished.is_set()
+    finally:
+        thread.join(120)
+    assert long_still_running, "the long step ended before the short steps: not a test"
+    assert short_run.iteration == 4
+    assert short_seconds < 1.0, f"3 short steps took {short_seconds:.2f} s beside a long one"
 
 
 @pytest.mark.parametrize(
