@@ -30,6 +30,7 @@ import yaml
 
 BACKBONES = ("auto", "conv4", "mlp")
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
+LR_SCHEDULES = ("constant", "cosine")
 MAX_SEED = 2**63 - 1
 # episodes per outer step (the papers: 4 to 32); far beyond, one step would take minutes
 MAX_META_BATCH = 1024
@@ -67,6 +68,8 @@ class RunConfig:
     - ``history_limit``: most points kept per history curve (older ones are averaged).
     - ``threads``: ``torch.set_num_threads`` for the process (``None`` leaves it alone).
     - ``episodes`` / ``minutes``: optional training budget, used by the command line.
+    - ``lr_schedule``: ``"constant"`` keeps the algorithm's outer learning rate(s);
+      ``"cosine"`` anneals them to 0 by a cosine over the budget (needs one).
     """
 
     dataset: str = "glyphs"
@@ -90,6 +93,7 @@ class RunConfig:
     threads: int | None = None
     episodes: int | None = None
     minutes: float | None = None
+    lr_schedule: str = "constant"
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -196,7 +200,7 @@ _INT_FIELDS = (
 )  # fmt: skip
 _OPTIONAL_INT_FIELDS = ("width", "threads", "episodes", "image_size")
 _BOOL_FIELDS = ("embedding_2d", "rotations")
-_STR_FIELDS = ("dataset", "algo", "backbone", "device")
+_STR_FIELDS = ("dataset", "algo", "backbone", "device", "lr_schedule")
 
 
 def _is_int(value: Any) -> bool:
@@ -251,6 +255,14 @@ def _check_ranges(config: RunConfig) -> None:
     _check_at_least(config, "episodes", 1)
     if config.minutes is not None and not (math.isfinite(config.minutes) and config.minutes > 0):
         raise ConfigError("minutes", config.minutes, "must be a finite number > 0")
+    if config.lr_schedule not in LR_SCHEDULES:
+        raise ConfigError(
+            "lr_schedule", config.lr_schedule, f"must be one of {', '.join(LR_SCHEDULES)}"
+        )
+    if config.lr_schedule == "cosine" and config.episodes is None and config.minutes is None:
+        raise ConfigError(
+            "lr_schedule", "cosine", "anneals over the budget: give episodes or minutes too"
+        )
     if config.backbone not in BACKBONES:
         raise ConfigError("backbone", config.backbone, f"must be one of {', '.join(BACKBONES)}")
     if config.device not in DEVICE_CHOICES and not config.device.startswith("cuda:"):
