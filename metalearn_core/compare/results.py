@@ -214,3 +214,43 @@ def _check_structure(result: dict[str, Any], name: str) -> None:
             raise ComparisonError(f"{name} is damaged: {algo} has no curves")
     if not isinstance(result.get("reading"), str):
         raise ComparisonError(f"{name} is damaged: no reading")
+
+
+MAX_ZIP_MEMBERS = 10_000  # a comparison folder holds one file, or a few saved runs
+
+
+def parse_result_zip(data: bytes, name: str = "the zip") -> dict[str, Any]:
+    """The ``comparison.json`` inside a zip of a comparison folder (at its top or in one
+    folder), checked like a file; sizes are checked before anything is decompressed."""
+    import io
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError) as error:
+        raise ComparisonError(f"{name} is not a readable zip ({error})") from None
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise ComparisonError(f"{name} holds more than {MAX_ZIP_MEMBERS} files")
+        found = [
+            m
+            for m in members
+            if not m.is_dir()
+            and m.filename.rsplit("/", 1)[-1] == RESULT_FILE
+            and m.filename.count("/") <= 1
+        ]
+        if len(found) != 1:
+            raise ComparisonError(
+                f"{name} holds {'no' if not found else 'more than one'} {RESULT_FILE} at its "
+                "top or in one folder: zip the folder that compare --out wrote"
+            )
+        member = found[0]
+        if member.file_size > MAX_RESULT_BYTES:
+            raise ComparisonError(f"{member.filename} is larger than {MAX_RESULT_BYTES} bytes")
+        try:
+            with archive.open(member) as handle:
+                content = handle.read(MAX_RESULT_BYTES + 1)
+        except (zipfile.BadZipFile, OSError, RuntimeError) as error:  # damaged, encrypted
+            raise ComparisonError(f"{member.filename} cannot be read ({error})") from None
+    return parse_result(content, member.filename)

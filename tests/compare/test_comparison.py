@@ -180,3 +180,30 @@ def test_unreadable_or_foreign_files_are_refused(tmp_path, content, message):
 def test_a_missing_file_says_where(tmp_path):
     with pytest.raises(FileNotFoundError, match="no comparison file"):
         read_result(tmp_path / "nothing")
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_a_zipped_comparison_folder_opens(tmp_path):
+    from metalearn_core.compare import parse_result_zip
+
+    plan = small_plan(episodes=4, validate_every=0)
+    result = build_result(plan, run_grid(plan, workers=1), machine="m")
+    text = json.dumps(result).encode()
+    assert parse_result_zip(_zip({"cmp/comparison.json": text})) == json.loads(text)
+    assert parse_result_zip(_zip({"comparison.json": text, "cmp/runs/x.txt": b""}))["metric"]
+    with pytest.raises(ComparisonError, match="holds no comparison.json"):
+        parse_result_zip(_zip({"a/b/comparison.json": text}))
+    with pytest.raises(ComparisonError, match="not a readable zip"):
+        parse_result_zip(b"not a zip")
+    with pytest.raises(ComparisonError, match="not a comparison file"):
+        parse_result_zip(_zip({"comparison.json": b'{"format": "other"}'}))
