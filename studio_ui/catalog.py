@@ -38,6 +38,14 @@ PAGE_ENTRIES = (
         "space with the class prototypes and Matching Networks' attention.",
     ),
     PageEntry(
+        "pages/compare.py",
+        "Compare",
+        ":material/compare_arrows:",
+        "Two to four learners side by side on the very same episodes with an equal budget: "
+        "live curves, each learner's view of one episode, then a score on the same test "
+        "episodes with a reading of who leads; prepared comparisons open at once.",
+    ),
+    PageEntry(
         "pages/gan.py",
         "GAN Lab",
         ":material/scatter_plot:",
