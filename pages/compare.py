@@ -331,7 +331,8 @@ if comparison is not None:
         if trainer.divergence is not None:
             st.error(f"{algorithm_title(algo)}: {trainer.divergence}", icon=":material/warning:")
     controls(comparison)
-    progress_slot = st.empty()
+    with st.container(key="compare_progress"):
+        progress_slot = st.empty()
     charts = {}
     for key in live_figures(comparison):
         with st.container(key=f"{key}_box"):
