@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+import types
 
 import pytest
 import torch
@@ -147,7 +149,10 @@ def test_seeds_pool_and_the_file_round_trips(tmp_path):
     assert "episode_scores" not in json.dumps(result)
 
 
-def test_process_workers_give_the_same_results(blobs_plan):
+def test_process_workers_give_the_same_results(blobs_plan, monkeypatch):
+    # spawned workers import the parent's __main__ (the CLI's is a package's, which they
+    # skip); an AppTest earlier in the session may have left a script there
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     one = run_grid(blobs_plan, workers=1)
     two = run_grid(blobs_plan, workers=2)
     for a, b in zip(one, two, strict=True):
