@@ -188,8 +188,9 @@ def run_file_panel(trainer: Trainer) -> None:
             key="train_download",
         )
         st.caption(
-            "The same zip `python -m metalearn_core train --out DIR` writes: "
-            "`config.json`, `metrics.csv` and the checkpoint."
+            "The zip holds the files `python -m metalearn_core train --out DIR` writes "
+            "into its folder: `config.json`, `metrics.csv` and the checkpoint. Upload it "
+            "here, or unzip it and give the folder to `evaluate` or `train --resume`."
         )
         if (progress := trainer.validation_progress) is not None:
             done, total = progress

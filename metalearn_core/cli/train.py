@@ -275,7 +275,7 @@ def train_for_budget(
 
 
 def _progress_text(trainer: Trainer) -> str:
-    text = f"it {trainer.iteration}, {trainer.episodes_per_second:.1f} ep/s"
+    text = f"it {trainer.iteration}, {trainer.episodes_per_second:.1f} episodes/s training"
     last = trainer.history.last_validation
     if last is not None:
         metric = "acc" if trainer.task_kind == "classification" else "mse"
@@ -309,8 +309,11 @@ def run_train(args: argparse.Namespace) -> int:
         raise ValueError("give a training budget: --episodes E or --minutes M")
     out = Path(args.out)
     if config.episodes is not None:
+        # tqdm's own rate would count validation time too and disagree with the run's
+        # training rate beside it: the bar shows only the run's rate, in the postfix.
         bar = tqdm(total=config.episodes, initial=min(trainer.episodes_seen, config.episodes),
-                   unit="ep", file=sys.stderr, disable=args.no_progress, dynamic_ncols=True)  # fmt: skip
+                   file=sys.stderr, disable=args.no_progress, dynamic_ncols=True,
+                   bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} episodes [{elapsed}<{remaining}{postfix}]")  # fmt: skip
     else:
         bar = tqdm(total=round(config.minutes * 60), file=sys.stderr, disable=args.no_progress,
                    bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}{postfix}]",

@@ -55,7 +55,8 @@ def test_core_has_no_print_calls():
     offenders = [
         str(path.relative_to(REPO_ROOT))
         for path in (REPO_ROOT / "metalearn_core").rglob("*.py")
-        if "cli" not in path.parts and path.name != "__main__.py"
+        if "cli" not in path.parts
+        and path.name != "__main__.py"
         and any(line.lstrip().startswith("print(") for line in path.read_text().splitlines())
     ]
     assert offenders == []
@@ -86,9 +87,22 @@ def free_port() -> int:
 def test_server_starts_headless_and_answers_health():
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
@@ -96,7 +110,9 @@ def test_server_starts_headless_and_answers_health():
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and server.poll() is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/_stcore/health", timeout=2
+                ) as r:
                     body = r.read().decode()
                     break
             except OSError:
