@@ -67,7 +67,7 @@ def page_episodes(page) -> list[int]:
 def page_rates(url: str, browser, seconds: float) -> dict[str, float]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(90_000)
+    page.set_default_timeout(240_000)
     try:
         page.goto(f"{url}/compare")
         page.get_by_role("heading", name="Compare").wait_for()
