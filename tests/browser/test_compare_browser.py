@@ -17,6 +17,14 @@ LINE_LENGTHS_JS = """() => {
 }"""
 
 
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the sidebar selectbox labelled ``label``."""
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+        has_text=label
+    ).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
 def set_number(page, label: str, value: int) -> None:
     field = page.locator('[data-testid="stSidebar"]').get_by_label(label, exact=True)
     field.fill(str(value))
@@ -30,6 +38,8 @@ def test_two_learners_play_and_their_lines_grow_then_score(streamlit_server, pag
     page.get_by_role("link", name="Compare", exact=True).first.click()
     page.get_by_role("heading", name="Compare").wait_for(timeout=240_000)
     sidebar = page.locator('[data-testid="stSidebar"]')
+    choose(page, "Data set", "2-D blobs")  # small and quick to score on a busy CPU
+    page.get_by_text("MAML", exact=True).wait_for()
     set_number(page, "Training episodes per learner", 400)
     sidebar.get_by_text("Scoring").click()
     set_number(page, "Test episodes", 20)
