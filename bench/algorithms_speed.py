@@ -27,8 +27,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from metalearn_core.algorithms import make_learner  # noqa: E402
-from metalearn_core.algorithms.base import ProblemSpec  # noqa: E402
 from metalearn_core.data import ClassificationSource, EpisodeSampler, load_task_source  # noqa: E402
+from metalearn_core.spec import ProblemSpec  # noqa: E402
 
 SINUSOID_RUNS = [
     ("maml", {"strategy": "vmap"}),

@@ -39,9 +39,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from metalearn_core.algorithms import make_learner  # noqa: E402
-from metalearn_core.algorithms.base import ProblemSpec  # noqa: E402
+from metalearn_core.algorithms.internals import InnerStepCurve  # noqa: E402
 from metalearn_core.algorithms.maml import MAML  # noqa: E402
 from metalearn_core.data import EpisodeBatch, load_task_source  # noqa: E402
+from metalearn_core.spec import ProblemSpec  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -125,7 +126,7 @@ def evaluate(learner: MAML, classes: torch.Tensor, k_shot: int, episodes: int, s
     by_step = []  # (episodes, steps + 1): query accuracy after inner steps 0..k
     for _ in range(episodes):
         episode = sample_batch(classes, 5, k_shot, 15, 1, generator).episode(0)
-        by_step.append(learner.adapt(episode).details["inner_accuracies"])
+        by_step.append(learner.adapt(episode).find(InnerStepCurve).query_accuracies)
     values = torch.tensor(by_step)
     ci95 = 1.96 * values.std(dim=0, unbiased=True) / math.sqrt(len(values))
     return {

@@ -24,8 +24,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from metalearn_core.algorithms import make_learner  # noqa: E402
-from metalearn_core.algorithms.base import ProblemSpec  # noqa: E402
+from metalearn_core.algorithms.internals import AttentionView  # noqa: E402
 from metalearn_core.data import EpisodeSampler, load_task_source  # noqa: E402
+from metalearn_core.spec import ProblemSpec  # noqa: E402
 
 VARIANTS = {
     "fixed 1 (paper)": {},
@@ -49,9 +50,9 @@ def score(dataset: str, hparams: dict, steps: int, seed: int) -> dict[str, float
         "accuracy": statistics.fmean(a.query_accuracy for a in adaptations),
         "loss": statistics.fmean(a.query_loss for a in adaptations),
         "peak": statistics.fmean(
-            a.details["attention"].max(dim=1).values.mean().item() for a in adaptations
+            a.find(AttentionView).attention.max(dim=1).values.mean().item() for a in adaptations
         ),
-        "scale": adaptations[0].details["attention_scale"],
+        "scale": adaptations[0].find(AttentionView).scale,
     }
 
 

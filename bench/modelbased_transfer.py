@@ -28,10 +28,11 @@ from collections.abc import Callable
 import torch
 
 from metalearn_core.algorithms import make_learner
-from metalearn_core.algorithms.base import MetaLearner, ProblemSpec
+from metalearn_core.algorithms.base import MetaLearner
 from metalearn_core.data import load_task_source
 from metalearn_core.data.episodes import ClassificationSource, EpisodeBatch, EpisodeSampler
 from metalearn_core.engine.evaluation import evaluate
+from metalearn_core.spec import ProblemSpec
 
 OMNIGLOT = ProblemSpec("classification", (1, 28, 28), 5, backbone="conv4", width=64)
 SINUSOID = ProblemSpec("regression", (1,), 1, backbone="mlp")

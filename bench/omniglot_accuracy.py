@@ -25,8 +25,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from metalearn_core.algorithms import make_learner  # noqa: E402
-from metalearn_core.algorithms.base import MetaLearner, ProblemSpec  # noqa: E402
+from metalearn_core.algorithms.base import MetaLearner  # noqa: E402
+from metalearn_core.algorithms.internals import InnerStepCurve  # noqa: E402
 from metalearn_core.data import EpisodeSampler, load_task_source  # noqa: E402
+from metalearn_core.spec import ProblemSpec  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -89,7 +91,8 @@ def validate(
     accuracies = torch.tensor([adaptation.query_accuracy for adaptation in adaptations])
     ci95 = 1.96 * accuracies.std(unbiased=True).item() / math.sqrt(episodes)
     result = {"accuracy": accuracies.mean().item(), "ci95": ci95}
-    by_step = [adaptation.details.get("inner_accuracies") for adaptation in adaptations]
+    curves = [adaptation.find(InnerStepCurve) for adaptation in adaptations]
+    by_step = [curve.query_accuracies if curve else None for curve in curves]
     if all(by_step):
         result["accuracy_by_step"] = torch.tensor(by_step).mean(dim=0).tolist()
     return result

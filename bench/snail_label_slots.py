@@ -42,7 +42,9 @@ def validation_curve(slots: int, seed: int, marks: list[float], episodes: int) -
         while time.process_time() - training_start < mark:
             trainer.step()
         scoring_start = time.process_time()
-        result = evaluate(trainer, trainer.source("val"), 5, 1, 5, episodes=episodes, seed=1)
+        result = evaluate(
+            trainer.learner, trainer.source("val"), 5, 1, 5, episodes=episodes, seed=1
+        )
         curve.append(result.accuracy)
         training_start += time.process_time() - scoring_start
     return curve

@@ -16,10 +16,11 @@ from typing import Any
 import streamlit as st
 
 from metalearn_core.algorithms import ALGORITHMS, algorithm_names, default_hparams
-from metalearn_core.algorithms.base import Hyperparameters, ProblemSpec
+from metalearn_core.algorithms.base import Hyperparameters
 from metalearn_core.data import DATASETS
 from metalearn_core.data.omniglot import DATA_DIR_ENV, default_data_dir
 from metalearn_core.engine import RunConfig
+from metalearn_core.spec import ProblemSpec
 from studio_ui.data import cached_task_source, stored_upload
 from studio_ui.train_session import remember_upload_name
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from metalearn_core.algorithms.base import Hyperparameters, MetaLearner, ProblemSpec
+from metalearn_core.algorithms.base import Hyperparameters, MetaLearner
 from metalearn_core.algorithms.cnp import ConditionalNeuralProcess
 from metalearn_core.algorithms.maml import FOMAML, MAML
 from metalearn_core.algorithms.matchingnet import MatchingNet
@@ -24,6 +24,7 @@ from metalearn_core.algorithms.reptile import Reptile
 from metalearn_core.algorithms.snail import SNAILLearner
 from metalearn_core.algorithms.transfer import TransferLearner
 from metalearn_core.data.episodes import TaskKind
+from metalearn_core.spec import ProblemSpec
 
 ALGORITHMS: dict[str, type[MetaLearner]] = {
     "maml": MAML,
@@ -54,9 +55,7 @@ def algorithm_names(task_kind: TaskKind | None = None) -> list[str]:
 
 def default_hparams(name: str, spec: ProblemSpec) -> Hyperparameters:
     """The papers' defaults for algorithm ``name`` on ``spec``'s kind of task."""
-    cls = _learner_class(name)
-    factory = getattr(cls, "default_hparams", None)
-    return factory(spec) if factory is not None else cls.hparams_class()
+    return _learner_class(name).default_hparams(spec)
 
 
 def _resolve_hparams(

@@ -13,28 +13,16 @@ import functools
 import inspect
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
 
 import torch
 
+from metalearn_core.algorithms.internals import EmbeddingView, Internals
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind, TaskSource
+from metalearn_core.spec import ProblemSpec
 
-
-@dataclass(frozen=True)
-class ProblemSpec:
-    """What the learner is asked to solve; fixed for the life of a learner.
-
-    ``n_way`` is the training N. Algorithms that can, also adapt to episodes of
-    another N (the metric methods always; MAML through its shared head init).
-    """
-
-    task_kind: TaskKind
-    input_shape: tuple[int, ...]
-    n_way: int
-    backbone: str = "conv4"  # "conv4" | "mlp"
-    width: int | None = None  # conv filters or MLP hidden units; None: 64 for Conv4, 40 for the MLP
-    embedding_2d: bool = False  # a final 2-D embedding layer, to draw without projection
+RecordT = TypeVar("RecordT", bound=Internals)
 
 
 @dataclass
@@ -51,19 +39,19 @@ class StepResult:
 class Adaptation:
     """The outcome of adapting to one episode, with what a teacher needs to show.
 
-    ``details`` holds each algorithm's internals, documented on the algorithm:
-    MAML/FOMAML/Reptile: ``inner_losses`` and ``inner_accuracies`` (query, after
-    steps 0..k), ``probe_predictions`` (one tensor per step, regression);
-    ProtoNet: ``support_embeddings``, ``query_embeddings``, ``prototypes``,
-    ``distances``; Matching Networks: ``support_embeddings``,
-    ``query_embeddings``, ``attention`` (NQ, NK).
+    ``internals`` holds the learner's typed records (``algorithms/internals.py``): its
+    inner-step curve, embeddings, attention, ... whichever it has.
     """
 
     query_prediction: torch.Tensor  # logits (N*Q, N) or values (Q, 1)
     query_loss: float
     query_accuracy: float | None
     probe_prediction: torch.Tensor | None = None  # predictions at probe_x, if asked
-    details: dict[str, Any] = field(default_factory=dict)
+    internals: tuple[Internals, ...] = ()
+
+    def find(self, kind: type[RecordT]) -> RecordT | None:
+        """The first record of type ``kind`` (or of a subclass), None if there is none."""
+        return next((r for r in self.internals if isinstance(r, kind)), None)
 
 
 @dataclass
@@ -103,7 +91,8 @@ class MetaLearner(ABC):
     """Meta-learning algorithm behind one interface.
 
     Subclasses set ``name`` (the ``--algo`` value), ``title`` and ``summary`` (for the
-    UI), ``task_kinds`` it supports and ``hparams_class``.
+    UI), ``task_kinds`` it supports, ``hparams_class`` and ``internals_records`` (the
+    records its ``adapt`` fills, each drawn by the inspector through its figure registry).
     """
 
     name: ClassVar[str]
@@ -116,8 +105,14 @@ class MetaLearner(ABC):
     # False: the network is the algorithm's own (sized by its hyperparameters), so the
     # spec's backbone, width and 2-D embedding do not apply and a run may not set them
     uses_backbone: ClassVar[bool] = True
-    # True: ``adapt`` details hold ``support_embeddings`` and ``query_embeddings``
+    # the record types ``adapt`` fills in ``Adaptation.internals`` (what the inspector draws)
+    internals_records: ClassVar[tuple[type[Internals], ...]] = ()
+    # follows from ``internals_records``: True when ``adapt`` gives an ``EmbeddingView``
     exposes_embeddings: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.exposes_embeddings = any(issubclass(k, EmbeddingView) for k in cls.internals_records)
 
     def __init__(
         self,
@@ -127,12 +122,17 @@ class MetaLearner(ABC):
     ):
         if spec.task_kind not in self.task_kinds:
             raise ValueError(
-                f"{self.name} supports {', '.join(self.task_kinds)} tasks, "
-                f"not {spec.task_kind}"
+                f"{self.name} supports {', '.join(self.task_kinds)} tasks, not {spec.task_kind}"
             )
         self.spec = spec
         self.hparams = hparams if hparams is not None else self.hparams_class()
         self.device = torch.device(device)
+
+    @classmethod
+    def default_hparams(cls, spec: ProblemSpec) -> Hyperparameters:
+        """The papers' defaults on ``spec``'s kind of task; a learner whose defaults depend
+        on the task (MAML's step sizes for regression) overrides this."""
+        return cls.hparams_class()
 
     def prepare(self, train_source: TaskSource) -> None:  # noqa: B027 (optional hook)
         """Called once by the trainer before the first step, with the meta-training split.
@@ -147,7 +147,10 @@ class MetaLearner(ABC):
 
     @abstractmethod
     def adapt(self, episode: Episode, probe_x: torch.Tensor | None = None) -> Adaptation:
-        """Adapt to ``episode``'s support set, predict its query set (and ``probe_x``)."""
+        """Adapt to ``episode``'s support set, predict its query set (and ``probe_x``).
+
+        The records in the returned ``internals`` are of the types in ``internals_records``.
+        """
 
     @abstractmethod
     def state_dict(self) -> dict[str, Any]:

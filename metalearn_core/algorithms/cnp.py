@@ -42,14 +42,10 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from metalearn_core.algorithms.base import (
-    Adaptation,
-    Hyperparameters,
-    MetaLearner,
-    ProblemSpec,
-    StepResult,
-)
+from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
+from metalearn_core.algorithms.internals import ContextCodes, Internals, RegressionFit
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
+from metalearn_core.spec import ProblemSpec
 
 logger = logging.getLogger(__name__)
 
@@ -134,13 +130,21 @@ def _flatten_inputs(x: torch.Tensor, leading: int) -> torch.Tensor:
     return x.reshape(*x.shape[:leading], -1)
 
 
+CODES_CAPTION = (
+    "The encoder's code r_i of each support point (x_i, y_i), and their mean r (last row): the "
+    "decoder sees only r, so the order of the support points never matters, and more points "
+    "refine one fixed-size summary."
+)
+
+
 class ConditionalNeuralProcess(MetaLearner):
     """CNP for regression tasks (``--algo cnp``).
 
-    ``adapt`` details: ``representation`` (hidden,) the task code r;
+    ``adapt`` internals: ``ContextCodes`` (``representation`` (hidden,) the task code r;
     ``support_codes`` (K, hidden) the per-pair codes r_i; ``query_std`` (Q, 1);
-    ``query_nll`` (float, mean Gaussian NLL of the query targets); and when
-    ``probe_x`` is given, ``probe_std`` (P, 1) beside ``probe_prediction`` = μ (P, 1).
+    ``query_nll``, the mean Gaussian NLL of the query targets); and when ``probe_x`` is
+    given, a ``RegressionFit`` with μ (P, 1) (also ``probe_prediction``) and ``probe_std``
+    (P, 1).
 
     ``StepResult.loss`` and ``Adaptation.query_loss`` are the query mean squared
     error of μ, comparable with the other algorithms; the training objective is the
@@ -149,7 +153,7 @@ class ConditionalNeuralProcess(MetaLearner):
     >>> learner = ConditionalNeuralProcess(ProblemSpec("regression", (1,), 1))
     >>> learner.meta_train_step(batch)          # batch.support_x: (B, K, 1)
     >>> out = learner.adapt(episode, probe_x=torch.linspace(-5, 5, 200)[:, None])
-    >>> out.probe_prediction, out.details["probe_std"]   # (200, 1), (200, 1)
+    >>> out.probe_prediction, out.find(RegressionFit).probe_std   # (200, 1), (200, 1)
     """
 
     name: ClassVar[str] = "cnp"
@@ -162,6 +166,7 @@ class ConditionalNeuralProcess(MetaLearner):
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("regression",)
     hparams_class: ClassVar[type[Hyperparameters]] = CNPHyperparameters
     uses_backbone: ClassVar[bool] = False  # its MLPs are sized by hidden and the layer counts
+    internals_records = (ContextCodes, RegressionFit)
     hparams: CNPHyperparameters
 
     def __init__(
@@ -209,24 +214,33 @@ class ConditionalNeuralProcess(MetaLearner):
         query_x = _flatten_inputs(episode.query_x, 1).unsqueeze(0)
         mean, std = self.network.decode(representation, query_x)  # (1, Q, 1) each
         mean, std = mean[0], std[0]
-        details: dict[str, Any] = {
-            "representation": representation[0],
-            "support_codes": codes[0],
-            "query_std": std,
-            "query_nll": float(gaussian_nll(mean, std, episode.query_y).mean()),
-        }
+        records: list[Internals] = [
+            ContextCodes(
+                support_codes=codes[0],
+                representation=representation[0],
+                query_std=std,
+                query_nll=float(gaussian_nll(mean, std, episode.query_y).mean()),
+                caption=CODES_CAPTION,
+            )
+        ]
         probe_prediction = None
         if probe_x is not None:
             probe = _flatten_inputs(probe_x.to(self.device), 1).unsqueeze(0)  # (1, P, x_dim)
             probe_mean, probe_std = self.network.decode(representation, probe)
             probe_prediction = probe_mean[0]
-            details["probe_std"] = probe_std[0]
+            records.append(
+                RegressionFit(
+                    probe_x=probe_x.to(self.device),
+                    step_predictions=(probe_prediction,),
+                    probe_std=probe_std[0],
+                )
+            )
         return Adaptation(
             query_prediction=mean,
             query_loss=float(((mean - episode.query_y) ** 2).mean()),
             query_accuracy=None,
             probe_prediction=probe_prediction,
-            details=details,
+            internals=tuple(records),
         )
 
     def state_dict(self) -> dict[str, Any]:

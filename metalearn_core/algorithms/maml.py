@@ -61,7 +61,7 @@ Example:
     >>> maml = MAML(spec)                                  # sinusoid defaults
     >>> result = maml.meta_train_step(sampler.sample_batch(25))
     >>> adaptation = maml.adapt(episode, probe_x=torch.linspace(-5, 5, 100)[:, None])
-    >>> adaptation.details["probe_predictions"]            # curve after steps 0..k
+    >>> adaptation.find(RegressionFit).step_predictions   # curve after steps 0..k
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ import copy
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -78,16 +79,12 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from metalearn_core.algorithms.base import (
-    Adaptation,
-    Hyperparameters,
-    MetaLearner,
-    ProblemSpec,
-    StepResult,
-)
+from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
 from metalearn_core.algorithms.functional import accuracy, check_choice, check_positive, task_loss
+from metalearn_core.algorithms.internals import InnerStepCurve, Internals, RegressionFit
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
 from metalearn_core.models import build_backbone
+from metalearn_core.spec import ProblemSpec
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +177,7 @@ class MAML(MetaLearner):
     )
     task_kinds = ("classification", "regression")
     hparams_class = MAMLHyperparameters
+    internals_records = (InnerStepCurve, RegressionFit)
     hparams: MAMLHyperparameters
 
     def __init__(
@@ -383,25 +381,20 @@ class MAML(MetaLearner):
     def adapt(self, episode: Episode, probe_x: torch.Tensor | None = None) -> Adaptation:
         """``inner_steps_test`` SGD steps on the support set, recording every step.
 
-        details: ``inner_losses`` / ``inner_accuracies`` (query, after steps 0..k; accuracies
-        empty for regression), ``support_losses`` (steps 0..k), ``probe_predictions``
-        (list of (P, 1) tensors after steps 0..k, when ``probe_x`` is given).
+        internals: an ``InnerStepCurve`` (query loss/accuracy and support loss after steps
+        0..k; no accuracies for regression) and, when ``probe_x`` is given, a
+        ``RegressionFit`` (predictions at ``probe_x`` after steps 0..k).
         """
         episode = episode.to(self.device)
         probe = probe_x.to(self.device) if probe_x is not None else None
         weights = self._task_weights(self._meta_parameters(), self._n_out(episode.n_way))
         weights = {name: w.detach().requires_grad_(True) for name, w in weights.items()}
-        details: dict[str, Any] = {
-            "inner_losses": [],
-            "inner_accuracies": [],
-            "support_losses": [],
-            "probe_predictions": [],
-        }
+        record = StepRecorder(self._predict, self.spec.task_kind, episode, probe)
         steps = self.hparams.inner_steps_test
         with torch.enable_grad():
             for step in range(steps + 1):
                 support_loss = self._loss(weights, episode.support_x, episode.support_y)
-                self._record_step(details, weights, episode, probe, support_loss)
+                record(weights, support_loss)
                 if step == steps:
                     break
                 moving = self._weights_to_step(weights, step)
@@ -410,32 +403,7 @@ class MAML(MetaLearner):
                 weights = {name: w.detach().requires_grad_(True) for name, w in weights.items()}
         with torch.no_grad():
             prediction = self._predict(weights, episode.query_x)
-        return Adaptation(
-            query_prediction=prediction.detach(),
-            query_loss=details["inner_losses"][-1],
-            query_accuracy=details["inner_accuracies"][-1] if details["inner_accuracies"] else None,
-            probe_prediction=details["probe_predictions"][-1] if probe is not None else None,
-            details=details,
-        )
-
-    def _record_step(
-        self,
-        details: dict[str, Any],
-        weights: Weights,
-        episode: Episode,
-        probe: torch.Tensor | None,
-        support_loss: torch.Tensor,
-    ) -> None:
-        with torch.no_grad():
-            prediction = self._predict(weights, episode.query_x)
-            details["support_losses"].append(support_loss.item())
-            details["inner_losses"].append(
-                task_loss(prediction, episode.query_y, self.spec.task_kind).item()
-            )
-            if self.spec.task_kind == "classification":
-                details["inner_accuracies"].append(accuracy(prediction, episode.query_y).item())
-            if probe is not None:
-                details["probe_predictions"].append(self._predict(weights, probe).detach())
+        return record.adaptation(prediction.detach(), META_LEARNED_START)
 
     # ----- checkpoints and modes ----------------------------------------------------------
 
@@ -451,6 +419,71 @@ class MAML(MetaLearner):
 
     def eval(self) -> None:
         self.net.eval()
+
+
+# What step 0 of the inner-step chart is, for the learners that start from a meta-learned θ.
+META_LEARNED_START = (
+    "Query loss after each inner step: step 0 is the meta-learned initialisation, before it "
+    "has seen the support set (for classification its head starts at zero: chance)."
+)
+
+
+class StepRecorder:
+    """Scores the weights after each inner step on the query set (and the probe grid),
+    then builds the ``Adaptation`` with its ``InnerStepCurve`` and ``RegressionFit``.
+
+    Shared by MAML, first-order MAML and Reptile: ``predict(weights, x)`` is the learner's.
+    """
+
+    def __init__(
+        self,
+        predict: Callable[[Weights, torch.Tensor], torch.Tensor],
+        task_kind: TaskKind,
+        episode: Episode,
+        probe: torch.Tensor | None,
+    ):
+        self.predict, self.task_kind, self.episode, self.probe = predict, task_kind, episode, probe
+        self.classification = task_kind == "classification"
+        self.query_losses: list[float] = []
+        self.query_accuracies: list[float] = []
+        self.support_losses: list[float] = []
+        self.probe_predictions: list[torch.Tensor] = []
+
+    def __call__(self, weights: Weights, support_loss: torch.Tensor | None = None) -> None:
+        episode, predict = self.episode, self.predict
+        with torch.no_grad():
+            if support_loss is None:
+                support_loss = task_loss(
+                    predict(weights, episode.support_x), episode.support_y, self.task_kind
+                )
+            prediction = predict(weights, episode.query_x)
+            self.support_losses.append(support_loss.item())
+            self.query_losses.append(task_loss(prediction, episode.query_y, self.task_kind).item())
+            if self.classification:
+                self.query_accuracies.append(accuracy(prediction, episode.query_y).item())
+            if self.probe is not None:
+                self.probe_predictions.append(predict(weights, self.probe).detach())
+
+    def adaptation(self, query_prediction: torch.Tensor, caption: str) -> Adaptation:
+        records: list[Internals] = [
+            InnerStepCurve(
+                query_losses=tuple(self.query_losses),
+                query_accuracies=tuple(self.query_accuracies) if self.classification else None,
+                support_losses=tuple(self.support_losses),
+                caption=caption,
+            )
+        ]
+        if self.probe is not None:
+            records.append(
+                RegressionFit(probe_x=self.probe, step_predictions=tuple(self.probe_predictions))
+            )
+        return Adaptation(
+            query_prediction=query_prediction,
+            query_loss=self.query_losses[-1],
+            query_accuracy=self.query_accuracies[-1] if self.classification else None,
+            probe_prediction=self.probe_predictions[-1] if self.probe is not None else None,
+            internals=tuple(records),
+        )
 
 
 class FOMAML(MAML):

@@ -37,7 +37,7 @@ the LSTM's state size D).
 Example:
     >>> matching = MatchingNet(ProblemSpec("classification", (1, 28, 28), n_way=5))
     >>> adaptation = matching.adapt(episode)
-    >>> adaptation.details["attention"].sum(dim=1)            # ones, (NQ,)
+    >>> adaptation.find(AttentionView).attention.sum(dim=1)   # ones, (NQ,)
 """
 
 from __future__ import annotations
@@ -52,13 +52,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from metalearn_core.algorithms.base import (
-    Adaptation,
-    Hyperparameters,
-    MetaLearner,
-    ProblemSpec,
-    StepResult,
-)
+from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
 from metalearn_core.algorithms.functional import (
     DISTANCES,
     Distance,
@@ -70,8 +64,10 @@ from metalearn_core.algorithms.functional import (
     embed_without_side_effects,
     squared_euclidean,
 )
+from metalearn_core.algorithms.internals import AttentionView, EmbeddingView
 from metalearn_core.data.episodes import Episode, EpisodeBatch
 from metalearn_core.models import build_backbone
+from metalearn_core.spec import ProblemSpec
 
 
 @dataclass
@@ -151,6 +147,13 @@ class LearnedScale(nn.Module):
         return self.log_scale.exp()
 
 
+ATTENTION_CAPTION = (
+    "Each query's attention over the support examples; the class with the most attention in "
+    "total is the prediction. Cosines of ReLU features lie in [0, 1], so at the paper's "
+    "attention scale of 1 the attention stays nearly flat; a learned scale sharpens it."
+)
+
+
 class MatchingNet(MetaLearner):
     """Matching Networks; see the module docstring for the rule and an example."""
 
@@ -162,7 +165,7 @@ class MatchingNet(MetaLearner):
         "gradient steps at test time."
     )
     hparams_class = MatchingNetHyperparameters
-    exposes_embeddings = True
+    internals_records = (EmbeddingView, AttentionView)
     hparams: MatchingNetHyperparameters
 
     def __init__(
@@ -196,10 +199,6 @@ class MatchingNet(MetaLearner):
         rest = [p for p in self.networks.parameters() if p is not scale]
         return [{"params": rest},
                 {"params": [scale], "lr": self.SCALE_LR_FACTOR * self.hparams.outer_lr}]  # fmt: skip
-
-    @classmethod
-    def default_hparams(cls, spec: ProblemSpec) -> MatchingNetHyperparameters:
-        return cls.hparams_class()
 
     def _attention_logits(
         self, support: torch.Tensor, query: torch.Tensor
@@ -254,9 +253,9 @@ class MatchingNet(MetaLearner):
 
         ``query_prediction`` is log ŷ (NQ, N): its softmax is the attention-weighted
         one-hot labels; ``probe_prediction`` is the same for ``probe_x`` (P, N).
-        details: ``support_embeddings`` (NK, D), ``query_embeddings`` (NQ, D) (after FCE
-        when enabled), ``attention`` (NQ, NK), ``attention_scale`` (the factor on the
-        similarities, learned or fixed).
+        internals: an ``EmbeddingView`` (support (NK, D) and query (NQ, D) embeddings,
+        after FCE when enabled) and an ``AttentionView`` (NQ, NK) with its scale (the
+        factor on the similarities, learned or fixed).
         """
         episode = episode.to(self.device)
         with torch.no_grad():
@@ -276,12 +275,10 @@ class MatchingNet(MetaLearner):
             query_loss=F.nll_loss(log_probabilities, episode.query_y).item(),
             query_accuracy=accuracy(log_probabilities, episode.query_y).item(),
             probe_prediction=probe_prediction,
-            details={
-                "support_embeddings": support,
-                "query_embeddings": query,
-                "attention": attention,
-                "attention_scale": scale,
-            },
+            internals=(
+                EmbeddingView(support=support, query=query),
+                AttentionView(attention=attention, scale=scale, caption=ATTENTION_CAPTION),
+            ),
         )
 
     def state_dict(self) -> dict[str, Any]:

@@ -20,7 +20,7 @@ Example:
     >>> protonet = ProtoNet(spec)
     >>> protonet.meta_train_step(sampler.sample_batch(1))
     >>> adaptation = protonet.adapt(episode)
-    >>> adaptation.details["prototypes"].shape              # (N, D)
+    >>> adaptation.find(EmbeddingView).prototypes.shape    # (N, D)
 """
 
 from __future__ import annotations
@@ -33,13 +33,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from metalearn_core.algorithms.base import (
-    Adaptation,
-    Hyperparameters,
-    MetaLearner,
-    ProblemSpec,
-    StepResult,
-)
+from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
 from metalearn_core.algorithms.functional import (
     DISTANCES,
     Distance,
@@ -51,8 +45,10 @@ from metalearn_core.algorithms.functional import (
     embed_without_side_effects,
     pairwise_distance,
 )
+from metalearn_core.algorithms.internals import EmbeddingView, PrototypeDistances
 from metalearn_core.data.episodes import Episode, EpisodeBatch
 from metalearn_core.models import build_backbone
+from metalearn_core.spec import ProblemSpec
 
 
 @dataclass
@@ -97,6 +93,9 @@ def prototype_logits(
     return -distances, prototypes, distances
 
 
+DISTANCE_NAMES = {"euclidean": "squared Euclidean distance", "cosine": "cosine distance (1 − cos)"}
+
+
 class ProtoNet(MetaLearner):
     """Prototypical Networks; see the module docstring for the rule and an example."""
 
@@ -108,7 +107,7 @@ class ProtoNet(MetaLearner):
         "the 2-D embedding layer to see the space and each prototype's region."
     )
     hparams_class = ProtoNetHyperparameters
-    exposes_embeddings = True
+    internals_records = (EmbeddingView, PrototypeDistances)
     hparams: ProtoNetHyperparameters
 
     def __init__(
@@ -123,10 +122,6 @@ class ProtoNet(MetaLearner):
         self.scheduler = torch.optim.lr_scheduler.StepLR(
             self.optimizer, step_size=self.hparams.lr_halve_every or 1, gamma=0.5
         )
-
-    @classmethod
-    def default_hparams(cls, spec: ProblemSpec) -> ProtoNetHyperparameters:
-        return cls.hparams_class()
 
     def _embed_batch(self, batch: EpisodeBatch) -> tuple[torch.Tensor, torch.Tensor]:
         """One forward pass over every image of the batch: (B, NK, D), (B, NQ, D)."""
@@ -156,8 +151,8 @@ class ProtoNet(MetaLearner):
         return StepResult(loss.item(), acc, time.perf_counter() - start, len(batch))
 
     def adapt(self, episode: Episode, probe_x: torch.Tensor | None = None) -> Adaptation:
-        """Prototypes from the support set; details: ``support_embeddings`` (NK, D),
-        ``query_embeddings`` (NQ, D), ``prototypes`` (N, D), ``distances`` (NQ, N)."""
+        """Prototypes from the support set; internals: an ``EmbeddingView`` (support (NK, D),
+        query (NQ, D), prototypes (N, D)) and the ``PrototypeDistances`` (NQ, N)."""
         episode = episode.to(self.device)
         with torch.no_grad():
             support, query = embed_episode(self.model, episode)
@@ -173,12 +168,21 @@ class ProtoNet(MetaLearner):
             query_loss=F.cross_entropy(logits, episode.query_y).item(),
             query_accuracy=accuracy(logits, episode.query_y).item(),
             probe_prediction=probe_prediction,
-            details={
-                "support_embeddings": support,
-                "query_embeddings": query,
-                "prototypes": prototypes,
-                "distances": distances,
-            },
+            internals=(
+                EmbeddingView(
+                    support=support,
+                    query=query,
+                    prototypes=prototypes,
+                    region_distance=self.hparams.distance,
+                ),
+                PrototypeDistances(
+                    distances=distances,
+                    distance=self.hparams.distance,
+                    caption=f"Each query's {DISTANCE_NAMES[self.hparams.distance]} to each class "
+                    "prototype (the mean embedding of its support examples); the nearest "
+                    "prototype is the prediction.",
+                ),
+            ),
         )
 
     def state_dict(self) -> dict[str, Any]:

@@ -23,7 +23,7 @@ task, and batch norm uses each batch's own statistics.
 Example:
     >>> reptile = Reptile(ProblemSpec("regression", (1,), n_way=1, backbone="mlp"))
     >>> reptile.meta_train_step(sampler.sample_batch(5))
-    >>> reptile.adapt(episode, probe_x=xs).details["probe_predictions"]
+    >>> reptile.adapt(episode, probe_x=xs).find(RegressionFit).step_predictions
 """
 
 from __future__ import annotations
@@ -37,16 +37,17 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
-from metalearn_core.algorithms.base import (
-    Adaptation,
-    Hyperparameters,
-    MetaLearner,
-    ProblemSpec,
-    StepResult,
-)
+from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
 from metalearn_core.algorithms.functional import accuracy, check_choice, check_positive, task_loss
-from metalearn_core.algorithms.maml import build_maml_network, initial_task_weights
+from metalearn_core.algorithms.internals import InnerStepCurve, RegressionFit
+from metalearn_core.algorithms.maml import (
+    META_LEARNED_START,
+    StepRecorder,
+    build_maml_network,
+    initial_task_weights,
+)
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
+from metalearn_core.spec import ProblemSpec
 
 Optimizer = Literal["sgd", "adam"]
 OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
@@ -107,6 +108,7 @@ class Reptile(MetaLearner):
     )
     task_kinds = ("classification", "regression")
     hparams_class = ReptileHyperparameters
+    internals_records = (InnerStepCurve, RegressionFit)
     hparams: ReptileHyperparameters
 
     def __init__(
@@ -200,47 +202,22 @@ class Reptile(MetaLearner):
     def adapt(self, episode: Episode, probe_x: torch.Tensor | None = None) -> Adaptation:
         """``inner_steps_test`` optimiser steps on the support set, recording every step.
 
-        details: ``inner_losses`` / ``inner_accuracies`` (query, after steps 0..k; accuracies
-        empty for regression), ``support_losses``, ``probe_predictions`` (steps 0..k).
+        internals: an ``InnerStepCurve`` (query loss/accuracy and support loss after steps
+        0..k; no accuracies for regression) and, when ``probe_x`` is given, a
+        ``RegressionFit`` (predictions at ``probe_x`` after steps 0..k).
         """
         episode = episode.to(self.device)
         probe = probe_x.to(self.device) if probe_x is not None else None
-        details: dict[str, Any] = {
-            "inner_losses": [],
-            "inner_accuracies": [],
-            "support_losses": [],
-            "probe_predictions": [],
-        }
-
-        def record(step: int, weights: Weights, support_loss: torch.Tensor | None) -> None:
-            with torch.no_grad():
-                if support_loss is None:
-                    support_loss = task_loss(
-                        self._predict(weights, episode.support_x),
-                        episode.support_y,
-                        self.spec.task_kind,
-                    )
-                prediction = self._predict(weights, episode.query_x)
-                details["support_losses"].append(support_loss.item())
-                details["inner_losses"].append(
-                    task_loss(prediction, episode.query_y, self.spec.task_kind).item()
-                )
-                if self.spec.task_kind == "classification":
-                    details["inner_accuracies"].append(accuracy(prediction, episode.query_y).item())
-                if probe is not None:
-                    details["probe_predictions"].append(self._predict(weights, probe))
-
-        adapted = self._train_on_support(episode, self.hparams.inner_steps_test, on_step=record)
-        record(self.hparams.inner_steps_test, adapted, None)
+        record = StepRecorder(self._predict, self.spec.task_kind, episode, probe)
+        adapted = self._train_on_support(
+            episode,
+            self.hparams.inner_steps_test,
+            on_step=lambda step, weights, support_loss: record(weights, support_loss),
+        )
+        record(adapted)
         with torch.no_grad():
             prediction = self._predict(adapted, episode.query_x)
-        return Adaptation(
-            query_prediction=prediction,
-            query_loss=details["inner_losses"][-1],
-            query_accuracy=details["inner_accuracies"][-1] if details["inner_accuracies"] else None,
-            probe_prediction=details["probe_predictions"][-1] if probe is not None else None,
-            details=details,
-        )
+        return record.adaptation(prediction, META_LEARNED_START)
 
     def state_dict(self) -> dict[str, Any]:
         return {"model": self.net.state_dict(), "optimizer": self.optimizer.state_dict()}

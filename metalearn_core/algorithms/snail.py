@@ -52,15 +52,11 @@ from torch import nn
 from torch.func import functional_call
 from torch.nn import functional as F
 
-from metalearn_core.algorithms.base import (
-    Adaptation,
-    Hyperparameters,
-    MetaLearner,
-    ProblemSpec,
-    StepResult,
-)
+from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
+from metalearn_core.algorithms.internals import AttentionView, EmbeddingView
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
 from metalearn_core.models import build_backbone, embedding_dim
+from metalearn_core.spec import ProblemSpec
 
 logger = logging.getLogger(__name__)
 
@@ -184,20 +180,27 @@ def episode_logits(slot_logits: torch.Tensor, label_slots: torch.Tensor) -> torc
     return slot_logits.gather(2, index)
 
 
+ATTENTION_CAPTION = (
+    "Each query's attention over the support examples in the last attention layer (mean over "
+    "heads). The network reads what it attends to through further layers, so the prediction "
+    "(✓/✗, row labels) need not be the most attended class."
+)
+
+
 class SNAILLearner(MetaLearner):
     """Attentive sequence learner for classification (``--algo snail``).
 
-    ``adapt`` details: ``attention`` (NQ, NK) the last block's attention of each
-    query over the support items, averaged over heads (rows sum to 1);
-    ``attention_per_layer`` (L, NQ, NK); ``class_attention`` (NQ, N) the attention
-    mass each query puts on each class's support items; ``support_embeddings``
-    (NK, F) and ``query_embeddings`` (NQ, F) the backbone features.
+    ``adapt`` internals: an ``AttentionView`` (``attention`` (NQ, NK) the last block's
+    attention of each query over the support items, averaged over heads (rows sum to 1);
+    ``per_layer`` (L, NQ, NK); ``class_attention`` (NQ, N) the attention mass each query
+    puts on each class's support items) and an ``EmbeddingView`` of the backbone features
+    (support (NK, F), query (NQ, F)).
 
     Episodes may have any K and any N up to ``max_n_way``.
 
     >>> learner = SNAILLearner(ProblemSpec("classification", (1, 28, 28), 5))
     >>> learner.meta_train_step(batch)
-    >>> learner.adapt(episode).details["attention"].shape   # (N*Q, N*K)
+    >>> learner.adapt(episode).find(AttentionView).attention.shape   # (N*Q, N*K)
     """
 
     name: ClassVar[str] = "snail"
@@ -210,7 +213,7 @@ class SNAILLearner(MetaLearner):
     )
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("classification",)
     hparams_class: ClassVar[type[Hyperparameters]] = SNAILHyperparameters
-    exposes_embeddings: ClassVar[bool] = True
+    internals_records = (EmbeddingView, AttentionView)
     hparams: SNAILHyperparameters
 
     def __init__(
@@ -289,13 +292,17 @@ class SNAILLearner(MetaLearner):
             query_loss=float(F.cross_entropy(logits, episode.query_y)),
             query_accuracy=float((logits.argmax(-1) == episode.query_y).float().mean()),
             probe_prediction=None,
-            details={
-                "attention": per_layer[-1],  # (NQ, NK)
-                "attention_per_layer": per_layer,  # (L, NQ, NK)
-                "class_attention": per_layer[-1] @ one_hot,  # (NQ, N)
-                "support_embeddings": features[0, :support_count],
-                "query_embeddings": features[0, support_count:],
-            },
+            internals=(
+                EmbeddingView(
+                    support=features[0, :support_count], query=features[0, support_count:]
+                ),
+                AttentionView(
+                    attention=per_layer[-1],  # (NQ, NK)
+                    per_layer=per_layer,  # (L, NQ, NK)
+                    class_attention=per_layer[-1] @ one_hot,  # (NQ, N)
+                    caption=ATTENTION_CAPTION,
+                ),
+            ),
         )
 
     def state_dict(self) -> dict[str, Any]:

@@ -47,13 +47,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from metalearn_core.algorithms.base import (
-    Adaptation,
-    Hyperparameters,
-    MetaLearner,
-    ProblemSpec,
-    StepResult,
-)
+from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
+from metalearn_core.algorithms.internals import EmbeddingView, InnerStepCurve
 from metalearn_core.data.episodes import (
     ClassificationSource,
     Episode,
@@ -62,6 +57,7 @@ from metalearn_core.data.episodes import (
     TaskSource,
 )
 from metalearn_core.models import build_backbone, embedding_dim
+from metalearn_core.spec import ProblemSpec
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +99,13 @@ def cosine_logits(features: torch.Tensor, weight: torch.Tensor, scale: float) ->
     return scale * F.normalize(features, dim=-1) @ F.normalize(weight, dim=-1).T
 
 
+STEP_ZERO_CAPTION = (
+    "Query loss after each fine-tuning step: step 0 is the pretrained network with a head "
+    "imprinted from the support set's class means (nearest class mean); later steps "
+    "fine-tune it."
+)
+
+
 class TransferLearner(MetaLearner):
     """Pretrain-and-fine-tune baseline (``--algo transfer``).
 
@@ -113,11 +116,11 @@ class TransferLearner(MetaLearner):
     checkpointed); the episodes of the batch are not read. ``StepResult.accuracy``
     is the mini-batch accuracy over all C classes.
 
-    ``adapt`` details: ``inner_losses`` / ``inner_accuracies`` (query, after
-    fine-tuning steps 0..k; step 0 is the nearest class mean), ``support_losses``
-    (support cross-entropy before steps 1..k), ``finetuned_parameters`` (names),
-    ``support_embeddings`` (NK, F), ``query_embeddings`` (NQ, F) and ``prototypes``
-    (N, F), all from the pretrained backbone before fine-tuning.
+    ``adapt`` internals: an ``EmbeddingView`` (support (NK, F), query (NQ, F) and
+    prototypes (N, F), all from the pretrained backbone before fine-tuning) and an
+    ``InnerStepCurve`` (query loss/accuracy after fine-tuning steps 0..k, step 0 being
+    the nearest class mean; support cross-entropy before steps 1..k; the names of the
+    fine-tuned parameters).
 
     >>> learner = TransferLearner(spec, TransferHyperparameters(finetune_steps=0))
     >>> learner.prepare(train_source)
@@ -136,7 +139,7 @@ class TransferLearner(MetaLearner):
     train_metric_name: ClassVar[str] = "pretraining batch"
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("classification",)
     hparams_class: ClassVar[type[Hyperparameters]] = TransferHyperparameters
-    exposes_embeddings: ClassVar[bool] = True
+    internals_records = (EmbeddingView, InnerStepCurve)
     hparams: TransferHyperparameters
 
     def __init__(
@@ -272,15 +275,20 @@ class TransferLearner(MetaLearner):
             query_loss=inner_losses[-1],
             query_accuracy=inner_accuracies[-1],
             probe_prediction=None,
-            details={
-                "inner_losses": inner_losses,
-                "inner_accuracies": inner_accuracies,
-                "support_losses": support_losses,
-                "finetuned_parameters": finetuned,
-                "support_embeddings": support_features,
-                "query_embeddings": pretrained_query_features,
-                "prototypes": prototypes,
-            },
+            internals=(
+                EmbeddingView(
+                    support=support_features,
+                    query=pretrained_query_features,
+                    prototypes=prototypes,
+                ),
+                InnerStepCurve(
+                    query_losses=tuple(inner_losses),
+                    query_accuracies=tuple(inner_accuracies),
+                    support_losses=tuple(support_losses),
+                    trained_parameters=tuple(finetuned),
+                    caption=STEP_ZERO_CAPTION,
+                ),
+            ),
         )
 
     # ----- checkpoints -----------------------------------------------------------------

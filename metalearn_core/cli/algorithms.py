@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 def describe(name: str, kind: str | None = None) -> str:
     """One algorithm as text: title, summary, task kinds, then a line per hyperparameter."""
     from metalearn_core.algorithms import ALGORITHMS, default_hparams
-    from metalearn_core.algorithms.base import ProblemSpec
+    from metalearn_core.spec import ProblemSpec
 
     if name not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {name!r}; allowed: {', '.join(ALGORITHMS)}")

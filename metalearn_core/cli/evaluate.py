@@ -21,9 +21,14 @@ import torch
 
 from metalearn_core.cli.arguments import positive_int, seed_int
 from metalearn_core.engine import evaluate
-from metalearn_core.engine.checkpoint import CheckpointError, checkpoint_path, read_checkpoint
+from metalearn_core.engine.build import load_source
+from metalearn_core.engine.checkpoint import (
+    CheckpointError,
+    checkpoint_path,
+    learner_from_payload,
+    read_checkpoint,
+)
 from metalearn_core.engine.evaluation import DEFAULT_EVAL_EPISODES
-from metalearn_core.engine.trainer import learner_from_payload, load_source
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

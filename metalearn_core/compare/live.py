@@ -19,7 +19,8 @@ from collections.abc import Callable, Mapping
 from metalearn_core.compare.plan import ComparisonPlan
 from metalearn_core.compare.scoring import score_trainer
 from metalearn_core.data.episodes import TaskSource
-from metalearn_core.engine.trainer import TickReport, Trainer, load_source
+from metalearn_core.engine.build import load_source
+from metalearn_core.engine.trainer import TickReport, Trainer
 
 
 class Comparison:

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from metalearn_core.algorithms.base import MetaLearner
+from metalearn_core.algorithms.internals import InnerStepCurve
 from metalearn_core.data.episodes import EpisodeSampler, TaskSource
 from metalearn_core.engine.evaluation import mean_ci95, score_episodes
 from metalearn_core.engine.rng import derive_seed, seeded
@@ -66,7 +67,6 @@ def inner_step_curve(
     on the first ``count`` test episodes; the learner's own setting is restored after."""
     original = learner.hparams
     learner.hparams = dataclasses.replace(original, inner_steps_test=max(steps, 1))
-    key = "inner_accuracies" if source.task_kind == "classification" else "inner_losses"
     sampler = EpisodeSampler(source, n_way, k_shot, q_query, seed=TEST_SEED)
     per_episode = []
     learner.eval()
@@ -75,7 +75,13 @@ def inner_step_curve(
             episode = sampler.sample().to(learner.device)
             with seeded(derive_seed(TEST_SEED, f"episode-{index}"), learner.device):
                 adaptation = learner.adapt(episode)
-            per_episode.append(list(adaptation.details[key])[: steps + 1])
+            curve = adaptation.find(InnerStepCurve)
+            if curve is None:
+                raise ValueError(f"{learner.name} records no inner-step curve")
+            values = (
+                curve.query_accuracies if curve.query_accuracies is not None else curve.query_losses
+            )
+            per_episode.append(list(values)[: steps + 1])
     finally:
         learner.hparams = original
         learner.train()

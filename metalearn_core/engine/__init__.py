@@ -10,15 +10,17 @@ The app and the command line use only this package::
     trainer.history.train_arrays()                 # {"iteration", "loss", "accuracy", ...}
     trainer.history.validation_arrays()            # {"iteration", "mean", "ci95", ...}
     trainer.save("runs/demo"); trainer = Trainer.load("runs/demo")
-    result = evaluate(trainer, trainer.source("test"), n_way=5, k_shot=1, q_query=15)
+    result = evaluate(trainer.learner, trainer.source("test"), n_way=5, k_shot=1, q_query=15)
 
 Modules: ``config`` (RunConfig, ConfigError), ``trainer`` (Trainer and its records),
 ``history`` (bounded curves), ``evaluation`` (600-episode protocol, 95% CI),
-``checkpoint`` (safe checkpoint files), ``runzip`` (run directories as zips), ``rng``
+``checkpoint`` (safe checkpoint files; reading a saved run back), ``build`` (a config's
+device, data and learner), ``runzip`` (run directories as zips), ``rng``
 (each run's own random stream, and the lock that keeps concurrent runs apart).
 """
 
-from metalearn_core.engine.checkpoint import CheckpointError
+from metalearn_core.engine.build import resolve_device
+from metalearn_core.engine.checkpoint import CheckpointError, load_learner
 from metalearn_core.engine.config import ConfigError, RunConfig, load_config_file
 from metalearn_core.engine.evaluation import EvaluationResult, evaluate, mean_ci95
 from metalearn_core.engine.history import History, TrainPoint, ValidationPoint
@@ -29,8 +31,6 @@ from metalearn_core.engine.trainer import (
     Trainer,
     TrainingDiverged,
     ValidationResult,
-    load_learner,
-    resolve_device,
 )
 
 __all__ = [

@@ -17,6 +17,10 @@ leaves either the old checkpoint or the new one, never half of one.
 
 A run directory travels between the app and the command line as a zip
 (``export_run_zip`` / ``import_run_zip``).
+
+Reading a run back: ``read_saved_run`` checks a checkpoint's run state (what
+``Trainer.load`` restores to continue the run), ``load_learner`` rebuilds just the trained
+learner (what evaluation needs, without opening any data).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import struct
 import tempfile
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +42,12 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
+
+from metalearn_core.algorithms.base import MetaLearner
+from metalearn_core.engine.build import build_learner, resolve_device
+from metalearn_core.engine.config import RunConfig
+from metalearn_core.engine.rng import untouched
+from metalearn_core.spec import ProblemSpec
 
 logger = logging.getLogger(__name__)
 
@@ -302,3 +313,125 @@ def _run_members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
     if CHECKPOINT_FILE not in members:
         raise CheckpointError(f"run zip holds no {CHECKPOINT_FILE}")
     return members
+
+
+# ----- saved runs: resuming and loading ------------------------------------------------------
+@dataclass(frozen=True)
+class SavedRun:
+    """A checkpoint's run, its counters checked: what ``Trainer.load`` restores so that
+    the run continues exactly as if it had never stopped."""
+
+    config: RunConfig  # with the machine-specific overrides applied
+    learner_state: dict[str, Any]  # model + optimiser, for ``MetaLearner.load_state_dict``
+    sampler_state: torch.Tensor  # the training EpisodeSampler's generator
+    rng_state: dict[str, torch.Tensor]  # the run's own random stream, by device type
+    history_state: dict[str, Any]  # for ``History.from_state``
+    iteration: int
+    episodes_seen: int
+    train_seconds: float
+    elapsed_seconds: float
+    divergence: str | None  # the message of a run that stopped diverging
+    base_lrs: list[float] | None = None  # the optimiser's rates under a schedule
+
+
+def config_from_payload(
+    payload: dict[str, Any], *, device: str | None = None, data_dir: str | None = None
+) -> RunConfig:
+    """The run's config from a checkpoint, with machine-specific overrides."""
+    try:
+        config = RunConfig.from_dict(payload["config"])
+    except KeyError:
+        raise CheckpointError("checkpoint holds no run config") from None
+    changes: dict[str, Any] = {}
+    if data_dir is not None:
+        changes["data_dir"] = data_dir
+    if device is not None:
+        changes["device"] = device
+    elif config.device.startswith("cuda") and not torch.cuda.is_available():
+        logger.info("run was saved on %s; no CUDA here, so it opens on the CPU", config.device)
+        changes["device"] = "auto"
+    return config.replace(**changes) if changes else config
+
+
+def saved_run_from_payload(
+    payload: dict[str, Any], *, device: str | None = None, data_dir: str | None = None
+) -> SavedRun:
+    """``read_saved_run`` on an already-read checkpoint payload."""
+    config = config_from_payload(payload, device=device, data_dir=data_dir)
+    try:
+        counters = payload["counters"]
+        saved = SavedRun(
+            config=config,
+            learner_state=payload["learner"],
+            sampler_state=payload["sampler"],
+            rng_state=dict(payload["rng"]),
+            history_state=payload["history"],
+            iteration=int(counters["iteration"]),
+            episodes_seen=int(counters["episodes_seen"]),
+            train_seconds=float(counters["train_seconds"]),
+            elapsed_seconds=float(counters["elapsed_seconds"]),
+            divergence=counters["divergence"],
+            base_lrs=(  # absent in runs saved before schedules, or never scheduled
+                None
+                if counters.get("base_lrs") is None
+                else [float(lr) for lr in counters["base_lrs"]]
+            ),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"checkpoint does not match its run: {error!r}") from None
+    if (
+        saved.iteration < 0
+        or saved.episodes_seen < 0
+        or not (saved.divergence is None or isinstance(saved.divergence, str))
+    ):
+        raise CheckpointError("checkpoint's counters are not those of a run")
+    return saved
+
+
+def read_saved_run(
+    run_dir: str | os.PathLike[str], *, device: str | None = None, data_dir: str | None = None
+) -> SavedRun:
+    """A run directory's checkpoint, checked, for resuming.
+
+    ``device`` and ``data_dir`` override the machine-specific settings (a run saved on
+    CUDA opens on this machine's ``"auto"`` device when CUDA is missing here).
+    """
+    payload = read_checkpoint(checkpoint_path(run_dir))
+    return saved_run_from_payload(payload, device=device, data_dir=data_dir)
+
+
+def spec_from_payload(payload: dict[str, Any]) -> ProblemSpec:
+    """The problem the checkpoint's learner was built for."""
+    try:
+        spec_values = dict(payload["spec"])
+        spec_values["input_shape"] = tuple(spec_values["input_shape"])
+        return ProblemSpec(**spec_values)
+    except (KeyError, TypeError) as error:
+        raise CheckpointError(f"checkpoint holds no valid problem spec: {error}") from None
+
+
+def load_learner(
+    run_dir: str | os.PathLike[str], *, device: str | None = None
+) -> tuple[RunConfig, MetaLearner]:
+    """A saved run's config and trained learner, without opening any data split.
+
+    This is what evaluation needs: the learner is rebuilt from the problem spec stored in
+    the checkpoint, then its state (model + optimiser) is loaded.
+    """
+    return learner_from_payload(read_checkpoint(checkpoint_path(run_dir)), device=device)
+
+
+def learner_from_payload(
+    payload: dict[str, Any], *, device: str | None = None
+) -> tuple[RunConfig, MetaLearner]:
+    """``load_learner`` on an already-read checkpoint payload (in eval mode)."""
+    config = config_from_payload(payload, device=device)
+    spec = spec_from_payload(payload)
+    learner = build_learner(config, spec, resolve_device(config.device))
+    try:
+        with untouched(learner.device):
+            learner.load_state_dict(payload["learner"])
+    except (KeyError, TypeError, RuntimeError) as error:
+        raise CheckpointError(f"checkpoint does not match {config.algo}: {error}") from None
+    learner.eval()
+    return config, learner

@@ -14,16 +14,13 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from metalearn_core.algorithms.base import MetaLearner
 from metalearn_core.data.episodes import Episode, EpisodeSampler, TaskSource
 from metalearn_core.engine.rng import derive_seed, seeded
-
-if TYPE_CHECKING:
-    from metalearn_core.engine.trainer import Trainer
 
 DEFAULT_EVAL_EPISODES = 600
 
@@ -139,7 +136,7 @@ def score_episodes(
 
 
 def evaluate(
-    trainer_or_learner: Trainer | MetaLearner,
+    learner: MetaLearner,
     source: TaskSource,
     n_way: int,
     k_shot: int,
@@ -150,7 +147,7 @@ def evaluate(
     """Score a trained learner on ``episodes`` episodes drawn from ``source`` with ``seed``.
 
     Args:
-        trainer_or_learner: a ``Trainer`` (its learner is used) or a ``MetaLearner``.
+        learner: the trained learner (a run's ``trainer.learner``, or ``load_learner``'s).
         source: the split to draw from, usually the test split.
         n_way, k_shot, q_query: the evaluation episode shape; it may differ from training.
         episodes: number of episodes (600 is the standard protocol).
@@ -158,10 +155,10 @@ def evaluate(
     Returns:
         ``EvaluationResult`` with mean accuracy (or MSE) and its 95% CI.
     """
-    learner = getattr(trainer_or_learner, "learner", trainer_or_learner)
     if not isinstance(learner, MetaLearner):
         raise ValueError(
-            f"expected a Trainer or MetaLearner, got {type(trainer_or_learner).__name__}"
+            f"evaluate takes a MetaLearner (a Trainer's is trainer.learner), "
+            f"got {type(learner).__name__}"
         )
     if not isinstance(episodes, int) or episodes < 1:
         raise ValueError(f"episodes must be a positive integer, got {episodes!r}")

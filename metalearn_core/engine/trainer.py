@@ -40,16 +40,18 @@ from typing import Any
 
 import torch
 
-from metalearn_core.algorithms.base import Adaptation, MetaLearner, ProblemSpec
+from metalearn_core.algorithms.base import Adaptation
+from metalearn_core.algorithms.internals import RegressionFit
 from metalearn_core.data.episodes import Episode, EpisodeSampler, TaskSource
+from metalearn_core.engine.build import build_learner, load_source, problem_spec, resolve_device
 from metalearn_core.engine.checkpoint import (
     CONFIG_FILE,
     METRICS_FILE,
     CheckpointError,
+    SavedRun,
     atomic_write,
-    checkpoint_path,
     clone_state,
-    read_checkpoint,
+    read_saved_run,
     state_is_finite,
     write_checkpoint,
 )
@@ -122,51 +124,6 @@ def _summary(scoring: EpisodeScoring) -> ValidationResult:
         return ValidationResult(mean, ci95, scoring.count, "accuracy")
     mean, ci95 = mean_ci95(scores.losses)
     return ValidationResult(mean, ci95, scoring.count, "mse")
-
-
-def resolve_device(name: str) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; ``"cuda"`` without a GPU is an error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError("device", name, "no CUDA device is available here; use 'cpu' or 'auto'")
-    return torch.device(name)
-
-
-def load_source(config: RunConfig, split: str) -> TaskSource:
-    """Open one split of the config's data set."""
-    from metalearn_core.data import load_task_source
-
-    return load_task_source(
-        config.dataset,
-        split,
-        data_dir=config.data_dir,
-        image_size=config.image_size,  # None: the data set's own size
-        rotations=config.rotations,
-        seed=config.data_seed,
-    )
-
-
-def build_learner(config: RunConfig, spec: ProblemSpec, device: torch.device) -> MetaLearner:
-    """The config's algorithm, its weights initialised from the run's seed."""
-    from metalearn_core.algorithms import make_learner
-
-    seed = derive_seed(config.seed, "init")
-    with seeded(seed, device):  # make_learner seeds torch too; the lock keeps threads apart
-        # hparams are overrides of the algorithm's defaults for this kind of task
-        return make_learner(config.algo, spec, dict(config.hparams), device, seed=seed)
-
-
-def problem_spec(config: RunConfig, source: TaskSource) -> ProblemSpec:
-    backbone = config.resolved_backbone(tuple(source.input_shape))
-    return ProblemSpec(
-        task_kind=source.task_kind,
-        input_shape=tuple(source.input_shape),
-        n_way=config.n_way,
-        backbone=backbone,
-        width=config.resolved_width(backbone),
-        embedding_2d=config.embedding_2d,
-    )
 
 
 def _check_shape(source: TaskSource, config: RunConfig) -> None:
@@ -474,8 +431,10 @@ class Trainer:
         """One reproducible episode of ``split`` and the learner's adaptation to it.
 
         For regression a probe grid of ``PROBE_POINTS`` inputs over the task's input range
-        is predicted too (``Adaptation.probe_prediction``, shape (P, 1)); the grid itself is
-        ``Adaptation.details["probe_x"]``. The episode shape defaults to the training one.
+        is predicted too (``Adaptation.probe_prediction``, shape (P, 1)), and the grid with
+        the predictions is in the adaptation's ``RegressionFit`` (the learner's own, with one
+        curve per inner step, or one added here). The episode shape defaults to the training
+        one.
         """
         source = self.source(split)
         sampler = EpisodeSampler(
@@ -498,8 +457,12 @@ class Trainer:
                 )
         finally:
             self.learner.train()
-        if probe_x is not None:
-            adaptation.details.setdefault("probe_x", probe_x)
+        if probe_x is not None and adaptation.probe_prediction is not None:
+            if adaptation.find(RegressionFit) is None:  # a learner that draws no curve itself
+                fit = RegressionFit(
+                    probe_x=probe_x, step_predictions=(adaptation.probe_prediction,)
+                )
+                adaptation.internals = (*adaptation.internals, fit)
         return episode, adaptation
 
     # ----- checkpoints ------------------------------------------------------------------------------
@@ -554,90 +517,31 @@ class Trainer:
         ``device`` and ``data_dir`` override the machine-specific settings (a run saved on
         CUDA opens on this machine's ``"auto"`` device when CUDA is missing here).
         """
-        payload = read_checkpoint(checkpoint_path(run_dir))
-        config = config_from_payload(payload, device=device, data_dir=data_dir)
-        trainer = cls(config, sources=sources)
-        trainer._restore(payload)
+        saved = read_saved_run(run_dir, device=device, data_dir=data_dir)
+        trainer = cls(saved.config, sources=sources)
+        trainer._restore(saved)
         return trainer
 
-    def _restore(self, payload: dict[str, Any]) -> None:
+    def _restore(self, saved: SavedRun) -> None:
+        """Take over a saved run's state (read and checked by ``read_saved_run``)."""
         try:
             # loading may build modules (a head sized by the checkpoint): keep that off the
             # process's RNG stream
             with untouched(self.device):
-                self.learner.load_state_dict(payload["learner"])
-            self.sampler.set_state(payload["sampler"])
+                self.learner.load_state_dict(saved.learner_state)
+            self.sampler.set_state(saved.sampler_state)
             self._rng_state = {
-                k: v for k, v in payload["rng"].items() if k == "cpu" or self.device.type == "cuda"
+                k: v for k, v in saved.rng_state.items() if k == "cpu" or self.device.type == "cuda"
             }
             if self.device.type == "cuda" and "cuda" not in self._rng_state:
                 self._rng_state["cuda"] = self._initial_rng_state()["cuda"]  # saved on a CPU
             torch.Generator().set_state(self._rng_state["cpu"])  # fails now, not at step 1
-            self.history = History.from_state(payload["history"])
-            counters = payload["counters"]
-            self.iteration = int(counters["iteration"])
-            self.episodes_seen = int(counters["episodes_seen"])
-            self.train_seconds = float(counters["train_seconds"])
-            self.elapsed_seconds = float(counters["elapsed_seconds"])
-            self.divergence = counters["divergence"]
-            base_lrs = counters.get("base_lrs")  # absent in runs saved before schedules
-            self._base_lrs = None if base_lrs is None else [float(lr) for lr in base_lrs]
+            self.history = History.from_state(saved.history_state)
         except (KeyError, TypeError, ValueError, RuntimeError) as error:
             raise CheckpointError(f"checkpoint does not match its run: {error!r}") from None
-        if (
-            self.iteration < 0
-            or self.episodes_seen < 0
-            or not (self.divergence is None or isinstance(self.divergence, str))
-        ):
-            raise CheckpointError("checkpoint's counters are not those of a run")
-
-
-def config_from_payload(
-    payload: dict[str, Any], *, device: str | None = None, data_dir: str | None = None
-) -> RunConfig:
-    """The run's config from a checkpoint, with machine-specific overrides."""
-    try:
-        config = RunConfig.from_dict(payload["config"])
-    except KeyError:
-        raise CheckpointError("checkpoint holds no run config") from None
-    changes: dict[str, Any] = {}
-    if data_dir is not None:
-        changes["data_dir"] = data_dir
-    if device is not None:
-        changes["device"] = device
-    elif config.device.startswith("cuda") and not torch.cuda.is_available():
-        logger.info("run was saved on %s; no CUDA here, so it opens on the CPU", config.device)
-        changes["device"] = "auto"
-    return config.replace(**changes) if changes else config
-
-
-def load_learner(
-    run_dir: str | os.PathLike[str], *, device: str | None = None
-) -> tuple[RunConfig, MetaLearner]:
-    """A saved run's config and trained learner, without opening any data split.
-
-    This is what evaluation needs: the learner is rebuilt from the problem spec stored in
-    the checkpoint, then its state (model + optimiser) is loaded.
-    """
-    return learner_from_payload(read_checkpoint(checkpoint_path(run_dir)), device=device)
-
-
-def learner_from_payload(
-    payload: dict[str, Any], *, device: str | None = None
-) -> tuple[RunConfig, MetaLearner]:
-    """``load_learner`` on an already-read checkpoint payload."""
-    config = config_from_payload(payload, device=device)
-    try:
-        spec_values = dict(payload["spec"])
-        spec_values["input_shape"] = tuple(spec_values["input_shape"])
-        spec = ProblemSpec(**spec_values)
-    except (KeyError, TypeError) as error:
-        raise CheckpointError(f"checkpoint holds no valid problem spec: {error}") from None
-    learner = build_learner(config, spec, resolve_device(config.device))
-    try:
-        with untouched(learner.device):
-            learner.load_state_dict(payload["learner"])
-    except (KeyError, TypeError, RuntimeError) as error:
-        raise CheckpointError(f"checkpoint does not match {config.algo}: {error}") from None
-    learner.eval()
-    return config, learner
+        self.iteration = saved.iteration
+        self.episodes_seen = saved.episodes_seen
+        self.train_seconds = saved.train_seconds
+        self.elapsed_seconds = saved.elapsed_seconds
+        self.divergence = saved.divergence
+        self._base_lrs = saved.base_lrs

@@ -15,10 +15,12 @@ import torch
 
 from metalearn_core.algorithms.functional import DISTANCES, pairwise_distance
 from metalearn_core.data.episodes import Episode
-from metalearn_core.figures.episodes import _base_layout, class_color, episode_points_figure
+from metalearn_core.figures.episodes import episode_points_figure
+from metalearn_core.figures.style import base_layout, class_color
 
 REGION_DISTANCES = DISTANCES  # the learners' own rules, computed by the same function
 GRID_POINTS = 90  # per side of the regions' grid: cheap to draw, fine enough to read
+PROTOTYPE_SIZE = 26  # stars around the support diamonds (16) they sit under
 
 
 def principal_plane(points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list[float]]:
@@ -80,7 +82,10 @@ def embedding_figure(
     region_distance: str | None = None,
     title: str | None = None,
 ) -> go.Figure:
-    """Support (diamonds), queries (dots, red crosses when wrong) and prototypes (stars).
+    """Support (diamonds), queries (dots, black crosses when wrong) and prototypes (stars).
+
+    The stars are larger than the diamonds and drawn under them: in a 1-shot episode a
+    prototype is its one support example, and both stay visible (a diamond on a star).
 
     Args:
         episode: gives the labels (``support_y``, ``query_y``) and N.
@@ -91,8 +96,8 @@ def embedding_figure(
             prototype wins (2-D embeddings only); None for none.
 
     Returns:
-        ``episode_points_figure``'s traces on the (projected) points, then one trace
-        ``prototypes``; with regions, a ``nearest prototype`` heatmap first.
+        With regions, a ``nearest prototype`` heatmap first; with prototypes, a trace
+        ``prototypes``; then ``episode_points_figure``'s traces on the (projected) points.
     """
     if region_distance is not None and region_distance not in REGION_DISTANCES:
         raise ValueError(f"region_distance must be one of {REGION_DISTANCES} or None")
@@ -118,37 +123,37 @@ def embedding_figure(
     )  # fmt: skip
     fig = episode_points_figure(picture, query_predictions)
     if rest:
-        _add_prototypes(fig, rest[0])
+        points = len(fig.data)
         if region_distance is not None and dim == 2:
             x_range, y_range = _padded_ranges(flat)
             fig.add_trace(_nearest_regions(rest[0], x_range, y_range, region_distance))
-            fig.data = (fig.data[-1], *fig.data[:-1])  # regions behind the points
             fig.update_xaxes(range=x_range)
             fig.update_yaxes(range=y_range)
+        fig.add_trace(_prototypes_trace(rest[0]))
+        # behind the points: the regions, then the stars under the support diamonds
+        fig.data = (*fig.data[points:], *fig.data[:points])
     fig.update_xaxes(title={"text": axis_titles[0]}, zeroline=False)
     fig.update_yaxes(title={"text": axis_titles[1]}, zeroline=False)
-    fig = _base_layout(fig, title, 500)
+    fig = base_layout(fig, title, 500)
     # below the x axis title, not over it
     fig.update_layout(legend={"orientation": "h", "y": -0.22, "yanchor": "top"})
     return fig
 
 
-def _add_prototypes(fig: go.Figure, prototypes_2d: torch.Tensor) -> None:
+def _prototypes_trace(prototypes_2d: torch.Tensor) -> go.Scatter:
     count = prototypes_2d.shape[0]
-    fig.add_trace(
-        go.Scatter(
-            x=prototypes_2d[:, 0].tolist(),
-            y=prototypes_2d[:, 1].tolist(),
-            mode="markers",
-            marker={
-                "symbol": "star",
-                "size": 22,
-                "color": [class_color(c) for c in range(count)],
-                "line": {"width": 2, "color": "black"},
-            },
-            hovertext=[f"prototype {c}" for c in range(count)],
-            name="prototypes",
-        )
+    return go.Scatter(
+        x=prototypes_2d[:, 0].tolist(),
+        y=prototypes_2d[:, 1].tolist(),
+        mode="markers",
+        marker={
+            "symbol": "star",
+            "size": PROTOTYPE_SIZE,
+            "color": [class_color(c) for c in range(count)],
+            "line": {"width": 2, "color": "black"},
+        },
+        hovertext=[f"prototype {c}" for c in range(count)],
+        name="prototypes",
     )
 
 

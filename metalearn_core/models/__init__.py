@@ -24,8 +24,6 @@ query batch, and ``vmap`` over tasks needs no shared buffers).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from torch import nn
 
 from metalearn_core.models.backbones import (
@@ -37,9 +35,7 @@ from metalearn_core.models.backbones import (
     conv4_features,
     mlp_features,
 )
-
-if TYPE_CHECKING:  # algorithms/__init__ imports the learners, which import this module
-    from metalearn_core.algorithms.base import ProblemSpec
+from metalearn_core.spec import ProblemSpec
 
 BACKBONES = ("conv4", "mlp")
 

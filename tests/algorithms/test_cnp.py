@@ -7,14 +7,15 @@ import math
 import pytest
 import torch
 
-from metalearn_core.algorithms.base import ProblemSpec
 from metalearn_core.algorithms.cnp import (
     CNPHyperparameters,
     ConditionalNeuralProcess,
     gaussian_nll,
 )
+from metalearn_core.algorithms.internals import ContextCodes, RegressionFit
 from metalearn_core.data import load_task_source
 from metalearn_core.data.episodes import Episode, EpisodeBatch, EpisodeSampler
+from metalearn_core.spec import ProblemSpec
 
 SPEC = ProblemSpec("regression", (1,), 1, backbone="mlp")
 
@@ -80,20 +81,20 @@ def test_predictions_do_not_depend_on_the_order_of_the_support_set():
     a, b = learner.adapt(episode, probe), learner.adapt(shuffled, probe)
     torch.testing.assert_close(a.query_prediction, b.query_prediction)
     torch.testing.assert_close(a.probe_prediction, b.probe_prediction)
-    torch.testing.assert_close(a.details["probe_std"], b.details["probe_std"])
+    torch.testing.assert_close(a.find(RegressionFit).probe_std, b.find(RegressionFit).probe_std)
 
 
 def test_representation_is_the_mean_of_the_per_pair_codes():
     learner = make_cnp()
     episode = sine_episode(torch.Generator().manual_seed(3), k_shot=4)
-    details = learner.adapt(episode).details
+    codes_record = learner.adapt(episode).find(ContextCodes)
     with torch.no_grad():
         codes = [
             learner.network.encoder(torch.cat([x, y])) for x, y in zip(
                 episode.support_x, episode.support_y, strict=True
             )
         ]  # fmt: skip
-    torch.testing.assert_close(details["representation"], sum(codes) / 4)
+    torch.testing.assert_close(codes_record.representation, sum(codes) / 4)
 
 
 def test_predictive_std_is_positive_with_shapes_for_probes_and_queries():
@@ -101,10 +102,10 @@ def test_predictive_std_is_positive_with_shapes_for_probes_and_queries():
     episode = sine_episode(torch.Generator().manual_seed(4), k_shot=5, q_query=6)
     out = learner.adapt(episode, torch.linspace(-5, 5, 50).unsqueeze(1))
     assert out.probe_prediction.shape == (50, 1)
-    assert out.details["probe_std"].shape == (50, 1)
+    assert out.find(RegressionFit).probe_std.shape == (50, 1)
     assert out.query_prediction.shape == (6, 1)
-    assert bool((out.details["probe_std"] >= 0.05).all())
-    assert bool((out.details["query_std"] >= 0.05).all())
+    assert bool((out.find(RegressionFit).probe_std >= 0.05).all())
+    assert bool((out.find(ContextCodes).query_std >= 0.05).all())
     mse = float(((out.query_prediction - episode.query_y) ** 2).mean())
     assert out.query_loss == pytest.approx(mse, rel=1e-5)
 
@@ -124,7 +125,7 @@ def test_learns_sine_tasks_and_is_less_sure_far_from_the_support_points():
     # Support points only in [−5, 0]: the band should be wider over (2, 5] than over them.
     x = torch.linspace(-5, 0, 10).unsqueeze(1)
     left = Episode(x, 2 * torch.sin(x), x, 2 * torch.sin(x), 1, 10, 10)
-    std = learner.adapt(left, torch.linspace(-5, 5, 101).unsqueeze(1)).details["probe_std"]
+    std = learner.adapt(left, torch.linspace(-5, 5, 101).unsqueeze(1)).find(RegressionFit).probe_std
     assert float(std[-30:].mean()) > float(std[:50].mean())
 
 

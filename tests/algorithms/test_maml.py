@@ -8,9 +8,10 @@ import torch
 from torch.func import functional_call
 
 from metalearn_core.algorithms import make_learner
-from metalearn_core.algorithms.base import ProblemSpec
+from metalearn_core.algorithms.internals import InnerStepCurve, RegressionFit
 from metalearn_core.algorithms.maml import MAML, MAMLHyperparameters
 from metalearn_core.data.episodes import EpisodeSampler
+from metalearn_core.spec import ProblemSpec
 
 SINE = ProblemSpec("regression", (1,), n_way=1, backbone="mlp")
 
@@ -147,7 +148,7 @@ def test_maml_halves_the_sinusoid_mse_after_five_inner_steps(tiny):
         learner.meta_train_step(tiny.sinusoid_batch(25, seed=step + 1))
     before, after = [], []
     for episode in tiny.sinusoid_batch(40, seed=10_000, q_query=50).episodes():
-        losses = learner.adapt(episode).details["inner_losses"]
+        losses = learner.adapt(episode).find(InnerStepCurve).query_losses
         before.append(losses[0])
         after.append(losses[5])
     assert sum(after) <= 0.5 * sum(before)
@@ -158,15 +159,16 @@ def test_adapt_records_every_inner_step_and_the_probe_curve(tiny):
     episode = tiny.sinusoid_batch(1).episode(0)
     probe = torch.linspace(-5, 5, 30).unsqueeze(1)
     adaptation = learner.adapt(episode, probe_x=probe)
-    details = adaptation.details
-    assert len(details["inner_losses"]) == len(details["probe_predictions"]) == 5
-    assert details["inner_accuracies"] == [] and adaptation.query_accuracy is None
-    assert all(p.shape == (30, 1) for p in details["probe_predictions"])
-    torch.testing.assert_close(adaptation.probe_prediction, details["probe_predictions"][-1])
+    curve, fit = adaptation.find(InnerStepCurve), adaptation.find(RegressionFit)
+    assert len(curve.query_losses) == len(fit.step_predictions) == 5
+    assert curve.query_accuracies is None and adaptation.query_accuracy is None
+    assert all(p.shape == (30, 1) for p in fit.step_predictions)
+    torch.testing.assert_close(adaptation.probe_prediction, fit.step_predictions[-1])
+    torch.testing.assert_close(fit.probe_x, probe)
     # the recorded query loss after step k is the MSE of the returned prediction
     mse = ((adaptation.query_prediction - episode.query_y) ** 2).mean().item()
     assert adaptation.query_loss == pytest.approx(mse, rel=1e-5)
-    assert details["support_losses"][-1] < details["support_losses"][0]
+    assert curve.support_losses[-1] < curve.support_losses[0]
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +189,7 @@ def test_trained_5_way_maml_adapts_to_other_n(trained_5_way_maml, n_way, tiny):
         adaptation = trained_5_way_maml.adapt(sampler.sample())
         assert adaptation.query_prediction.shape == (n_way * 3, n_way)
         # step 0: the zero head predicts uniformly, argmax is class 0, accuracy exactly 1/N
-        assert adaptation.details["inner_accuracies"][0] == pytest.approx(1 / n_way)
+        assert adaptation.find(InnerStepCurve).query_accuracies[0] == pytest.approx(1 / n_way)
         accuracies.append(adaptation.query_accuracy)
     assert sum(accuracies) / len(accuracies) > 1.5 / n_way  # well above chance
 

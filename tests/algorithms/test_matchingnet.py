@@ -10,12 +10,13 @@ import torch
 import torch.nn.functional as F
 
 from metalearn_core.algorithms import make_learner
-from metalearn_core.algorithms.base import ProblemSpec
+from metalearn_core.algorithms.internals import AttentionView, EmbeddingView
 from metalearn_core.algorithms.matchingnet import (
     MatchingNetHyperparameters,
     attention_log_probabilities,
 )
 from metalearn_core.data import EpisodeSampler, load_task_source
+from metalearn_core.spec import ProblemSpec
 
 IMAGES = ProblemSpec("classification", (1, 8, 8), n_way=5, width=8)
 
@@ -39,13 +40,13 @@ def test_attention_rows_sum_to_one_and_predict_weighted_one_hot_labels(
     learner = make_learner("matchingnet", IMAGES, hparams, seed=0)
     episode = EpisodeSampler(tiny.image_source(), 4, 2, 3, seed=0).sample()
     adaptation = learner.adapt(episode)
-    attention = adaptation.details["attention"]
+    attention = adaptation.find(AttentionView).attention
     assert attention.shape == (12, 8)
     torch.testing.assert_close(attention.sum(dim=1), torch.ones(12))
     weighted_labels = attention @ F.one_hot(episode.support_y, 4).float()  # (NQ, N)
     torch.testing.assert_close(adaptation.query_prediction.exp(), weighted_labels)
     # cosine attention by hand, from the returned (context) embeddings
-    s, q = adaptation.details["support_embeddings"], adaptation.details["query_embeddings"]
+    s, q = adaptation.find(EmbeddingView).support, adaptation.find(EmbeddingView).query
     if distance == "cosine":
         similarity = F.normalize(q, dim=1) @ F.normalize(s, dim=1).T
     else:
@@ -94,9 +95,9 @@ def test_cosine_attention_at_scale_one_cannot_pass_its_ceiling(tiny):
     episode = EpisodeSampler(tiny.image_source(), 5, 1, 3, seed=0).sample()
     adaptation = learner.adapt(episode)
     ceiling = math.e / (math.e + 4)
-    assert adaptation.details["attention"].max() <= ceiling + 1e-6
+    assert adaptation.find(AttentionView).attention.max() <= ceiling + 1e-6
     assert adaptation.query_loss >= -math.log(ceiling) - 1e-6
-    assert adaptation.details["attention_scale"] == 1.0
+    assert adaptation.find(AttentionView).scale == 1.0
 
 
 def test_learned_attention_scale_trains_saves_and_scales_the_softmax(tiny):
@@ -104,19 +105,19 @@ def test_learned_attention_scale_trains_saves_and_scales_the_softmax(tiny):
     learner = make_learner("matchingnet", IMAGES, hparams, seed=0)
     sampler = EpisodeSampler(tiny.image_source(), 5, 1, 3, seed=0)
     episode = sampler.sample()
-    assert learner.adapt(episode).details["attention_scale"] == pytest.approx(2.0)
+    assert learner.adapt(episode).find(AttentionView).scale == pytest.approx(2.0)
     for _ in range(3):
         learner.meta_train_step(sampler.sample_batch(2))
     adaptation = learner.adapt(episode)
-    scale = adaptation.details["attention_scale"]
+    scale = adaptation.find(AttentionView).scale
     assert scale != pytest.approx(2.0)  # trained with the network
-    support = adaptation.details["support_embeddings"]
-    query = adaptation.details["query_embeddings"]
+    support = adaptation.find(EmbeddingView).support
+    query = adaptation.find(EmbeddingView).query
     expected = (scale * F.cosine_similarity(query[:, None], support[None], dim=-1)).softmax(-1)
-    torch.testing.assert_close(adaptation.details["attention"], expected)
+    torch.testing.assert_close(adaptation.find(AttentionView).attention, expected)
     copy = make_learner("matchingnet", IMAGES, hparams, seed=3)
     copy.load_state_dict(learner.state_dict())
-    assert copy.adapt(episode).details["attention_scale"] == pytest.approx(scale)
+    assert copy.adapt(episode).find(AttentionView).scale == pytest.approx(scale)
 
 
 def test_a_learned_scale_takes_the_loss_below_the_fixed_scales_floor():

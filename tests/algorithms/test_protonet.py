@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from metalearn_core.algorithms import make_learner
-from metalearn_core.algorithms.base import ProblemSpec
+from metalearn_core.algorithms.internals import EmbeddingView, PrototypeDistances
 from metalearn_core.algorithms.protonet import ProtoNetHyperparameters, prototype_logits
 from metalearn_core.data import EpisodeSampler, load_task_source
+from metalearn_core.spec import ProblemSpec
 
 IMAGES = ProblemSpec("classification", (1, 8, 8), n_way=5, width=8)
 
@@ -37,16 +38,18 @@ def test_cosine_distance_is_one_minus_cosine_to_the_means():
     torch.testing.assert_close(logits, -expected)
 
 
-def test_adapt_details_are_consistent_with_the_embeddings(tiny):
+def test_adapt_internals_are_consistent_with_the_embeddings(tiny):
     learner = make_learner("protonet", IMAGES, seed=0)
     episode = EpisodeSampler(tiny.image_source(), 3, 2, 4, seed=0).sample()
     adaptation = learner.adapt(episode)
-    d = adaptation.details
-    assert d["support_embeddings"].shape == (6, learner.model.embedding_dim)
-    assert d["prototypes"].shape == (3, learner.model.embedding_dim)
-    torch.testing.assert_close(d["prototypes"][1], d["support_embeddings"][2:4].mean(dim=0))
-    by_hand = ((d["query_embeddings"][:, None] - d["prototypes"][None]) ** 2).sum(-1)
-    torch.testing.assert_close(d["distances"], by_hand, rtol=1e-4, atol=1e-4)
+    view, distances = adaptation.find(EmbeddingView), adaptation.find(PrototypeDistances)
+    assert view.support.shape == (6, learner.model.embedding_dim)
+    assert view.prototypes.shape == (3, learner.model.embedding_dim)
+    torch.testing.assert_close(view.prototypes[1], view.support[2:4].mean(dim=0))
+    by_hand = ((view.query[:, None] - view.prototypes[None]) ** 2).sum(-1)
+    torch.testing.assert_close(distances.distances, by_hand, rtol=1e-4, atol=1e-4)
+    assert view.region_distance == distances.distance == "euclidean"
+    assert "squared Euclidean distance" in distances.caption
     assert adaptation.query_prediction.shape == (12, 3)
 
 

@@ -8,8 +8,10 @@ import pytest
 import torch
 
 from metalearn_core.algorithms import ALGORITHMS, algorithm_names, default_hparams, make_learner
-from metalearn_core.algorithms.base import MetaLearner, ProblemSpec
+from metalearn_core.algorithms.base import MetaLearner
+from metalearn_core.algorithms.internals import EmbeddingView, RegressionFit
 from metalearn_core.algorithms.maml import MAMLHyperparameters
+from metalearn_core.spec import ProblemSpec
 
 SINE = ProblemSpec("regression", (1,), n_way=1, backbone="mlp")
 IMAGES = ProblemSpec("classification", (1, 8, 8), n_way=5, width=4)
@@ -123,10 +125,39 @@ def test_a_training_step_trains_even_after_eval(name):
 
 
 @pytest.mark.parametrize("name", algorithm_names("classification"))
-def test_exposes_embeddings_says_whether_adapt_gives_them(name):
+def test_adapt_fills_the_records_its_learner_declares(name):
     source, batch = _image_source_and_batch()
     learner = make_learner(name, IMAGES, seed=0)
     learner.prepare(source)
-    details = learner.adapt(batch.episode(0)).details
-    has_them = "support_embeddings" in details and "query_embeddings" in details
-    assert has_them == ALGORITHMS[name].exposes_embeddings
+    kinds = {type(record) for record in learner.adapt(batch.episode(0)).internals}
+    assert kinds and kinds <= set(ALGORITHMS[name].internals_records)
+    # what the 2-D embedding option offers follows from the declaration
+    assert (EmbeddingView in kinds) == ALGORITHMS[name].exposes_embeddings
+
+
+@pytest.mark.parametrize("name", algorithm_names("regression"))
+def test_a_regression_learner_draws_its_fit_on_the_probe_grid(name, tiny):
+    learner = make_learner(name, SINE, seed=0)
+    probe = torch.linspace(-5, 5, 7).unsqueeze(1)
+    adaptation = learner.adapt(tiny.sinusoid_batch(1).episode(0), probe_x=probe)
+    kinds = {type(record) for record in adaptation.internals}
+    assert RegressionFit in kinds and kinds <= set(ALGORITHMS[name].internals_records)
+    fit = adaptation.find(RegressionFit)
+    torch.testing.assert_close(fit.probe_x, probe)
+    torch.testing.assert_close(fit.step_predictions[-1], adaptation.probe_prediction)
+
+
+def test_default_hparams_is_the_learner_class_s_own():
+    class Plain(MetaLearner):
+        name, title = "plain", "Plain"
+
+        def meta_train_step(self, batch): ...
+        def adapt(self, episode, probe_x=None): ...
+        def state_dict(self): ...
+        def load_state_dict(self, state): ...
+
+    assert Plain.default_hparams(IMAGES) == Plain.hparams_class()
+    assert not Plain.exposes_embeddings  # declares no EmbeddingView
+    for name in ("maml", "reptile"):  # defaults that depend on the kind of task
+        regression = ALGORITHMS[name].default_hparams(SINE)
+        assert regression == default_hparams(name, SINE) != default_hparams(name, IMAGES)

@@ -7,9 +7,10 @@ import torch
 from torch.func import functional_call
 
 from metalearn_core.algorithms import make_learner
-from metalearn_core.algorithms.base import ProblemSpec
+from metalearn_core.algorithms.internals import InnerStepCurve, RegressionFit
 from metalearn_core.algorithms.reptile import ReptileHyperparameters
 from metalearn_core.data import EpisodeSampler
+from metalearn_core.spec import ProblemSpec
 
 SINE = ProblemSpec("regression", (1,), n_way=1, backbone="mlp")
 
@@ -49,9 +50,9 @@ def test_adapt_records_losses_and_probe_curves_and_keeps_theta(tiny):
     episode = tiny.sinusoid_batch(1).episode(0)
     theta = [p.detach().clone() for p in learner.net.parameters()]
     adaptation = learner.adapt(episode, probe_x=torch.linspace(-5, 5, 11).unsqueeze(1))
-    d = adaptation.details
-    assert len(d["inner_losses"]) == len(d["probe_predictions"]) == len(d["support_losses"]) == 7
-    assert d["support_losses"][-1] < d["support_losses"][0]
+    curve, fit = adaptation.find(InnerStepCurve), adaptation.find(RegressionFit)
+    assert len(curve.query_losses) == len(fit.step_predictions) == len(curve.support_losses) == 7
+    assert curve.support_losses[-1] < curve.support_losses[0]
     assert adaptation.probe_prediction.shape == (11, 1)
     mse = ((adaptation.query_prediction - episode.query_y) ** 2).mean().item()
     assert adaptation.query_loss == pytest.approx(mse, rel=1e-5)
@@ -68,7 +69,7 @@ def test_classification_adapts_to_any_n_with_adam_inner_loop(tiny):
         episode = EpisodeSampler(tiny.image_source(), n_way, 2, 3, seed=n_way).sample()
         adaptation = learner.adapt(episode)
         assert adaptation.query_prediction.shape == (3 * n_way, n_way)
-        accuracies = adaptation.details["inner_accuracies"]
+        accuracies = adaptation.find(InnerStepCurve).query_accuracies
         assert accuracies[0] == pytest.approx(1 / n_way)  # zero head: uniform logits
         assert accuracies[-1] > accuracies[0]
 

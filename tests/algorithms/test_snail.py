@@ -7,10 +7,11 @@ import copy
 import pytest
 import torch
 
-from metalearn_core.algorithms.base import ProblemSpec
+from metalearn_core.algorithms.internals import AttentionView
 from metalearn_core.algorithms.snail import SNAILHyperparameters, SNAILLearner
 from metalearn_core.data import load_task_source
 from metalearn_core.data.episodes import Episode, EpisodeBatch, EpisodeSampler
+from metalearn_core.spec import ProblemSpec
 
 POINTS = ProblemSpec("classification", (2,), 3, backbone="mlp")
 IMAGES = ProblemSpec("classification", (1, 8, 8), 3, backbone="conv4", width=8)
@@ -51,7 +52,9 @@ def test_predictions_do_not_depend_on_the_order_of_the_support_set(spec):
     torch.testing.assert_close(a.query_prediction, b.query_prediction, atol=1e-5, rtol=1e-5)
     # the attention moves with the support items it belongs to
     order = torch.randperm(6, generator=torch.Generator().manual_seed(1))
-    torch.testing.assert_close(a.details["attention"][:, order], b.details["attention"])
+    torch.testing.assert_close(
+        a.find(AttentionView).attention[:, order], b.find(AttentionView).attention
+    )
 
 
 def test_each_query_is_answered_alone_queries_do_not_see_each_other():
@@ -69,14 +72,14 @@ def test_each_query_is_answered_alone_queries_do_not_see_each_other():
 def test_attention_rows_are_distributions_and_class_attention_sums_them_by_label():
     learner = make_learner(POINTS)
     episode = random_episode(POINTS, 3, 2, 4)
-    details = learner.adapt(episode).details
-    attention = details["attention"]
+    view = learner.adapt(episode).find(AttentionView)
+    attention = view.attention
     assert attention.shape == (12, 6)
-    assert details["attention_per_layer"].shape == (2, 12, 6)
+    assert view.per_layer.shape == (2, 12, 6)
     torch.testing.assert_close(attention.sum(1), torch.ones(12))
     for c in range(3):
         by_hand = sum(attention[:, i] for i in range(6) if episode.support_y[i] == c)
-        torch.testing.assert_close(details["class_attention"][:, c], by_hand)
+        torch.testing.assert_close(view.class_attention[:, c], by_hand)
 
 
 @pytest.mark.parametrize("n_way", [2, 3, 6])

@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from metalearn_core.algorithms.base import ProblemSpec
+from metalearn_core.algorithms.internals import InnerStepCurve
 from metalearn_core.algorithms.transfer import TransferHyperparameters, TransferLearner
 from metalearn_core.data import load_task_source
 from metalearn_core.data.episodes import (
@@ -18,6 +18,7 @@ from metalearn_core.data.episodes import (
     EpisodeBatch,
     EpisodeSampler,
 )
+from metalearn_core.spec import ProblemSpec
 
 POINTS = ProblemSpec("classification", (2,), 3, backbone="mlp")
 IMAGES = ProblemSpec("classification", (1, 8, 8), 3, backbone="conv4", width=8)
@@ -119,7 +120,7 @@ def test_zero_steps_is_the_cosine_nearest_class_mean_by_hand(spec):
             mean = sum(members) / len(members)
             cosine = float(q @ mean) / (float(q.norm()) * float(mean.norm()))
             assert float(out.query_prediction[j, c]) == pytest.approx(10.0 * cosine, abs=1e-4)
-    assert out.details["inner_accuracies"] == [out.query_accuracy]
+    assert out.find(InnerStepCurve).query_accuracies == (out.query_accuracy,)
 
 
 def test_head_only_fine_tuning_is_sgd_on_a_head_over_frozen_features():
@@ -146,9 +147,10 @@ def test_head_only_fine_tuning_is_sgd_on_a_head_over_frozen_features():
         @ (weight / weight.norm(dim=1, keepdim=True)).T
     )
     torch.testing.assert_close(out.query_prediction, expected, atol=1e-5, rtol=1e-4)
-    assert out.details["finetuned_parameters"] == ["head.weight"]
-    assert len(out.details["inner_losses"]) == steps + 1
-    assert out.details["support_losses"][-1] < out.details["support_losses"][0]
+    curve = out.find(InnerStepCurve)
+    assert curve.trained_parameters == ("head.weight",)
+    assert len(curve.query_losses) == steps + 1
+    assert curve.support_losses[-1] < curve.support_losses[0]
 
 
 @pytest.mark.parametrize("whole", [False, True], ids=["head", "whole"])
@@ -163,14 +165,16 @@ def test_adapt_never_changes_the_learner_s_own_weights(whole, training_mode):
         for name, value in after[part].items():
             torch.testing.assert_close(value, before[part][name], msg=f"{part}.{name}")
     if whole:
-        assert "backbone.features.0.weight" in out.details["finetuned_parameters"]
+        assert "backbone.features.0.weight" in out.find(InnerStepCurve).trained_parameters
 
 
 def test_whole_network_fine_tuning_moves_the_features():
     episode = random_episode(IMAGES)
     head = make_learner(IMAGES, finetune_steps=3).adapt(episode)
     whole = make_learner(IMAGES, finetune_steps=3, finetune_whole=True).adapt(episode)
-    assert head.details["inner_losses"][0] == pytest.approx(whole.details["inner_losses"][0])
+    assert head.find(InnerStepCurve).query_losses[0] == pytest.approx(
+        whole.find(InnerStepCurve).query_losses[0]
+    )
     assert not torch.allclose(head.query_prediction, whole.query_prediction, atol=1e-4)
 
 
@@ -215,7 +219,7 @@ def test_pretrained_features_classify_held_out_classes_above_chance(dataset, spe
     learner.eval()
     sampler = EpisodeSampler(load_task_source(dataset, "val", seed=0), 5, 1, 5, seed=1)
     results = [learner.adapt(sampler.sample()) for _ in range(40)]
-    nearest_mean = sum(r.details["inner_accuracies"][0] for r in results) / 40
+    nearest_mean = sum(r.find(InnerStepCurve).query_accuracies[0] for r in results) / 40
     fine_tuned = sum(r.query_accuracy for r in results) / 40
     assert nearest_mean > 0.5 and fine_tuned > 0.5  # chance is 0.2
     assert math.isfinite(sum(r.query_loss for r in results))

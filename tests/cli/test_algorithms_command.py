@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from metalearn_core.algorithms import ALGORITHMS, default_hparams
-from metalearn_core.algorithms.base import ProblemSpec
 from metalearn_core.cli import main
+from metalearn_core.spec import ProblemSpec
 
 
 def test_every_algorithm_lists_each_hyperparameter_with_its_default(capsys):

@@ -7,10 +7,11 @@ import math
 import pytest
 import torch
 
-from metalearn_core.algorithms.base import Adaptation, MetaLearner, ProblemSpec, StepResult
+from metalearn_core.algorithms.base import Adaptation, MetaLearner, StepResult
 from metalearn_core.data import load_task_source
 from metalearn_core.data.episodes import EpisodeSampler
 from metalearn_core.engine import evaluate, mean_ci95
+from metalearn_core.spec import ProblemSpec
 
 
 class ConstantLearner(MetaLearner):
@@ -85,3 +86,13 @@ def test_episodes_must_be_positive():
     learner = ConstantLearner(ProblemSpec("classification", tuple(source.input_shape), 5))
     with pytest.raises(ValueError, match="episodes must be a positive integer, got 0"):
         evaluate(learner, source, n_way=5, k_shot=1, q_query=1, episodes=0)
+
+
+def test_evaluate_takes_a_learner_and_says_so_when_given_a_trainer():
+    from metalearn_core.engine import RunConfig, Trainer
+
+    trainer = Trainer(RunConfig(dataset="blobs", algo="protonet", n_way=2, k_shot=1, q_query=1))
+    with pytest.raises(ValueError, match=r"takes a MetaLearner .*trainer\.learner.*Trainer"):
+        evaluate(trainer, trainer.source("test"), n_way=2, k_shot=1, q_query=1, episodes=1)
+    result = evaluate(trainer.learner, trainer.source("test"), 2, 1, 1, episodes=3)
+    assert result.episodes == 3 and 0.0 <= result.accuracy <= 1.0

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from metalearn_core.algorithms.internals import RegressionFit
 from metalearn_core.engine import Trainer, TrainingDiverged
 
 
@@ -137,7 +138,7 @@ def test_inspect_is_reproducible_and_probes_regression(blobs_config, sinusoid_co
 
     regression = Trainer(sinusoid_config)
     _, adaptation = regression.inspect()
-    probe_x = adaptation.details["probe_x"]
+    probe_x = adaptation.find(RegressionFit).probe_x
     assert probe_x.shape == (200, 1) and adaptation.probe_prediction.shape == (200, 1)
     assert probe_x[0, 0] == -5.0 and probe_x[-1, 0] == 5.0
 

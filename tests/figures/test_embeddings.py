@@ -42,7 +42,7 @@ def test_flat_embeddings_shade_the_region_each_prototype_wins():
         region_distance="euclidean",
     )  # fmt: skip
     regions = fig.data[0]
-    assert regions.name == "nearest prototype" and fig.data[-1].name == "prototypes"
+    assert regions.name == "nearest prototype" and fig.data[1].name == "prototypes"
     xs, ys, z = list(regions.x), list(regions.y), regions.z
     for label, (px, py) in enumerate(prototypes.tolist()):  # each prototype sits in its own
         column = min(range(len(xs)), key=lambda i: abs(xs[i] - px))
@@ -74,7 +74,27 @@ def test_wide_embeddings_are_projected_without_regions():
     )  # fmt: skip
     assert "nearest prototype" not in [t.name for t in fig.data]
     assert fig.layout.xaxis.title.text.startswith("PC 1 (")
-    stars = fig.data[-1]
+    (stars,) = [t for t in fig.data if t.name == "prototypes"]
     assert len(trace_values(stars.to_plotly_json(), "x")) == 3
     with pytest.raises(ValueError, match="region_distance"):
         embedding_figure(_episode(), torch.randn(6, 2), torch.randn(4, 2), region_distance="l1")
+
+
+def test_in_one_shot_the_support_diamonds_stay_visible_on_their_prototype_stars():
+    """A 1-shot prototype is its support example: the star used to cover the diamond."""
+    support = torch.tensor([[-2.0, 0.0], [2.0, 0.0], [0.0, 3.0]])
+    episode = Episode(
+        torch.zeros(3, 2), torch.arange(3), torch.zeros(3, 2), torch.arange(3), 3, 1, 1
+    )
+    fig = embedding_figure(episode, support, support + 0.5, support, region_distance="euclidean")
+    names = [t.name for t in fig.data]
+    stars = names.index("prototypes")
+    diamonds = [i for i, name in enumerate(names) if name.startswith("support")]
+    assert len(diamonds) == 3 and stars < min(diamonds)  # drawn first: underneath
+    star_size = fig.data[stars].marker.size
+    for i in diamonds:
+        trace = fig.data[i]
+        assert trace.marker.symbol == "diamond" and trace.marker.size < star_size
+        # each diamond sits exactly on its class's star, and the star shows around it
+        label = int(trace.name.split()[-1])
+        assert (list(trace.x), list(trace.y)) == ([support[label, 0]], [support[label, 1]])

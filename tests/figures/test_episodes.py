@@ -1,4 +1,4 @@
-"""Episode figures: checked through ``fig.data`` and the decoded mosaic pixels."""
+"""Episode views: checked through ``fig.data`` and the decoded mosaic pixels."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import torch
 
 from metalearn_core.data.episodes import Episode
 from metalearn_core.figures import episodes as ef
+from metalearn_core.figures.style import CLASS_COLORS
 
 
 def _image_episode(n_way: int = 3, k_shot: int = 2, q_query: int = 2, size: int = 8) -> Episode:
@@ -102,6 +103,14 @@ def test_points_figure_separates_right_and_wrong():
     names = [t.name for t in fig.data]
     assert names == ["support 0", "support 1", "query right ✓", "query wrong ✗"]
     assert list(fig.data[3].x) == [0.5] and list(fig.data[3].y) == [0.5]
+    # a wrong query is marked in a colour far from every class's (the red cross used to be
+    # all but the red of class 3), in a symbol that no other point has
+    wrong_marker = fig.data[3].marker
+    wrong_rgb = np.array(ef._hex_to_rgb(wrong_marker.color))
+    nearest = min(np.linalg.norm(wrong_rgb - ef._hex_to_rgb(c)) for c in CLASS_COLORS)
+    assert nearest > 80, f"the wrong mark's colour is {nearest:.0f} from a class colour"
+    other_symbols = {t.marker.symbol or "circle" for t in fig.data[:3]}
+    assert wrong_marker.symbol not in other_symbols
     assert list(fig.data[2].x) == pytest.approx([0.1, 4.0])
     plain = ef.episode_points_figure(episode)
     assert [t.name for t in plain.data] == ["support 0", "support 1", "query 0", "query 1"]
@@ -126,46 +135,6 @@ def test_regression_figure_orders_probe_and_steps():
     assert [t.name for t in one.data] == ["true function", "±2σ", "prediction", "support", "query"]
 
 
-def test_inner_steps_figure_plots_percentages():
-    fig = ef.inner_steps_figure([1.6, 0.9, 0.4], [0.2, 0.6, 0.8])
-    assert list(fig.data[0].x) == [0, 1, 2]
-    assert list(fig.data[1].y) == pytest.approx([20.0, 60.0, 80.0])
-    with pytest.raises(ValueError, match="2 accuracies for 3 losses"):
-        ef.inner_steps_figure([1.0, 0.5, 0.2], [0.1, 0.2])
-
-
-def test_distances_heatmap_marks_nearest_prototype():
-    distances = torch.tensor([[0.1, 3.0], [2.0, 0.5], [0.2, 0.3]])
-    fig = ef.distances_heatmap(distances, torch.tensor([0, 1, 1]))
-    heat, marks = fig.data
-    assert heat.z[2] == pytest.approx([0.2, 0.3])
-    assert list(marks.x) == ["proto 0", "proto 1", "proto 0"]  # argmin of each row
-    assert list(marks.text) == ["✓", "✓", "✗"]
-
-
-def test_attention_heatmap_predicts_by_summed_attention():
-    # query 0: single largest weight on a class-1 example, but class 0 holds 0.6 in total
-    attention = torch.tensor([[0.3, 0.3, 0.4, 0.0], [0.1, 0.0, 0.5, 0.4]])
-    support_y = torch.tensor([0, 0, 1, 1])
-    fig = ef.attention_heatmap(attention, support_y, torch.tensor([0, 1]))
-    marks = fig.data[1]
-    assert list(marks.x) == ["s2 · 1", "s2 · 1"]  # most-attended example
-    assert list(marks.text) == ["✓", "✓"]  # summed attention: class 0, then class 1
-
-
-def test_spread_rows_takes_every_class():
-    labels = torch.arange(5).repeat_interleave(10)
-    rows = ef._spread_rows(labels, 10)
-    assert sorted(set(labels[rows].tolist())) == [0, 1, 2, 3, 4] and len(rows) == 10
-
-
-def test_detail_figure_handles_vectors_matrices_and_others():
-    assert ef.detail_figure("v", [1.0, 2.0]).data[0].type == "bar"
-    assert ef.detail_figure("m", torch.ones(2, 3)).data[0].type == "heatmap"
-    assert ef.detail_figure("s", "text") is None
-    assert ef.detail_figure("t", torch.ones(2, 2, 2)) is None
-
-
 def test_regression_band_is_two_standard_deviations():
     episode = Episode(torch.zeros(1, 1), torch.zeros(1, 1), torch.zeros(1, 1),
                       torch.zeros(1, 1), 1, 1, 1)  # fmt: skip
@@ -177,24 +146,3 @@ def test_regression_band_is_two_standard_deviations():
     assert band.name == "±2σ"
     assert list(band.x) == [0.0, 1.0, 1.0, 0.0]
     assert list(band.y) == pytest.approx([2.0, 4.0, 0.0, 0.0])  # mean ± 2σ, lower edge reversed
-
-
-def test_inner_steps_figure_names_each_axis_and_keeps_long_runs_readable():
-    fig = ef.inner_steps_figure([1.6, 0.9, 0.4], [0.2, 0.6, 0.8])
-    assert fig.layout.yaxis.title.text == "query loss"
-    assert fig.layout.yaxis2.title.text == "accuracy (%)"
-    assert (fig.layout.yaxis2.dtick, tuple(fig.layout.yaxis2.range)) == (25, (0, 100))
-    assert fig.layout.xaxis.dtick == 1
-    assert fig.layout.legend.y > 1  # above the plot, clear of the axis title
-    assert ef.inner_steps_figure([1.0] * 21).layout.xaxis.dtick == 5  # 21 steps: every 5th
-
-
-def test_attention_heatmap_marks_a_given_prediction():
-    # an attention layer inside a larger network: its prediction is not the summed attention
-    attention = torch.tensor([[0.3, 0.3, 0.4, 0.0], [0.1, 0.0, 0.5, 0.4]])
-    support_y = torch.tensor([0, 0, 1, 1])
-    fig = ef.attention_heatmap(
-        attention, support_y, torch.tensor([0, 1]), predicted=torch.tensor([1, 1])
-    )
-    assert list(fig.data[1].text) == ["✗", "✓"]
-    assert [label.endswith("✗") for label in fig.data[0].y] == [True, False]

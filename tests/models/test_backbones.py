@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from metalearn_core.algorithms.base import ProblemSpec
 from metalearn_core.models import backbone_width, build_backbone, embedding_dim
 from metalearn_core.models.backbones import BatchStatNorm2d
+from metalearn_core.spec import ProblemSpec
 
 
 def image_spec(size: int, channels: int = 1, **changes) -> ProblemSpec:

@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from metalearn_core.algorithms import ALGORITHMS, algorithm_names
+from metalearn_core.algorithms.internals import EmbeddingView
 from studio_ui import train_session as session
 from studio_ui.live_chart import shown_figures, trace_values
 from studio_ui.serving import REPO_ROOT
@@ -305,9 +306,11 @@ def test_the_inspector_draws_the_embedding_space_flat_or_projected(app):
     assert trainer.config.embedding_2d and trainer.learner.spec.embedding_2d
     flat = _inspector_embedding(app)
     assert flat["layout"]["xaxis"]["title"]["text"] == "embedding 1"
-    regions, *_, stars = flat["data"]
+    regions, stars, *_ = flat["data"]  # the stars under the support diamonds
     assert (regions["name"], stars["name"]) == ("nearest prototype", "prototypes")
-    prototypes = app.session_state[session.TRAINER].inspect(seed=0)[1].details["prototypes"]
+    prototypes = (
+        app.session_state[session.TRAINER].inspect(seed=0)[1].find(EmbeddingView).prototypes
+    )
     assert trace_values(stars, "x") == pytest.approx(prototypes[:, 0].tolist(), abs=1e-6)
     assert any("region each prototype wins" in c.value for c in app.caption)
 
