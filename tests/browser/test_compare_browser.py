@@ -64,6 +64,5 @@ def test_two_learners_play_and_their_lines_grow_then_score(streamlit_server, pag
 
     page.get_by_role("button", name="Score").click()
     page.get_by_text("leads on test accuracy").wait_for(timeout=300_000)
-    table = page.locator(".st-key-compare_table")
-    table.wait_for()
+    page.locator('[data-testid="stDataFrame"]').first.wait_for()  # the results table
     assert page.get_by_role("button", name="Play").count() == 1  # scoring paused the play
