@@ -9,8 +9,9 @@ Method
 2. Page: ``streamlit run app.py`` with headless Chromium (Debian's, the project's flags);
    open Train, set up the same config, press Play, wait 3 s, then for ``--seconds`` count
    (a) changes of the episode counter's text, (b) the curves chart's completed redraws
-   (``Plotly.react`` calls that finished, counted in the chart's iframe), (c) mounts of a
-   new chart iframe, and read the episode counter at both ends.
+   (``Plotly.react`` calls that finished, counted by ``studio_ui.live_chart`` in the chart
+   div's ``data-draws``), (c) mounts of a new chart div (a remount would flicker), and
+   read the episode counter at both ends.
 3. What a viewer sees: after the timed window, still playing, ``--frames`` screenshots of
    the chart, ~0.4 s apart; a frame with (almost) no dark pixels is a blank chart.
 Repeats alternate engine and page runs and report medians.
@@ -42,7 +43,7 @@ CONFIG = RunConfig(
 )  # fmt: skip
 COUNTER = '.st-key-train_counter [data-testid="stMetricValue"]'
 OBSERVER_JS = """() => {
-    window.__bench = {counterChanges: 0, lastText: null, framesMounted: 0};
+    window.__bench = {counterChanges: 0, lastText: null, chartsMounted: 0};
     const counterText = () => {
         const el = document.querySelector('COUNTER_SELECTOR');
         return el ? el.textContent : null;
@@ -55,15 +56,14 @@ OBSERVER_JS = """() => {
             window.__bench.lastText = text;
         }
         for (const m of mutations) for (const node of m.addedNodes) {
-            if (node.nodeName === 'IFRAME' || (node.querySelector && node.querySelector('iframe')))
-                window.__bench.framesMounted += 1;
+            if (node.dataset && node.dataset.liveChart !== undefined) window.__bench.chartsMounted += 1;
+            else if (node.querySelector && node.querySelector('[data-live-chart]'))
+                window.__bench.chartsMounted += 1;
         }
     }).observe(document.body, {subtree: true, childList: true, characterData: true});
 }""".replace("COUNTER_SELECTOR", COUNTER)
-CHART_FRAME = ".st-key-train_chart iframe"
-CHART_DRAWS_JS = (
-    "() => document.querySelector('.st-key-train_chart iframe').contentWindow.liveChartDraws"
-)
+CHART = '[data-live-chart="train_curves"]'
+CHART_DRAWS_JS = f"() => Number(document.querySelector('{CHART}').dataset.draws || 0)"
 
 
 def blank_frames(page, frames: int) -> int:
@@ -71,7 +71,7 @@ def blank_frames(page, frames: int) -> int:
     import numpy as np
     from PIL import Image
 
-    box = page.locator(CHART_FRAME).first.bounding_box()
+    box = page.locator(CHART).first.bounding_box()
     blank = 0
     for _ in range(frames):
         shot = Image.open(io.BytesIO(page.screenshot(clip=box))).convert("L")
@@ -123,7 +123,7 @@ def page_rates(url: str, browser, seconds: float, speed: str, frames: int) -> di
         return {
             "counter_redraws_per_s": counts["counterChanges"] / elapsed,
             "chart_redraws_per_s": draws / elapsed,
-            "chart_frames_mounted": counts["framesMounted"],
+            "chart_divs_mounted": counts["chartsMounted"],
             "blank_chart_frames": blank,
             "frames_shot": frames,
             "episodes_per_s": episodes / elapsed,
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         "page_episodes_per_s": statistics.median(p["episodes_per_s"] for p in pages),
         "counter_redraws_per_s": statistics.median(p["counter_redraws_per_s"] for p in pages),
         "chart_redraws_per_s": statistics.median(p["chart_redraws_per_s"] for p in pages),
-        "chart_frames_mounted": sum(p["chart_frames_mounted"] for p in pages),
+        "chart_divs_mounted": sum(p["chart_divs_mounted"] for p in pages),
         "blank_chart_frames": sum(p["blank_chart_frames"] for p in pages),
         "frames_shot": sum(p["frames_shot"] for p in pages),
         "runs": {"engine": engine, "page": pages},

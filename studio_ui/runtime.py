@@ -65,6 +65,14 @@ def ensure_entrypoint() -> None:
     logging) and a sidebar listing every script. Here the page drops that layout,
     exactly as ``st.navigation`` does, and reruns: the rerun goes through ``app.py``,
     which opens the same page by its URL.
+
+    The flag is private, and stays because Streamlit 1.67 has no public way to do this
+    with a ``pages/`` folder: its documented switch is that the folder is ignored "as soon
+    as any session of your app executes st.navigation", and nothing public runs
+    ``st.navigation`` before the first session's first run (``st.App``'s lifespan hook
+    would, at the cost of another way to start the app). A real server test
+    (``tests/browser/test_entrypoint_browser.py``) fails if the flag goes or stops
+    having effect.
     """
     import streamlit as st
 

@@ -1,20 +1,29 @@
-"""A plotly chart that is redrawn in place, for the Train page's Play loop.
+"""A plotly chart that is redrawn in place, for the Play loops of Train and GAN Lab.
 
 Why not ``st.plotly_chart``: every new figure gives that element a new ID, and the
 browser remounts a chart whose ID changed. While playing, a frame caught between the
 unmount and plotly's drawing showed an empty chart (4 blank frames in 16, see
 BENCHMARKS.md), so the chart flickered.
 
-How: ``live_chart`` mounts a component (an iframe running plotly.js) once per script run,
-under a fixed key, so the browser keeps it. Its figures travel as JSON text in a hidden
-element beside it, the "channel", which ``show_figure`` rewrites as often as needed within
-one run (a component itself can be drawn only once per run). The iframe watches the page
-and redraws with ``Plotly.react`` when the text changes (see ``index.html``).
+How, on Streamlit's public component API (``st.components.v2``): ``live_chart`` mounts
+the chart's *view* once per script run under the chart's fixed key, so the browser keeps
+it. Each figure then travels as the argument of a small hidden *figure* instance of the
+same component, mounted in a placeholder beside the view (``show_figure``; a keyed element
+can be drawn only once per run, and the Play loop sends many figures per run, so each
+figure gets a key of its own). The component's script (``frontend/live_chart.js``, one
+module per page) draws the newest figure into the view with ``Plotly.react``: in place,
+never blank.
 
-The iframe loads the plotly.js that ships with the ``plotly`` Python package; Streamlit
-serves a component's files from one folder, so that file and ``index.html`` are copied
-into a folder of the system's temporary directory (named by their content; restored at
-each mount if a temp cleaner removed them).
+Files: the script and plotly.js (the copy that ships with the ``plotly`` Python package)
+are served from where they are installed, through ``st.components.v1.declare_component``
+whose only job here is to serve a folder (components v2 serve files only for a package
+installed with a component manifest; this app runs from its folder). Nothing is written.
+
+Bounded: every figure instance is a widget that Streamlit remembers until the script run
+ends (about 2.4 KB each, measured). So that a Play loop left running for an hour does not
+grow without bound, a run that has sent ``MAX_FIGURES_PER_RUN`` figures asks for a rerun
+(the same thing a button press does: the page runs again and the loop carries on; the
+views keep their keys, so nothing is remounted).
 """
 
 from __future__ import annotations
@@ -22,74 +31,83 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import plotly
 import plotly.graph_objects as go
 import streamlit as st
-import streamlit.components.v1 as components
+import streamlit.components.v1 as components_v1
 from streamlit.delta_generator import DeltaGenerator
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
 
 # Plotly's own toolbar is hidden everywhere in the app; charts that redraw while a loop
 # plays are static (no hover or zoom handlers to set up on every redraw).
 CHART_CONFIG: dict[str, Any] = {"displayModeBar": False}
 STATIC_CHART_CONFIG: dict[str, Any] = {**CHART_CONFIG, "staticPlot": True}
 
-_HERE = Path(__file__).parent
+# Figures one script run may send before it reruns (about 2.4 MB of Streamlit's
+# per-run widget records; at ~10 redraws per second, a rerun every minute or two).
+MAX_FIGURES_PER_RUN = 1000
+MAX_HEIGHT = 4000  # pixels
+
+_FRONTEND = Path(__file__).parent / "frontend"
 _PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
-
-def _component_folder() -> Path:
-    """The folder Streamlit serves: ``index.html`` beside plotly.js, named by content."""
-    page = (_HERE / "index.html").read_bytes()
-    digest = hashlib.sha256(page + plotly.__version__.encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"metalearn-live-chart-{digest}"
+# Served folders (never mounted as components): the app's script, and plotly's package data.
+_SCRIPT_FILES = components_v1.declare_component("script", path=str(_FRONTEND))
+_PLOTLY_FILES = components_v1.declare_component("plotly", path=str(_PLOTLY_JS.parent))
 
 
-def ensure_component_files(folder: Path) -> None:
-    """Copy the component's two files into ``folder`` where missing.
-
-    Checked at every mount, not only at import: a temp cleaner may empty the folder
-    under a server that runs for weeks, and the charts would then stay blank until a
-    restart. Each file is written under a temporary name and renamed, so a browser (or
-    another server process doing the same) never reads a half-written file.
-    """
-    for name, source in (("index.html", _HERE / "index.html"), ("plotly.min.js", _PLOTLY_JS)):
-        target = folder / name
-        if target.is_file():
-            continue
-        folder.mkdir(parents=True, exist_ok=True)
-        part = tempfile.NamedTemporaryFile(dir=folder, prefix=f".{name}-", delete=False)
-        try:
-            with part, source.open("rb") as original:
-                shutil.copyfileobj(original, part)
-            os.replace(part.name, target)
-        finally:
-            Path(part.name).unlink(missing_ok=True)  # left only if the copy failed
+def _served_path(component: Any, filename: str, version: str) -> str:
+    """The file's address relative to the app's base URL, as Streamlit's own page loads
+    its files (so it works under ``server.baseUrlPath`` or behind a proxy's prefix). The
+    version makes a browser fetch the file again after an upgrade."""
+    return f"./component/{component.name}/{filename}?v={version}"
 
 
-_COMPONENT_FOLDER = _component_folder()
-ensure_component_files(_COMPONENT_FOLDER)
-_component = components.declare_component("live_chart", path=str(_COMPONENT_FOLDER))
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
-def channel_key(key: str) -> str:
-    """The key of the hidden container that carries the chart's figures."""
-    return f"{key}_figure"
+SCRIPT_PATH = _served_path(
+    _SCRIPT_FILES, "live_chart.js", _file_digest(_FRONTEND / "live_chart.js")
+)
+PLOTLY_PATH = _served_path(_PLOTLY_FILES, "plotly.min.js", plotly.__version__)
+
+# The component's own code is this loader: it imports the served module (one module per
+# page, whose state every instance shares) and hands it the instance.
+_LOADER_JS = """export default async function (component) {
+  const url = new URL(component.data.script, document.baseURI);
+  return (await import(url.href)).default(component);
+}"""
+_component = st.components.v2.component(
+    "metalearn_studio.live_chart", js=_LOADER_JS, isolate_styles=False
+)
 
 
-@dataclass(frozen=True)
+def figures_key(key: str) -> str:
+    """The key of the hidden container that holds the chart's figure instances."""
+    return f"{key}_figures"
+
+
+@dataclass
 class LiveChart:
-    """A mounted chart: its key, and the hidden slot its figures are written to."""
+    """A mounted chart: its key, the hidden slot its figures go to, and how many figures
+    it has been sent in this script run (each needs a key of its own)."""
 
     key: str
-    channel: DeltaGenerator
+    slot: DeltaGenerator
+    sent: int = 0
+
+
+def _check_key(key: str) -> None:
+    if not isinstance(key, str) or not key or "__" in key:
+        raise ValueError(f"a live chart's key must be a non-empty text without '__', got {key!r}")
 
 
 def live_chart(key: str, height: int) -> LiveChart:
@@ -98,11 +116,17 @@ def live_chart(key: str, height: int) -> LiveChart:
     Pass the result to ``show_figure``. The chart keeps its last figure until a new one
     arrives.
     """
-    channel = channel_key(key)
-    ensure_component_files(_COMPONENT_FOLDER)
-    _component(channel=channel, height=int(height), key=key, default=None)
-    st.html(f"<style>.st-key-{channel} {{display: none;}}</style>")
-    with st.container(key=channel):
+    _check_key(key)
+    if isinstance(height, bool) or not isinstance(height, int | np.integer):
+        raise ValueError(f"a live chart's height is a whole number of pixels, got {height!r}")
+    if not 1 <= height <= MAX_HEIGHT:
+        raise ValueError(f"a live chart's height must be 1 to {MAX_HEIGHT} pixels, got {height}")
+    height = int(height)
+    view = {"role": "view", "chart": key, "height": height, "plotly": PLOTLY_PATH}
+    _component(key=key, data={**view, "script": SCRIPT_PATH}, height=height)
+    figures = figures_key(key)
+    st.html(f"<style>.st-key-{figures} {{display: none;}}</style>")
+    with st.container(key=figures):
         return LiveChart(key, st.empty())
 
 
@@ -111,14 +135,25 @@ def show_figure(
 ) -> None:
     """Send ``figure`` to ``chart``, which redraws in place.
 
-    The message is JSON: ``{"chart": key, "figure": ..., "config": ..., "revision": n}``.
-    ``revision`` numbers the figures of a chart (the Play loop passes its redraw count), so
-    a test can tell which one the page holds last.
+    The figure instance's argument is ``{"role": "figure", "chart": key, "figure": <the
+    figure's JSON text>, "config": ..., "revision": n}``. ``revision`` numbers the figures
+    of a chart (the Play loop passes its redraw count), so a test can tell which one the
+    page holds last. After ``MAX_FIGURES_PER_RUN`` figures in one script run this reruns
+    the script (see the module's docstring).
     """
-    chart.channel.text(
-        f'{{"chart":{json.dumps(chart.key)},"figure":{figure.to_json()},'
-        f'"config":{json.dumps(config)},"revision":{int(revision)}}}'
-    )
+    if chart.sent >= MAX_FIGURES_PER_RUN:
+        st.rerun()
+    chart.sent += 1
+    message = {
+        "role": "figure",
+        "chart": chart.key,
+        "figure": figure.to_json(),
+        "config": config,
+        "revision": int(revision),
+        "script": SCRIPT_PATH,
+    }
+    with chart.slot:
+        _component(key=f"{chart.key}-figure-{chart.sent}", data=message)
 
 
 def trace_values(trace: dict[str, Any], name: str) -> list[Any]:
@@ -133,12 +168,30 @@ def trace_values(trace: dict[str, Any], name: str) -> list[Any]:
     return list(value)
 
 
-def shown_figures(texts: list[str]) -> dict[str, dict[str, Any]]:
-    """The latest figure message of each chart among ``texts`` (for tests: AppTest's
-    ``at.text`` values), by chart key."""
+def mounted_data(proto: Any) -> Any:
+    """The argument a component instance was mounted with, from its message (a
+    ``BidiComponent`` proto; AppTest's ``element.proto``); None when it had none."""
+    kind = proto.WhichOneof("data")
+    if kind == "json":
+        return json.loads(proto.json)
+    if kind == "mixed":
+        return json.loads(proto.mixed.json)
+    return None
+
+
+def shown_figures(app: AppTest) -> dict[str, dict[str, Any]]:
+    """For page tests: the latest figure each chart of ``app`` (an ``AppTest`` after a run)
+    was sent, by chart key: ``{"chart", "figure" (a dict), "config", "revision"}``."""
+    if isinstance(app, list | tuple):
+        raise TypeError("shown_figures takes the AppTest itself now (the figures are no text)")
     found = {}
-    for text in texts:
-        if text.startswith('{"chart":'):
-            message = json.loads(text)
-            found[message["chart"]] = message
+    for element in app.get("bidi_component"):
+        message = mounted_data(element.proto)
+        if isinstance(message, dict) and message.get("role") == "figure":
+            found[message["chart"]] = {
+                "chart": message["chart"],
+                "figure": json.loads(message["figure"]),
+                "config": message["config"],
+                "revision": message["revision"],
+            }
     return found

@@ -17,16 +17,17 @@ from studio_ui.serving import CHROMIUM, CHROMIUM_FLAGS, REPO_ROOT, StreamlitServ
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 
-# Tick labels and axis titles of every live chart that fall outside their frame (clipped).
-CLIPPED_LABELS_JS = """() => Array.from(document.querySelectorAll('iframe')).flatMap(frame => {
-    const doc = frame.contentDocument;
-    if (!doc || !doc.querySelector('.js-plotly-plot')) return [];
-    const width = doc.documentElement.clientWidth, height = doc.documentElement.clientHeight;
-    return Array.from(doc.querySelectorAll('g[class$="tick"] > text, text[class$="title"]'))
+# Tick labels and axis titles of every live chart (studio_ui.live_chart: a plotly div
+# marked data-live-chart, which clips what overflows it) that fall outside it.
+CLIPPED_LABELS_JS = """() => Array.from(document.querySelectorAll('[data-live-chart]')).flatMap(chart => {
+    if (!chart.querySelector('.main-svg')) return [];
+    const frame = chart.getBoundingClientRect();
+    return Array.from(chart.querySelectorAll('g[class$="tick"] > text, text[class$="title"]'))
         .filter(label => label.textContent.trim() !== '')
         .filter(label => {
             const box = label.getBoundingClientRect();
-            return box.left < -1 || box.top < -1 || box.right > width + 1 || box.bottom > height + 1;
+            return box.left < frame.left - 1 || box.top < frame.top - 1
+                || box.right > frame.right + 1 || box.bottom > frame.bottom + 1;
         })
         .map(label => label.textContent);
 })"""

@@ -17,11 +17,11 @@ from tests.browser.conftest import (
 
 pytestmark = pytest.mark.browser
 
-# Points of a named trace in one of the lab's live charts (an iframe holding a plotly div),
-# read from the figure's public data: a numpy array arrives base64-encoded ({dtype, bdata}).
+# Points of a named trace in one of the lab's live charts (a plotly div marked with the
+# chart's key), read from the figure's public data: a numpy array arrives base64-encoded
+# ({dtype, bdata}).
 TRACE_POINTS_JS = """([chart, name]) => {
-    const frame = document.querySelector('.st-key-' + chart + ' iframe');
-    const div = frame && frame.contentDocument.querySelector('.js-plotly-plot');
+    const div = document.querySelector('[data-live-chart="' + chart + '"]');
     const trace = div && div.data && div.data.find(t => t.name === name);
     if (!trace || !trace.y) return 0;
     if (trace.y.bdata === undefined) return Array.from(trace.y).length;
@@ -49,7 +49,7 @@ def loss_points(page) -> int:
 def test_gan_lab_steps_plays_and_pauses_with_legible_charts(streamlit_server, page):
     page.goto(streamlit_server.url + "/gan")
     page.get_by_role("heading", name="GAN Lab").wait_for()
-    page.locator(".st-key-gan_field iframe").wait_for()
+    page.locator('[data-live-chart="gan_field"]').wait_for()
     for pressed in range(1, 4):
         page.get_by_role("button", name="Step both").click()
         eventually(lambda pressed=pressed: steps(page) == pressed, page, f"{pressed} steps")

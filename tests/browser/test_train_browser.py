@@ -20,21 +20,20 @@ from tests.browser.conftest import (
 pytestmark = pytest.mark.browser
 
 COUNTER = '.st-key-train_counter [data-testid="stMetricValue"]'
-# The curves chart (studio_ui.live_chart) is an iframe whose plotly div carries its traces
-# in the DOM (graphDiv.data).
-CURVES_FRAME = "document.querySelector('.st-key-train_chart iframe')"
-ACCURACY_POINTS_JS = """() => {
-    const frame = CURVES_FRAME;
-    const div = frame && frame.contentDocument.querySelector('.js-plotly-plot');
+# The curves chart (studio_ui.live_chart) is a plotly div that carries its traces in the
+# DOM (graphDiv.data) and counts its completed redraws (data-draws).
+CURVES = """document.querySelector('[data-live-chart="train_curves"]')"""
+ACCURACY_POINTS_JS = f"""() => {{
+    const div = {CURVES};
     if (!div || !div.data) return [];
     const trace = div.data.find(t => t.name === 'train accuracy');
     return trace ? Array.from(trace.y) : [];
-}""".replace("CURVES_FRAME", CURVES_FRAME)
-# Marks the chart's iframe, to tell later whether the browser kept it or mounted a new one.
-MARK_FRAME_JS = f"() => {{ {CURVES_FRAME}.dataset.marked = 'yes'; }}"
-FRAME_STATE_JS = f"""() => {{
-    const frame = {CURVES_FRAME};
-    return {{marked: frame.dataset.marked === 'yes', draws: frame.contentWindow.liveChartDraws}};
+}}"""
+# Marks the chart's div, to tell later whether the browser kept it or mounted a new one.
+MARK_CHART_JS = f"() => {{ {CURVES}.dataset.marked = 'yes'; }}"
+CHART_STATE_JS = f"""() => {{
+    const div = {CURVES};
+    return {{marked: div.dataset.marked === 'yes', draws: Number(div.dataset.draws || 0)}};
 }}"""
 
 
@@ -66,8 +65,8 @@ def test_protonet_learns_live_then_pauses_and_survives_a_page_change(streamlit_s
     set_number(page, "K-shot", 1)
     page.get_by_text(re.compile(r"Prototypical Networks on glyphs, 5-way 1-shot")).wait_for()
 
-    page.locator(".st-key-train_chart iframe").wait_for()
-    page.evaluate(MARK_FRAME_JS)
+    page.locator('[data-live-chart="train_curves"] .main-svg').first.wait_for()  # drawn
+    page.evaluate(MARK_CHART_JS)
     page.get_by_role("button", name="Play").click()
     page.get_by_role("button", name="Pause").wait_for()
     chance = 100 / 5
@@ -80,9 +79,9 @@ def test_protonet_learns_live_then_pauses_and_survives_a_page_change(streamlit_s
         page.wait_for_timeout(500)
     assert len(accuracy) >= 5, f"the chart shows {len(accuracy)} accuracy points"
     assert accuracy[-1] > chance + 10, f"accuracy {accuracy[-1]:.0f}% is not above chance"
-    before = page.evaluate(FRAME_STATE_JS)
+    before = page.evaluate(CHART_STATE_JS)
     page.wait_for_timeout(3000)
-    after = page.evaluate(FRAME_STATE_JS)
+    after = page.evaluate(CHART_STATE_JS)
     assert after["marked"], "the chart was mounted anew while playing (it would flicker)"
     assert after["draws"] - before["draws"] >= 2, f"redraws in 3 s of playing: {before} {after}"
     ARTIFACTS.mkdir(exist_ok=True)

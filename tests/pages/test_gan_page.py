@@ -35,7 +35,7 @@ def test_page_opens_on_an_untrained_gan(at):
 
 def test_the_lab_draws_real_and_generated_points_and_the_curves(at):
     at.button(key="gan_step_d").click().run()
-    charts = shown_figures([text.value for text in at.text])
+    charts = shown_figures(at)
     assert {"gan_field", "gan_losses"} <= set(charts)
     field = charts["gan_field"]["figure"]["data"]
     counts = {trace.get("name"): len(trace_values(trace, "x")) for trace in field}

@@ -117,7 +117,7 @@ def test_every_offered_combination_steps(app, dataset, algo):
     assert not app.error, [e.value for e in app.error]
     assert metric(app, "Meta-iterations") == "1"
     assert int(metric(app, "Episodes")) == trainer.meta_batch
-    charts = shown_figures([text.value for text in app.text])
+    charts = shown_figures(app)
     # the transfer baseline's steps are pretraining mini-batches over all classes: named so
     name = "pretraining batch loss" if algo == "transfer" else "train loss"
     losses = [t for t in charts["train_curves"]["figure"]["data"] if t["name"] == name]
@@ -276,7 +276,7 @@ def test_a_validation_scored_over_several_ticks_shows_its_progress(app):
 
 
 def _inspector_embedding(app: AppTest) -> dict:
-    charts = shown_figures([text.value for text in app.text])
+    charts = shown_figures(app)
     for key, message in charts.items():
         names = [trace.get("name") for trace in message["figure"]["data"]]
         if key.startswith("train_inspect_") and "prototypes" in names:
