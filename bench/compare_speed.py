@@ -10,8 +10,8 @@ Method
 2. Page: ``streamlit run app.py`` and headless Chromium; open Compare (its default
    comparison, budget raised so that it does not end), Play, wait 3 s, then for
    ``--seconds`` read each learner's episode count from the progress line at both ends and
-   count the loss chart's completed redraws (``Plotly.react`` calls, counted in its
-   iframe). Each learner gets half of every tick, so the aim is each at least 40% of its
+   count the loss chart's completed redraws (``Plotly.react`` calls, its div's
+   ``data-draws``). Each learner gets half of every tick, so the aim is each at least 40% of its
    own command-line rate (interleaving costing at most 20% of the 50% it is given).
 3. Workers: the same grid of ``compare`` cells (two learners x two seeds, an episode
    budget) with ``--workers 1`` and ``--workers 2``: wall-clock seconds and the ratio.
@@ -39,9 +39,8 @@ from studio_ui.serving import CHROMIUM, CHROMIUM_FLAGS, StreamlitServer  # noqa:
 PAGE_ALGOS = ("protonet", "maml")  # the Compare page's first comparison
 PAGE_BASE = RunConfig(dataset="glyphs", algo="maml", n_way=5, k_shot=1, q_query=5, seed=0)
 TICK_SECONDS = 0.15  # studio_ui.compare_session.TICK_SECONDS
-CHART_DRAWS_JS = (
-    "() => document.querySelector('.st-key-compare_loss_box iframe').contentWindow.liveChartDraws"
-)
+LOSS_CHART = '[data-live-chart="compare_loss"]'
+CHART_DRAWS_JS = f"() => Number(document.querySelector('{LOSS_CHART}').dataset.draws || 0)"
 
 
 def engine_rates(seconds: float) -> dict[str, float]:
@@ -76,7 +75,7 @@ def page_rates(url: str, browser, seconds: float) -> dict[str, float]:
         )
         field.fill("20000")
         field.press("Enter")
-        page.locator(".st-key-compare_loss_box iframe").wait_for()
+        page.locator(LOSS_CHART).wait_for()
         page.wait_for_timeout(2000)
         page.get_by_role("button", name="Play").click()
         page.get_by_role("button", name="Pause").wait_for()

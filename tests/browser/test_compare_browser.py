@@ -8,10 +8,10 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-# The loss chart (studio_ui.live_chart) is an iframe whose plotly div holds its traces.
+# The loss chart (studio_ui.live_chart) is a plotly div that holds its traces in the DOM.
+LOSS_CHART = '[data-live-chart="compare_loss"]'
 LINE_LENGTHS_JS = """() => {
-    const frame = document.querySelector('.st-key-compare_loss_box iframe');
-    const div = frame && frame.contentDocument.querySelector('.js-plotly-plot');
+    const div = document.querySelector('[data-live-chart="compare_loss"]');
     if (!div || !div.data) return {};
     return Object.fromEntries(div.data.map(t => [t.name, Array.from(t.x).length]));
 }"""
@@ -44,7 +44,7 @@ def test_two_learners_play_and_their_lines_grow_then_score(streamlit_server, pag
     sidebar.get_by_text("Scoring").click()
     set_number(page, "Test episodes", 20)
     set_number(page, "Episodes per extra point", 5)
-    page.locator(".st-key-compare_loss_box iframe").wait_for(timeout=240_000)
+    page.locator(LOSS_CHART).wait_for(timeout=240_000)
     page.get_by_role("button", name="Play").click()
     page.get_by_role("button", name="Pause").wait_for(timeout=240_000)
 

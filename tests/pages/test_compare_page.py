@@ -39,7 +39,7 @@ def choose(at: AppTest, algos: list[str], dataset: str = "blobs") -> AppTest:
 
 
 def chart_lines(at: AppTest) -> dict[str, list[str]]:
-    figures = shown_figures([text.value for text in at.text])
+    figures = shown_figures(at)
     return {key: [trace.get("name") for trace in message["figure"]["data"]]
             for key, message in figures.items()}  # fmt: skip
 
