@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     report: dict[str, object] = {"engine_episodes_per_s": engine_rates(args.seconds)}
+    print(json.dumps(report), file=sys.stderr, flush=True)  # each part as it is measured
     if not args.skip_page:
         from playwright.sync_api import sync_playwright
 
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         report["page_share_of_engine"] = {
             algo: report["page"][algo] / engine[algo] for algo in PAGE_ALGOS
         }
+        print(json.dumps(report), file=sys.stderr, flush=True)
     one = workers_seconds(1, args.grid_episodes)
     two = workers_seconds(2, args.grid_episodes)
     report["workers"] = {"one_s": one, "two_s": two, "speedup": one / two}
