@@ -49,9 +49,17 @@ PAGE_ENTRIES = (
         "pages/gan.py",
         "GAN Lab",
         ":material/scatter_plot:",
-        "A 2-D GAN in the browser: real and fake points, the discriminator's verdict "
-        "as a heatmap, the generator's gradients; and a few-shot GAN that starts from a "
-        "meta-learned initialisation.",
+        "A 2-D GAN in the browser, one update at a time: real and fake points, the "
+        "discriminator's verdict as a heatmap, the generator's gradients, mode collapse "
+        "and the losses that fight it.",
+    ),
+    PageEntry(
+        "pages/fewshot_gan.py",
+        "Few-shot GAN",
+        ":material/auto_awesome:",
+        "A GAN meta-learned over many tasks (Reptile, as in FIGR) learns a new ring of "
+        "points or a new character from a few examples; next to it, the same GAN "
+        "trained from scratch, scored side by side.",
     ),
 )
 

@@ -16,8 +16,29 @@ from __future__ import annotations
 import argparse
 import json
 
+from metalearn_core.cli.arguments import seed_int
 from metalearn_core.gan.fewshot import ARCHITECTURES
-from metalearn_core.gan.fewshot_tasks import ADAPT_LRS, FEWSHOT_DOMAINS, run_fewshot_experiment
+from metalearn_core.gan.fewshot_tasks import (
+    ADAPT_LRS,
+    FEWSHOT_DOMAINS,
+    check_adapt_lrs,
+    run_fewshot_experiment,
+)
+
+
+def learning_rates(text: str) -> tuple[float, ...]:
+    """A comma list of learning rates, each in (0, 1]."""
+    try:
+        rates = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma list of numbers (e.g. 1e-3,2e-3)"
+        ) from None
+    try:
+        check_adapt_lrs(rates)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return rates
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "on held-out tasks for the meta-learned start and for from scratch.",
     )
     parser.add_argument("--dataset", choices=FEWSHOT_DOMAINS, default="rings")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed_int, default=0)
     parser.add_argument("--meta-iterations", type=int, help="Reptile iterations")
     parser.add_argument("--adapt-steps", type=int, help="GAN steps on each held-out task")
     parser.add_argument("--k-shot", type=int, help="examples per task")
@@ -41,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--adapt-lrs",
-        type=lambda text: tuple(float(x) for x in text.split(",")),
+        type=learning_rates,
         default=ADAPT_LRS,
         help="comma list of adaptation learning rates tried; each start is reported at its best",
     )

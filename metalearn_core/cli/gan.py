@@ -13,9 +13,10 @@ import json
 import time
 from typing import Any
 
+from metalearn_core.cli.arguments import seed_int
 from metalearn_core.gan.losses import LOSSES
 from metalearn_core.gan.toy_data import TOY_DATASETS
-from metalearn_core.gan.toy_gan import PRESETS, ToyGAN, ToyGANConfig, preset
+from metalearn_core.gan.toy_gan import MAX_TRAIN_STEPS, PRESETS, ToyGAN, ToyGANConfig, preset
 
 # Flags that override the preset (or the defaults) only when given.
 _OVERRIDES = {
@@ -43,8 +44,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--d-steps", type=int, help="discriminator updates per step")
     parser.add_argument("--g-steps", type=int, help="generator updates per step")
     parser.add_argument("--noise-dim", type=int)
-    parser.add_argument("--steps", type=int, default=3000, help="training steps (default 3000)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--steps", type=int, default=3000, help=f"training steps, 1 to {MAX_TRAIN_STEPS:,} "
+        "(default 3000)"
+    )  # fmt: skip
+    parser.add_argument("--seed", type=seed_int, default=0)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=run)
 
@@ -61,8 +65,8 @@ def build_config(args: argparse.Namespace) -> ToyGANConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.steps < 1:
-        raise ValueError(f"--steps must be at least 1, got {args.steps}")
+    if not 1 <= args.steps <= MAX_TRAIN_STEPS:
+        raise ValueError(f"--steps must be between 1 and {MAX_TRAIN_STEPS}, got {args.steps}")
     config = build_config(args)
     gan = ToyGAN(config)
     start = time.perf_counter()

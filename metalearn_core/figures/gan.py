@@ -33,6 +33,10 @@ D_COLOR = "#4575b4"
 G_COLOR = "#d73027"
 MODE_COLOR = "#333333"
 FONT = {"size": 14}
+# A horizontal legend at the foot of the whole figure, below the x-axis title: plotly makes
+# room for both. Placed relative to the plot area instead (``y`` < 0), the legend and the
+# title each pushed the margin for themselves and were drawn over each other.
+BOTTOM_LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"}
 
 ArrayLike = np.ndarray | torch.Tensor | Sequence
 
@@ -162,7 +166,7 @@ def loss_curves_figure(
     fig.update_layout(
         font=FONT, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
         title={"text": "Losses"}, xaxis_title="step", yaxis_title="loss",
-        legend={"orientation": "h", "y": -0.3}, uirevision="losses",
+        legend=BOTTOM_LEGEND, uirevision="losses",
     )  # fmt: skip
     if not history:
         fig.add_annotation(waiting_note("Press Step or Play to train"))
@@ -193,7 +197,7 @@ def coverage_figure(
     fig.update_layout(
         font=FONT, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
         title={"text": "Mode coverage"}, xaxis_title="step",
-        legend={"orientation": "h", "y": -0.3}, uirevision="coverage",
+        legend=BOTTOM_LEGEND, uirevision="coverage",
     )  # fmt: skip
     if not coverage_history:
         fig.add_annotation(waiting_note("Measured while it trains"))
@@ -212,7 +216,7 @@ def mode_counts_figure(counts: Sequence[int], high_quality_counts: Sequence[int]
     )
     fig.update_layout(
         barmode="stack", font=FONT, height=240, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        title={"text": "Samples per nearest mode"}, legend={"orientation": "h", "y": -0.3},
+        title={"text": "Samples per nearest mode"}, legend=BOTTOM_LEGEND,
     )  # fmt: skip
     return fig
 

@@ -98,9 +98,11 @@ def learning_curves_figure(
             (``"pretraining batch"`` for a learner that pretrains on all classes).
 
     Returns:
-        A two-panel figure. Traces are named ``train loss``, ``train accuracy`` (with
-        ``train_name`` for "train"),
-        ``validation band`` and ``validation`` (only those with data) and ``chance``.
+        A two-panel figure. Traces are named ``train loss`` and ``train accuracy`` (with
+        ``train_name`` for "train"; both always there, empty and out of the legend before
+        the first step, so that each panel has its axes), ``validation band`` and
+        ``validation (95% CI)`` (only with validation points; a regression run without
+        any yet has an empty ``validation`` line instead, for the same reason).
     """
     if len(val_episodes) != len(val_mean) or len(val_mean) != len(val_ci95):
         raise ValueError(
@@ -110,15 +112,18 @@ def learning_curves_figure(
     right_title = "accuracy (%)" if metric == "accuracy" else "validation MSE"
     loss_title = "training loss" if metric == "accuracy" else "training MSE"
     scale = 100.0 if metric == "accuracy" else 1.0
-    traces: list[go.Scatter] = []
-    if train_loss:
-        x, y = bucket_means(train_episodes, train_loss, max_points)
-        traces.append(_line(x, trailing_mean(y, smooth), f"{train_name} loss", TRAIN_COLOR, LEFT))
-    if train_accuracy is not None and len(train_accuracy) > 0:
+    # The training lines are there even before the first step (empty, out of the legend):
+    # plotly.js draws a panel's axes only when some trace lives on them.
+    x, y = bucket_means(train_episodes, train_loss, max_points)
+    traces: list[go.Scatter] = [
+        _line(x, trailing_mean(y, smooth), f"{train_name} loss", TRAIN_COLOR, LEFT)
+    ]
+    if train_accuracy is not None:
         x, y = bucket_means(train_episodes, train_accuracy, max_points)
-        y = trailing_mean(y, smooth)
-        accuracy = [scale * v for v in y]
+        accuracy = [scale * v for v in trailing_mean(y, smooth)]
         traces.append(_line(x, accuracy, f"{train_name} accuracy", TRAIN_COLOR, RIGHT))
+    elif not val_mean:  # regression before its first validation: the right panel's axes
+        traces.append(_line([], [], "validation", VAL_COLOR, RIGHT))
     if val_mean:
         x = [float(v) for v in val_episodes]
         mean = [scale * float(v) for v in val_mean]
@@ -197,7 +202,7 @@ def learning_curves_figure(
     }
     if metric == "accuracy":
         layout["yaxis2"]["range"] = [0, 100]
-    if not traces:
+    if not train_loss and not val_mean:
         layout["annotations"].append(waiting_note("Press Play or Step: curves appear as it trains"))
     return go.Figure(data=traces, layout=layout)
 
@@ -221,7 +226,10 @@ RIGHT = {"xaxis": "x2", "yaxis": "y2"}
 
 
 def _line(x: list[float], y: list[float], name: str, color: str, axes: dict) -> go.Scatter:
-    return go.Scatter(x=x, y=y, mode="lines", line={"color": color, "width": 2}, name=name, **axes)
+    return go.Scatter(
+        x=x, y=y, mode="lines", line={"color": color, "width": 2}, name=name,
+        showlegend=bool(x), **axes,
+    )  # fmt: skip
 
 
 def _panel_title(text: str, x: float) -> dict:

@@ -40,10 +40,20 @@ from torch import nn
 from metalearn_core.gan.conv_models import ConvDiscriminator, ConvGenerator, reinitialise_conv
 from metalearn_core.gan.losses import LOSSES, discriminator_loss, generator_loss
 from metalearn_core.gan.models import mlp
+from metalearn_core.gan.toy_gan import MAX_BATCH_SIZE, MAX_LAYERS, MAX_WIDTH, check_seed
 
 logger = logging.getLogger(__name__)
 
 ARCHITECTURES = ("mlp", "conv")
+# Upper bounds of the integer settings, far above the task sets' needs (hidden 128, K 32,
+# 20 adaptation steps, 400 meta-iterations), so that a typo fails at once with a message
+# instead of asking for gigabytes or days.
+SIZE_LIMITS = {
+    "data_dim": 256 * 256, "noise_dim": MAX_WIDTH, "g_hidden": MAX_WIDTH, "g_layers": MAX_LAYERS,
+    "d_hidden": MAX_WIDTH, "d_layers": MAX_LAYERS, "k_shot": 10_000, "fake_batch": MAX_BATCH_SIZE,
+    "inner_steps": 1_000, "adapt_steps": 1_000, "meta_batch": 1_024,
+    "meta_iterations": 1_000_000, "conv_channels": 512,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -76,18 +86,14 @@ class FewShotGANConfig:
             raise ValueError(
                 f"few-shot GAN loss must be 'nonsaturating' or 'least_squares', got {self.loss!r}"
             )
-        positive = (
-            "data_dim", "noise_dim", "g_hidden", "g_layers", "d_hidden", "d_layers",
-            "k_shot", "fake_batch", "inner_steps", "meta_batch",
-        )  # fmt: skip
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.adapt_steps < 0 or self.meta_iterations < 0:
-            raise ValueError(
-                f"adapt_steps and meta_iterations must be >= 0, got "
-                f"{self.adapt_steps} and {self.meta_iterations}"
-            )
+        for name, high in SIZE_LIMITS.items():
+            value = getattr(self, name)
+            low = 0 if name in ("adapt_steps", "meta_iterations") else 1
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(
+                    f"{name} must be a whole number from {low} to {high}, got {value!r}"
+                )
+        check_seed(self.seed)
         if not 0 < self.inner_lr <= 1:
             raise ValueError(f"inner_lr must be in (0, 1], got {self.inner_lr}")
         if not 0 < self.outer_lr <= 1:

@@ -26,7 +26,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from metalearn_core.gan.fewshot import FewShotGAN, FewShotGANConfig
+from metalearn_core.gan.fewshot import AdaptationTrace, FewShotGAN, FewShotGANConfig
 from metalearn_core.gan.image_metrics import (
     FeatureClassifier,
     class_consistency,
@@ -39,6 +39,7 @@ from metalearn_core.gan.image_metrics import (
 )
 from metalearn_core.gan.metrics import PAPER_SAMPLE_COUNT, mode_coverage
 from metalearn_core.gan.toy_data import RingTask, RingTaskDistribution
+from metalearn_core.gan.toy_gan import check_seed
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,12 @@ REJECT_MINIMUM = 600  # at least this many implausible images in the judge's rej
 # Both starts are scored at their best adaptation learning rate among these, tuned on the
 # held-out tasks themselves: the most favourable choice for each, the same for both.
 ADAPT_LRS = (5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2)
+MAX_ADAPT_LRS = 20  # learning rates tried per start: each costs a full adaptation per task
+MAX_HELD_OUT_TASKS = 1_000
+UNSEEN_TASK_SEED = 10_000  # the pages' unseen tasks draw from here on, one seed per task
+
+# The two starts a comparison adapts from, by their titles in tables and figures.
+META_LEARNED, FROM_SCRATCH = "meta-learned start", "from scratch"
 
 # Each score's name for people and which way is better; ``real_<name>`` entries give the
 # same figure for the class's real held-out images (what a perfect generator reaches).
@@ -190,6 +197,7 @@ class RingDomain:
     """Random rings of 8 Gaussians; unseen tasks are fresh draws from the same family."""
 
     name = "rings"
+    view_count = 256  # generated points drawn per snapshot of an adaptation
 
     def __init__(self, k_shot: int, distribution: RingTaskDistribution | None = None):
         self.k_shot = k_shot
@@ -198,10 +206,11 @@ class RingDomain:
     def draw_task(self, rng: torch.Generator) -> torch.Tensor:
         return self.distribution.sample_task(rng).sample(self.k_shot, rng)
 
-    def held_out_tasks(self, count: int, seed: int) -> list[HeldOutTask]:
+    def held_out_tasks(self, count: int, seed: int, start: int = 0) -> list[HeldOutTask]:
+        """``count`` fresh rings from ``seed``, named ``ring <start>``, ``ring <start + 1>``..."""
         rng = torch.Generator().manual_seed(seed)
         tasks = []
-        for index in range(count):
+        for index in range(start, start + count):
             ring = self.distribution.sample_task(rng)
             tasks.append(HeldOutTask(f"ring {index}", ring.sample(self.k_shot, rng), ring=ring))
         return tasks
@@ -235,6 +244,7 @@ class ImageDomain:
     """
 
     headline = "class_consistency"
+    view_count = 12  # generated images drawn per snapshot of an adaptation
 
     def __init__(
         self,
@@ -290,12 +300,13 @@ class ImageDomain:
             examples = examples.reshape(-1, side, side).flip(-1).reshape(-1, side * side)
         return examples
 
-    def held_out_tasks(self, count: int, seed: int) -> list[HeldOutTask]:
-        """``count`` tasks cycling over the held-out classes, each with its own K examples."""
+    def held_out_tasks(self, count: int, seed: int, start: int = 0) -> list[HeldOutTask]:
+        """``count`` tasks cycling over the held-out classes from class ``start`` (modulo
+        their number), each with its own K examples."""
         rng = torch.Generator().manual_seed(seed)
         tasks = []
         offset = self.classes.first_test_label
-        for index in range(count):
+        for index in range(start, start + count):
             which = index % len(self.classes.test)
             images = self.classes.test[which]
             order = torch.randperm(len(images), generator=rng)
@@ -345,6 +356,82 @@ class ImageDomain:
 
     def sample_count(self) -> int:
         return GENERATED_PER_TASK
+
+
+def unseen_task(domain: RingDomain | ImageDomain, number: int) -> HeldOutTask:
+    """The pages' unseen task ``number`` (0, 1, ...): the same task for the same number.
+
+    Image domains go round their held-out classes, one class per number.
+    """
+    if number < 0:
+        raise ValueError(f"an unseen task's number must be >= 0, got {number}")
+    return domain.held_out_tasks(1, seed=UNSEEN_TASK_SEED + number, start=number)[0]
+
+
+@dataclass(frozen=True)
+class TaskComparison:
+    """One unseen task adapted from the meta-learned start and from scratch, then scored.
+
+    traces: ``{META_LEARNED: ..., FROM_SCRATCH: ...}``, each with a snapshot of
+        ``domain.view_count`` generated samples (fixed noise) after every step.
+    scores: ``domain.score`` of each adapted generator on ``domain.sample_count()`` samples.
+    learning_rates: the adaptation learning rate each start used.
+    """
+
+    task: HeldOutTask
+    traces: dict[str, AdaptationTrace]
+    scores: dict[str, dict[str, float]]
+    learning_rates: dict[str, float]
+
+    def table(self) -> list[dict[str, Any]]:
+        """The scores as ``score_table`` rows: one per score, a column per start."""
+        return score_table(self.scores)
+
+    def snapshots_after(self, step: int) -> dict[str, torch.Tensor]:
+        """Each start's generated samples after adaptation step ``step`` (0: the start)."""
+        steps = len(next(iter(self.traces.values())).snapshots) - 1
+        if not 0 <= step <= steps:
+            raise ValueError(f"step must be in 0..{steps}, got {step}")
+        return {title: trace.snapshots[step] for title, trace in self.traces.items()}
+
+    def strip(self, title: str, rows: int, per_row: int) -> torch.Tensor:
+        """Start ``title``'s samples over its adaptation, as (R, per_row, data_dim): the
+        first ``per_row`` samples at evenly spaced steps, the start (step 0) first, about
+        ``rows`` rows."""
+        snapshots = self.traces[title].snapshots
+        every = max(1, (len(snapshots) - 1) // max(rows, 1))
+        return torch.stack(snapshots[::every])[:, :per_row]
+
+
+def compare_on_task(
+    model: FewShotGAN,
+    domain: RingDomain | ImageDomain,
+    task: HeldOutTask,
+    *,
+    meta_lr: float | None = None,
+    scratch_lr: float | None = None,
+    seed: int = 0,
+) -> TaskComparison:
+    """Adapt both starts on one ``task`` for ``adapt_steps`` and score the results.
+
+    The same K examples, steps, per-step noise (from ``seed``), view noise and scoring
+    noise for both; each start at its own learning rate (default: ``inner_lr``).
+    """
+    check_seed(seed)
+    view_noise = model.view_noise(domain.view_count, seed=seed + 1)
+    sample_noise = model.view_noise(domain.sample_count(), seed=seed + 2)
+    rates = {
+        META_LEARNED: model.config.inner_lr if meta_lr is None else meta_lr,
+        FROM_SCRATCH: model.config.inner_lr if scratch_lr is None else scratch_lr,
+    }
+    traces, scores = {}, {}
+    for title, lr in rates.items():
+        trace = model.adapt(task.examples, view_noise=view_noise, seed=seed, lr=lr,
+                            from_scratch=title == FROM_SCRATCH)  # fmt: skip
+        with torch.no_grad():
+            scores[title] = domain.score(trace.pair.generator(sample_noise), task)
+        traces[title] = trace
+    return TaskComparison(task, traces, scores, rates)
 
 
 def make_domain(
@@ -468,6 +555,17 @@ def _mean_scores(rows: list[dict[str, float]]) -> dict[str, float]:
     return {key: sum(row[key] for row in rows) / len(rows) for key in rows[0]}
 
 
+def check_adapt_lrs(adapt_lrs: tuple[float, ...]) -> None:
+    """Raise ``ValueError`` unless there are 1 to ``MAX_ADAPT_LRS`` rates, each in (0, 1]."""
+    if not 1 <= len(adapt_lrs) <= MAX_ADAPT_LRS:
+        raise ValueError(
+            f"adapt_lrs must list 1 to {MAX_ADAPT_LRS} learning rates, got {len(adapt_lrs)}"
+        )
+    for lr in adapt_lrs:
+        if not (isinstance(lr, int | float) and 0 < lr <= 1):
+            raise ValueError(f"each adaptation learning rate must be in (0, 1], got {lr!r}")
+
+
 def run_fewshot_experiment(
     domain_name: str,
     *,
@@ -492,8 +590,11 @@ def run_fewshot_experiment(
         raise ValueError(
             f"unknown few-shot domain {domain_name!r}; choose one of {FEWSHOT_DOMAINS}"
         )
-    if held_out_tasks < 1:
-        raise ValueError(f"held_out_tasks must be at least 1, got {held_out_tasks}")
+    if not 1 <= held_out_tasks <= MAX_HELD_OUT_TASKS:
+        raise ValueError(
+            f"held_out_tasks must be between 1 and {MAX_HELD_OUT_TASKS}, got {held_out_tasks}"
+        )
+    check_adapt_lrs(adapt_lrs)  # before minutes of meta-training, not after
     config = DOMAIN_CONFIGS[domain_name].replace(seed=seed, **config_changes)
     start = time.perf_counter()
     domain = make_domain(domain_name, config.k_shot, seed=seed, data_dir=data_dir)

@@ -47,6 +47,9 @@ MAX_STEPS_PER_SIDE = 50
 MAX_BATCH_SIZE = 65_536
 MAX_WIDTH = 4_096  # noise dimension and hidden units
 MAX_LAYERS = 32
+MAX_SEED = 2**63 - 1  # as a training run's seed; derived seeds (seed + 5) still fit torch's
+MAX_COVERAGE_EVERY = 1_000_000
+MAX_TRAIN_STEPS = 1_000_000  # the command line's --steps (the page trains by the second)
 
 
 @dataclass(frozen=True)
@@ -98,8 +101,12 @@ class ToyGANConfig:
             high = MAX_LAYERS if name.endswith("layers") else MAX_WIDTH
             if not 1 <= getattr(self, name) <= high:
                 raise ValueError(f"{name} must be between 1 and {high}, got {getattr(self, name)}")
-        if self.coverage_every < 1:
-            raise ValueError(f"coverage_every must be at least 1, got {self.coverage_every}")
+        if not 1 <= self.coverage_every <= MAX_COVERAGE_EVERY:
+            raise ValueError(
+                f"coverage_every must be between 1 and {MAX_COVERAGE_EVERY}, "
+                f"got {self.coverage_every}"
+            )
+        check_seed(self.seed)
 
     def replace(self, **changes: Any) -> ToyGANConfig:
         return replace(self, **changes)
@@ -114,6 +121,16 @@ class ToyGANConfig:
         if unknown:
             raise ValueError(f"unknown GAN settings {sorted(unknown)}; known: {sorted(known)}")
         return cls(**values)
+
+
+def check_seed(seed: Any, name: str = "seed") -> None:
+    """Raise ``ValueError`` naming ``seed`` unless it is a whole number in 0..MAX_SEED.
+
+    torch's generators take at most 64 bits; past that they fail with "Overflow when
+    unpacking long long", which names neither the setting nor the limit.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"{name} must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
 
 
 # Lesson presets: name -> (title, config). "mode_collapse" is the plain GAN of the lesson:

@@ -1,4 +1,5 @@
-"""End to end in headless Chromium: the GAN Lab steps, plays and pauses, its charts legible."""
+"""End to end in headless Chromium: the GAN Lab steps, plays and pauses, its charts legible;
+the few-shot GAN page opens on its own URL."""
 
 from __future__ import annotations
 
@@ -27,6 +28,17 @@ TRACE_POINTS_JS = """([chart, name]) => {
     if (trace.y.bdata === undefined) return Array.from(trace.y).length;
     const bytes = {f8: 8, f4: 4, i4: 4, u4: 4, i2: 2, u2: 2, i1: 1, u1: 1}[trace.y.dtype];
     return atob(trace.y.bdata).length / bytes;
+}"""
+
+# Whether a live chart's legend box and its x-axis title overlap (null: either missing).
+LEGEND_OVER_TITLE_JS = """(chart) => {
+    const frame = document.querySelector('.st-key-' + chart + ' iframe');
+    const doc = frame && frame.contentDocument;
+    const legend = doc && doc.querySelector('.legend .bg');
+    const title = doc && doc.querySelector('.g-xtitle text');
+    if (!legend || !title) return null;
+    const a = legend.getBoundingClientRect(), b = title.getBoundingClientRect();
+    return !(a.bottom <= b.top || b.bottom <= a.top || a.right <= b.left || b.right <= a.left);
 }"""
 
 
@@ -75,13 +87,15 @@ def test_gan_lab_steps_plays_and_pauses_with_legible_charts(streamlit_server, pa
     page.wait_for_timeout(1000)
     assert steps(page) == played, "the step counter kept moving after Pause"
     assert clipped_chart_labels(page) == [], "axis labels cut off at a chart's edge"
+    for chart in ("gan_losses", "gan_coverage"):
+        assert page.evaluate(LEGEND_OVER_TITLE_JS, chart) is False, f"{chart}: legend on title"
     errors = page.locator('[data-testid="stException"]')
     assert errors.count() == 0, errors.first.inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "gan-lab.png"), full_page=True)
 
 
-def test_each_objective_and_the_few_shot_rule_typeset_without_errors(streamlit_server, page):
+def test_each_objective_typesets_without_errors(streamlit_server, page):
     page.goto(streamlit_server.url + "/gan")
     page.get_by_role("heading", name="GAN Lab").wait_for()
     for loss in LOSSES:
@@ -95,10 +109,17 @@ def test_each_objective_and_the_few_shot_rule_typeset_without_errors(streamlit_s
         assert typesetting_errors(panel) == [], loss
         assert overflowing_formulas(panel) == [], f"{loss}: a formula is cut off"
         panel.get_by_text(label, exact=True).click()
-    page.get_by_text("Few-shot GAN", exact=True).click()
+
+
+def test_the_few_shot_page_opens_on_its_url_and_typesets_its_rule(streamlit_server, page):
+    page.goto(streamlit_server.url + "/fewshot_gan")
+    page.get_by_role("heading", name="Few-shot GAN").wait_for()
     label = "How the few-shot GAN meta-learns: the update rule"
     panel = page.locator('[data-testid="stExpander"]').filter(has_text=label)
     panel.get_by_text(label, exact=True).click()
     expect(panel.locator(".katex-display")).to_have_count(1)
     assert typesetting_errors(panel) == []
     assert overflowing_formulas(panel) == []
+    page.locator('[data-testid="stDataFrame"]').wait_for()  # both starts adapted and scored
+    errors = page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]')
+    assert errors.count() == 0, errors.first.inner_text()

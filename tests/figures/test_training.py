@@ -66,3 +66,16 @@ def test_empty_curves_say_how_to_fill_them_and_trained_ones_do_not():
         "Press Play or Step: curves appear as it trains"
     ]
     assert waiting_notes(learning_curves_figure([5.0], [1.2], [0.4])) == []
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "mse"])
+def test_both_panels_have_axes_before_the_first_step(metric):
+    # plotly.js draws a panel's axes only when a trace lives on them: each panel keeps an
+    # empty line (out of the legend) until there are points.
+    accuracy = [] if metric == "accuracy" else None
+    fig = learning_curves_figure([], [], accuracy, metric=metric, chance=None)
+    panels = {(trace.xaxis, trace.yaxis) for trace in fig.data}
+    assert panels == {("x", "y"), ("x2", "y2")}
+    assert all(len(trace.x) == 0 and trace.showlegend is False for trace in fig.data)
+    trained = learning_curves_figure([5.0], [1.2], [0.4] if metric == "accuracy" else None)
+    assert trained.data[0].showlegend is True

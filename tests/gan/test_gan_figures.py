@@ -69,3 +69,22 @@ def test_empty_gan_curves_say_what_will_fill_them():
     assert notes(loss_curves_figure([{"step": 1, "d_loss": 1.0, "g_loss": 0.7}])) == []
     assert notes(coverage_figure([], num_modes=8)) == ["Measured while it trains"]
     assert notes(coverage_figure([{"step": 1, "modes": 2, "high_quality": 0.5}], 8)) == []
+
+
+@pytest.mark.parametrize(
+    "figure",
+    [
+        loss_curves_figure([{"step": 1, "d_loss": 1.0, "g_loss": 0.7}]),
+        coverage_figure([{"step": 50, "modes": 3, "high_quality": 0.4}], num_modes=8),
+    ],
+    ids=["losses", "coverage"],
+)
+def test_curve_legends_sit_below_the_x_axis_title_not_over_it(figure):
+    # A legend placed at a negative y of the plot area lands where the x-axis title is
+    # drawn (both push the bottom margin for themselves); at the foot of the whole figure
+    # plotly makes room for the title above it.
+    assert figure.layout.xaxis.title.text == "step"
+    legend = figure.layout.legend
+    assert (legend.orientation, legend.yref, legend.y, legend.yanchor) == (
+        "h", "container", 0, "bottom"
+    )  # fmt: skip

@@ -116,3 +116,14 @@ def test_pacgan_pairs_learn_the_ring_quickly():
     assert coverage.modes >= 7
     assert coverage.high_quality >= 0.4
     assert len(gan.coverage_history) == 600 // gan.config.coverage_every
+
+
+def test_a_seed_past_torch_s_64_bits_is_refused_with_the_limit():
+    # torch itself would say "Overflow when unpacking long long"
+    with pytest.raises(
+        ValueError, match=r"seed must be a whole number from 0 to 9223372036854775807, got 1000"
+    ):
+        ToyGANConfig(seed=10**20)
+    with pytest.raises(ValueError, match="got -3"):
+        ToyGANConfig(seed=-3)
+    ToyGAN(small(seed=2**63 - 1)).step()  # the largest seed trains (derived seeds fit torch)

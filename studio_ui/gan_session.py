@@ -1,0 +1,279 @@
+"""The GAN pages' state: one object per page, under one session-state key each.
+
+``LabSession`` (the 2-D GAN page) and ``FewShotSession`` (the few-shot GAN page) hold
+the models, Play's flag and the action a button asked for. A button's callback calls a
+method, which only records the request (``StepAction``, ``MetaTrainAction``); the page
+script runs it after the settings are read, inside ``reported_errors``: the one place
+where an exception becomes a message on the page and the session's model stays as it was.
+Every random draw comes from the models' own generators, seeded by the pages' Seed boxes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, MutableMapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import streamlit as st
+
+from metalearn_core.gan.fewshot import FewShotGAN
+from metalearn_core.gan.fewshot_tasks import (
+    DOMAIN_CONFIGS,
+    ImageDomain,
+    RingDomain,
+    TaskComparison,
+    compare_on_task,
+    unseen_task,
+)
+from metalearn_core.gan.toy_gan import PRESETS, ToyGAN, ToyGANConfig
+
+log = logging.getLogger("metalearn_studio.gan")
+
+LAB_KEY = "gan_session"
+FEWSHOT_KEY = "fewshot_gan_session"
+LAB_PREFIX = "gan_"  # the 2-D page's widget keys: gan_<config field>
+STRUCTURE = ("dataset", "loss", "pack", "batch_size", "seed")  # changing these starts over
+LIVE = ("g_lr", "d_lr", "d_steps", "g_steps")  # changeable while training
+DEFAULT_PLAY_TICKS = 1500  # a Play press runs at most this many ticks (about 2-3 minutes)
+PAGE_MAX_SEED = 2**31 - 1  # the Seed boxes' limit, as on the Train page
+MAX_PRESS_ITERATIONS = 2000  # meta-iterations one Meta-train press may ask for
+MAX_KEPT_FEWSHOT = 6  # meta-trained few-shot GANs one session keeps (one per task set and seed)
+
+Side = Literal["discriminator", "generator", "both"]
+
+
+@dataclass(frozen=True)
+class StepAction:
+    """Update one side of the 2-D GAN once (``d_steps`` / ``g_steps`` times), or both."""
+
+    side: Side
+
+
+@dataclass(frozen=True)
+class MetaTrainAction:
+    """Run this many Reptile iterations of the current few-shot GAN."""
+
+    iterations: int
+
+
+@contextmanager
+def reported_errors(what: str, on_error: Callable[[], None] | None = None) -> Iterator[None]:
+    """Show an exception raised in the block as a message on the page, never a traceback.
+
+    Bad input (``ValueError``, ``FileNotFoundError``) shows its own message, which names
+    the value and the limit; anything else is logged with its traceback and shown by its
+    type alone (its text may name the server's files, as the server's config also keeps
+    error details to the type).
+    ``on_error`` runs after either (e.g. pause Play). Streamlit's own rerun and stop
+    signals are not exceptions of this kind and pass through.
+    """
+    try:
+        yield
+    except (ValueError, FileNotFoundError) as error:
+        st.error(f"{what}: {error}", icon=":material/error:")
+        if on_error is not None:
+            on_error()
+    except Exception as error:  # the page and the other students' sessions live on
+        log.exception("%s failed", what)
+        st.error(
+            f"{what} failed unexpectedly ({type(error).__name__}). What you had is kept; "
+            "the server log has the details.",
+            icon=":material/error:",
+        )
+        if on_error is not None:
+            on_error()
+
+
+class LabSession:
+    """The 2-D GAN page: its GAN, Play's state and the step a button asked for."""
+
+    def __init__(self) -> None:
+        self.model: ToyGAN | None = None
+        self.playing = False
+        self.play_ticks = DEFAULT_PLAY_TICKS
+        self.pending: StepAction | None = None
+        self.seen_run: int | None = None  # app.py's run count at this page's last run
+
+    @classmethod
+    def of(cls, state: MutableMapping[str, Any]) -> LabSession:
+        """This browser session's lab, created on its first visit.
+
+        A student who left while it played comes back to it paused: leaving ended the
+        loop, and it should not start again by itself (app.py counts the session's runs;
+        a jump of more than one means another page ran in between).
+        """
+        if LAB_KEY not in state:
+            state[LAB_KEY] = cls()
+        session = state[LAB_KEY]
+        runs = state.get("app_runs")
+        if runs is not None and session.seen_run is not None and runs - session.seen_run > 1:
+            session.pause()
+        session.seen_run = runs
+        return session
+
+    # ---- button callbacks -------------------------------------------------------------
+
+    def step(self, side: Side) -> None:
+        """A step is one update to look at: Play stops, then the step is taken."""
+        self.playing = False
+        self.pending = StepAction(side)
+
+    def play(self) -> None:
+        self.playing = True
+
+    def pause(self) -> None:
+        self.playing = False
+
+    def reset(self) -> None:
+        """Drop the GAN; the page builds a fresh one from its settings."""
+        self.playing = False
+        self.pending = None
+        self.model = None
+
+    def load_preset(self, name: str, widgets: MutableMapping[str, Any]) -> None:
+        """Put preset ``name``'s settings (all but the seed) into the page's widgets.
+
+        An untrained GAN is replaced at once; a trained one stays until the student
+        starts the new one (``sync`` reports what differs).
+        """
+        config = PRESETS[name][1]
+        for field in (*STRUCTURE, *LIVE):
+            if field != "seed":
+                widgets[LAB_PREFIX + field] = getattr(config, field)
+        if not self.has_trained():
+            self.reset()
+
+    # ---- the page script ----------------------------------------------------------------
+
+    def has_trained(self) -> bool:
+        gan = self.model
+        return gan is not None and (gan.steps > 0 or gan.d_updates > 0 or gan.g_updates > 0)
+
+    def sync(self, wanted: ToyGANConfig) -> list[str]:
+        """Make the GAN follow the settings ``wanted``.
+
+        Builds it when there is none, or when its structure changed and it has not
+        trained yet; applies the live settings (learning rates, steps per side) at once.
+        Returns:
+            The structure settings a trained GAN keeps although ``wanted`` differs, as
+            ``"<name> <its value>"`` (empty when none): it is never dropped silently.
+        """
+        gan = self.model
+        changed = [n for n in STRUCTURE if gan and getattr(gan.config, n) != getattr(wanted, n)]
+        if gan is None or (changed and not self.has_trained()):
+            self.model = ToyGAN(wanted)
+            return []
+        gan.set_hyperparameters(**{n: getattr(wanted, n) for n in LIVE})
+        return [f"{n.replace('_', ' ')} {getattr(gan.config, n)}" for n in changed]
+
+    def run_pending(self) -> None:
+        """Take the step a button asked for (once), if any."""
+        action, self.pending = self.pending, None
+        if action is None or self.model is None:
+            return
+        gan = self.model
+        take = {"discriminator": gan.step_discriminator, "generator": gan.step_generator,
+                "both": gan.step}[action.side]  # fmt: skip
+        take()
+
+
+class FewShotSession:
+    """The few-shot GAN page: a meta-trained GAN per task set and seed, the unseen task
+    shown, and the comparison drawn for it (recomputed only when something it depends on
+    changes)."""
+
+    def __init__(self) -> None:
+        self.models: dict[tuple[str, int], FewShotGAN] = {}  # least recently chosen first
+        self.current: tuple[str, int] | None = None
+        self.task_number = 0
+        self.pending: MetaTrainAction | None = None
+        self.notice: str | None = None  # said once, on the next run of the page
+        self._comparison: tuple[tuple, TaskComparison] | None = None
+
+    @classmethod
+    def of(cls, state: MutableMapping[str, Any]) -> FewShotSession:
+        if FEWSHOT_KEY not in state:
+            state[FEWSHOT_KEY] = cls()
+        return state[FEWSHOT_KEY]
+
+    @property
+    def model(self) -> FewShotGAN | None:
+        return self.models.get(self.current) if self.current else None
+
+    # ---- button callbacks -------------------------------------------------------------
+
+    def meta_train(self, iterations: int) -> None:
+        self.pending = MetaTrainAction(iterations)  # checked when run, where errors show
+
+    def new_task(self) -> None:
+        self.task_number += 1
+
+    # ---- the page script ----------------------------------------------------------------
+
+    def select(self, name: str, seed: int, domain: RingDomain | ImageDomain) -> FewShotGAN:
+        """The few-shot GAN of task set ``name`` and ``seed``: the one meta-trained before
+        in this session if any (so switching away and back keeps it), else a new one.
+
+        Untrained GANs are not kept; of the trained ones the session keeps the
+        ``MAX_KEPT_FEWSHOT`` chosen last, and says which one it let go.
+        """
+        key = (name, seed)
+        fs = self.models.pop(key, None)
+        for other in [k for k, m in self.models.items() if m.iteration == 0]:
+            del self.models[other]
+        if fs is None:
+            fs = FewShotGAN(DOMAIN_CONFIGS[name].replace(seed=seed), domain.draw_task)
+        self.models[key] = fs  # the most recently chosen goes last
+        self.current = key
+        self._limit_kept()
+        return fs
+
+    def _limit_kept(self) -> None:
+        """Let the least recently chosen trained GANs go, past ``MAX_KEPT_FEWSHOT``."""
+        trained = [key for key, model in self.models.items() if model.iteration > 0]
+        while len(trained) > MAX_KEPT_FEWSHOT:  # the current one is the last chosen: kept
+            name, seed = trained.pop(0)
+            dropped = self.models.pop((name, seed))
+            self.notice = (
+                f"This session keeps {MAX_KEPT_FEWSHOT} meta-trained GANs: the one for "
+                f"{name}, seed {seed} ({dropped.iteration} meta-iterations) was let go."
+            )
+
+    def run_pending(self, progress: Callable[[int, int], None]) -> None:
+        """Run the meta-training a button asked for; ``progress(done, total)`` after each
+        iteration. Stops early if meta-training diverges."""
+        action, self.pending = self.pending, None
+        fs = self.model
+        if action is None or fs is None:
+            return
+        if not 1 <= action.iterations <= MAX_PRESS_ITERATIONS:
+            raise ValueError(
+                f"meta-iterations per press must be between 1 and {MAX_PRESS_ITERATIONS}, "
+                f"got {action.iterations}"
+            )
+        for done in range(1, action.iterations + 1):
+            if not fs.meta_train_step():
+                break
+            progress(done, action.iterations)
+        self._limit_kept()
+
+    @property
+    def shown(self) -> TaskComparison | None:
+        """The comparison drawn last (None before the first)."""
+        return None if self._comparison is None else self._comparison[1]
+
+    def comparison(
+        self, domain: RingDomain | ImageDomain, meta_lr: float, scratch_lr: float
+    ) -> TaskComparison:
+        """Both starts adapted on the current unseen task and scored (cached)."""
+        fs = self.model
+        if fs is None:
+            raise ValueError("choose a task set first")
+        key = (self.current, fs.iteration, self.task_number, meta_lr, scratch_lr)
+        if self._comparison is None or self._comparison[0] != key:
+            task = unseen_task(domain, self.task_number)
+            result = compare_on_task(fs, domain, task, meta_lr=meta_lr, scratch_lr=scratch_lr)
+            self._comparison = (key, result)
+        return self._comparison[1]
