@@ -6,6 +6,7 @@ import logging
 
 import streamlit as st
 
+from metalearn_core.engine.config import DataSettings
 from metalearn_core.figures.episodes import episode_picture
 from studio_ui.catalog import available_pages
 from studio_ui.data import cached_task_source
@@ -37,7 +38,7 @@ st.subheader(f"One episode: {EPISODE_N_WAY}-way {EPISODE_K_SHOT}-shot")
 try:
     from metalearn_core.data.episodes import EpisodeSampler
 
-    source = cached_task_source(EPISODE_DATASET, "train")
+    source = cached_task_source(DataSettings(EPISODE_DATASET), "train")
     sampler = EpisodeSampler(source, EPISODE_N_WAY, EPISODE_K_SHOT, EPISODE_Q_QUERY, seed=0)
     episode = sampler.sample()
     st.plotly_chart(

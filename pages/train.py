@@ -29,7 +29,8 @@ from studio_ui.live_chart import (
     show_figure,
 )
 from studio_ui.runtime import ensure_entrypoint
-from studio_ui.train_settings import run_summary, settings_widgets
+from studio_ui.train_session import SettingsChoice, TrainSession
+from studio_ui.train_settings import run_summary, settings_form
 
 log = logging.getLogger("metalearn_studio.train")
 CURVES_HEIGHT = 360
@@ -94,20 +95,20 @@ def draw_live(
 # ----------------------------------------------------------------------------- page parts
 
 
-def settings_panel() -> dict:
+def settings_panel() -> SettingsChoice:
     with st.sidebar:
         st.header("Run settings")
-        return settings_widgets()
+        return settings_form()
 
 
-def show_messages(values: dict, differs: bool) -> None:
+def show_messages(state: TrainSession, choice: SettingsChoice, differs: bool) -> None:
     """One-off messages, bad settings, and the offer to start a new run."""
-    message = st.session_state.pop(session.MESSAGE, None)
+    message = state.take_message()
     if message is not None:
         level, text = message
         getattr(st, level)(text)
-    current = session.trainer()
-    error = session.settings_error()
+    current = state.trainer
+    error = state.settings_error()
     if error is not None:
         kept = " The current run is unchanged." if current is not None else ""
         st.error(f"These settings cannot run: {error}.{kept}")
@@ -119,28 +120,28 @@ def show_messages(values: dict, differs: bool) -> None:
         )
         right.button(
             "Start a new run",
-            on_click=session.start_new_run,
-            args=(values,),
+            on_click=state.start_new_run,
+            args=(choice,),
             type="primary",
             key="train_new_run",
         )
 
 
-def confirm_panel() -> None:
-    pending = st.session_state.get(session.CONFIRM)
-    if pending is None:
+def confirm_panel(state: TrainSession) -> None:
+    question = state.confirm_message()
+    if question is None:
         return
     with st.container(border=True):
-        st.warning(session.confirm_message(pending, session.trainer()))
+        st.warning(question)
         yes, no, _ = st.columns([1, 1, 4])
-        label = "Yes, reset" if pending[0] == "reset" else "Yes, open it"
-        yes.button(label, on_click=session.confirm, type="primary", key="train_confirm_yes")
-        no.button("Cancel", on_click=session.cancel, key="train_confirm_no")
+        label = "Yes, reset" if isinstance(state.pending, session.ConfirmReset) else "Yes, open it"
+        yes.button(label, on_click=state.confirm, type="primary", key="train_confirm_yes")
+        no.button("Cancel", on_click=state.cancel, key="train_confirm_no")
 
 
-def controls(trainer: Trainer) -> str:
+def controls(state: TrainSession, trainer: Trainer) -> str:
     """Play/Pause, Step, Reset and the speed; returns the chosen speed's name."""
-    playing = st.session_state[session.PLAYING]
+    playing = state.playing
     diverged = trainer.divergence is not None
     columns = st.columns([1, 1, 1, 3], vertical_alignment="bottom")
     # One button whose label toggles: a fixed key keeps its identity in the browser. Two
@@ -148,16 +149,16 @@ def controls(trainer: Trainer) -> str:
     columns[0].button(
         "Pause" if playing else "Play",
         icon=":material/pause:" if playing else ":material/play_arrow:",
-        on_click=session.pause if playing else session.play,
+        on_click=state.pause if playing else state.play,
         key="train_play_pause",
         type="secondary" if playing else "primary",
         disabled=diverged and not playing,
         width="stretch",
     )
-    columns[1].button("Step", icon=":material/skip_next:", on_click=session.step,
+    columns[1].button("Step", icon=":material/skip_next:", on_click=state.step,
                       key="train_step", disabled=diverged, width="stretch",
                       help=f"One meta-iteration: {trainer.meta_batch} episode(s)")  # fmt: skip
-    columns[2].button("Reset", icon=":material/restart_alt:", on_click=session.request_reset,
+    columns[2].button("Reset", icon=":material/restart_alt:", on_click=state.request_reset,
                       key="train_reset", width="stretch")  # fmt: skip
     speed = columns[3].segmented_control(
         "Speed",
@@ -170,16 +171,15 @@ def controls(trainer: Trainer) -> str:
     return speed or session.DEFAULT_SPEED
 
 
-def run_file_panel(trainer: Trainer) -> None:
+def run_file_panel(state: TrainSession, trainer: Trainer) -> None:
     """Download the run as the command line's zip; upload one to inspect or continue it."""
     st.subheader("Run file")
     left, right = st.columns(2)
     with left:
         config = trainer.config
-        lock = st.session_state[session.LOCK]
         st.download_button(
             "Download run (.zip)",
-            data=lambda: session.export_bytes(trainer, lock),
+            data=lambda: state.export_bytes(trainer),
             file_name=f"{config.dataset}-{config.algo}-{config.n_way}w{config.k_shot}s"
             f"-it{trainer.iteration}.zip",
             mime="application/zip",
@@ -202,22 +202,22 @@ def run_file_panel(trainer: Trainer) -> None:
     with right:
         st.file_uploader(
             "Open a run zip", type=["zip"], key=session.UPLOAD_KEY,
-            on_change=session.upload_changed,
+            on_change=state.upload_changed,
         )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- the page
 
 ensure_entrypoint()
-session.init_state()
-if session.returned_from_another_page():
-    session.pause()  # the run is kept, paused
+state = session.current()
+if state.returned_from_another_page():
+    state.pause()  # the run is kept, paused
 
 st.title("Train")
-values = settings_panel()
-differs = session.sync_with_settings(values)
-show_messages(values, differs)
-trainer = session.trainer()
+choice = settings_panel()
+differs = state.sync_with_settings(choice)
+show_messages(state, choice, differs)
+trainer = state.trainer
 if trainer is None:
     st.info("Choose a data set and an algorithm in the sidebar to start a run.")
     st.stop()
@@ -226,10 +226,10 @@ config = trainer.config
 st.caption(run_summary(config, trainer.meta_batch))
 learner_class = type(trainer.learner)  # the paper's rule, from the algorithm's docstring
 formulas_expander(f"How {learner_class.title} learns: the update rule", update_rules(learner_class))
-confirm_panel()
+confirm_panel(state)
 if trainer.divergence is not None:
     st.error(trainer.divergence, icon=":material/warning:")
-speed = session.SPEEDS[controls(trainer)]
+speed = session.SPEEDS[controls(state, trainer)]
 
 with st.container(key="train_counter"):
     metrics_slot = st.empty()
@@ -239,17 +239,17 @@ draw_live(trainer, metrics_slot, chart, redraw=0)
 
 inspector_title, inspector_button = st.columns([4, 1], vertical_alignment="bottom")
 inspector_title.subheader("Episode inspector")
-inspector_button.button("Another episode", on_click=session.next_inspector_episode,
+inspector_button.button("Another episode", on_click=state.next_inspector_episode,
                         icon=":material/shuffle:", key="train_next_episode")  # fmt: skip
-inspector = render_inspector(trainer, st.session_state[session.INSPECT_SEED])
+inspector = render_inspector(trainer, state.inspect_seed)
 
-run_file_panel(trainer)
+run_file_panel(state, trainer)
 
 # The Play loop: a rerun (any button, any widget, a page change) stops it at the next redraw.
-lock = st.session_state[session.LOCK]
+lock = state.lock
 started, start_episodes = time.perf_counter(), trainer.episodes_seen
 last_inspection, redraws = started, 0
-while st.session_state[session.PLAYING]:
+while session.is_playing():
     redraws += 1
     tick_start = time.perf_counter()
     with lock:
@@ -264,10 +264,10 @@ while st.session_state[session.PLAYING]:
     draw_live(trainer, metrics_slot, chart, redraws, rate)
     log.debug("tick %.3f s, redraw %.3f s", now - tick_start, time.perf_counter() - now)
     if trainer.divergence is not None:
-        session.pause()
+        state.pause()
         st.rerun()  # redraw the page with the divergence message and Play disabled
     if inspector is not None and now - last_inspection >= speed.inspect_every:
-        inspector.refresh(trainer, st.session_state[session.INSPECT_SEED])
+        inspector.refresh(trainer, state.inspect_seed)
         last_inspection = time.perf_counter()
     if speed.pause_seconds:
         session.slow_motion_pause(speed.pause_seconds)

@@ -46,6 +46,14 @@ PAGE_ENTRIES = (
         "episodes with a reading of who leads; prepared comparisons open at once.",
     ),
     PageEntry(
+        "pages/embeddings.py",
+        "Embedding space",
+        ":material/bubble_chart:",
+        "Hundreds of examples of unseen classes in the learner's space, projected by PCA, "
+        "t-SNE or UMAP: the initial network beside the trained one, MAML's features before "
+        "and after its inner steps, with the numbers that say how well classes separate.",
+    ),
+    PageEntry(
         "pages/gan.py",
         "GAN Lab",
         ":material/scatter_plot:",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import tempfile
@@ -10,20 +11,31 @@ from pathlib import Path
 import streamlit as st
 
 from metalearn_core.data.episodes import TaskSource
+from metalearn_core.engine.config import DataSettings, RunConfig
 
 
-@st.cache_resource(show_spinner="Loading the data set…", max_entries=16)
-def cached_task_source(
-    name: str, split: str, data_dir: str | None = None, seed: int = 0
-) -> TaskSource:
-    """``load_task_source(name, split, ...)``, loaded once per server process.
+@st.cache_resource(
+    show_spinner="Loading the data set…",
+    max_entries=16,
+    hash_funcs={DataSettings: dataclasses.astuple},
+)
+def cached_task_source(data: DataSettings, split: str) -> TaskSource:
+    """``data.open(split)``, loaded once per server process.
 
-    Sources are never mutated (samplers keep their own generators), so every
-    session may share them; models and optimisers are never cached.
+    Keyed by every field that decides the data (``RunConfig.data_settings()``), so two
+    runs share a source only when they would read the same images. Sources are never
+    mutated (samplers keep their own generators), so every session may share them;
+    models and optimisers are never cached.
     """
-    from metalearn_core.data import load_task_source
+    return data.open(split)
 
-    return load_task_source(name, split, data_dir=data_dir, seed=seed)
+
+def sources_for(
+    config: RunConfig, splits: tuple[str, ...] = ("train", "val")
+) -> dict[str, TaskSource]:
+    """The run's splits from the process-wide read-only cache."""
+    data = config.data_settings()
+    return {split: cached_task_source(data, split) for split in splits}
 
 
 def stored_upload(data: bytes, directory: str | Path | None = None) -> Path:

@@ -1,48 +1,39 @@
 """The Train page's per-session state and the actions its buttons trigger.
 
-Each browser session holds its own ``Trainer`` (model, optimiser, samplers) in
-``st.session_state``; only read-only data sources are shared between sessions.
-A new trainer is always built *before* the current one is replaced, so a setting
-the data cannot satisfy shows an error and leaves the current run as it was.
+Each browser session holds one ``TrainSession`` under ``st.session_state["train_session"]``:
+its own ``Trainer`` (model, optimiser, samplers) and what the page shows about it; only
+read-only data sources are shared between sessions. A new trainer is always built
+*before* the current one is replaced, so a setting the data cannot satisfy shows an
+error and leaves the current run as it was.
 
-Session keys (all prefixed ``train_``):
-    train_trainer      the current Trainer, or None
-    train_playing      whether the Play loop runs
-    train_lock         a lock held while training or exporting (downloads run on another thread)
-    train_message      (level, text) shown once at the top of the page
-    train_failed       (settings key, message) of the last settings that failed to build
-    train_confirm      None or ("reset", None) | ("upload", file name): an action awaiting a yes
-    train_candidate    the Trainer an "upload" confirmation would adopt
-    train_inspect_seed the inspector's episode seed
+Every setting travels as a ``RunConfig``: the settings form returns one
+(``SettingsChoice``), a run is compared with it through ``page_config``, and Reset,
+"Start a new run" and an upload build from it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import streamlit as st
 
 from metalearn_core.engine import RunConfig, Trainer, import_run_zip
-from studio_ui.data import cached_task_source
+from studio_ui.data import sources_for
 
 log = logging.getLogger("metalearn_studio.train")
 
-TRAINER, PLAYING, LOCK, MESSAGE = "train_trainer", "train_playing", "train_lock", "train_message"
-FAILED, CONFIRM, CANDIDATE, INSPECT_SEED = (
-    "train_failed",
-    "train_confirm",
-    "train_candidate",
-    "train_inspect_seed",
-)
-UPLOAD_KEY = "train_upload"
-UPLOAD_NAMES = "train_upload_names"  # stored zip path -> the name it was uploaded under
+KEY = "train_session"  # the one session-state key of the page's state
+UPLOAD_KEY = "train_upload"  # the run-zip uploader widget
+# errors whose text is written for users; anything else is a bug, logged with its trace
+EXPECTED_ERRORS = (ValueError, FileNotFoundError, FileExistsError)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,179 +54,322 @@ SPEEDS = {
 DEFAULT_SPEED = "Normal"
 
 
-def init_state() -> None:
-    defaults: dict[str, Any] = {
-        TRAINER: None,
-        PLAYING: False,
-        LOCK: threading.Lock(),
-        MESSAGE: None,
-        FAILED: None,
-        CONFIRM: None,
-        CANDIDATE: None,
-        INSPECT_SEED: 0,
-    }
-    for key, value in defaults.items():
-        if key not in st.session_state:
-            st.session_state[key] = value
+@dataclass(frozen=True)
+class SettingsChoice:
+    """What the settings form holds: a valid ``RunConfig``, or why there is none.
+
+    ``fingerprint`` names the chosen values either way, so that settings which failed
+    are not built again on every rerun.
+    """
+
+    config: RunConfig | None
+    error: str | None
+    fingerprint: str
 
 
-def returned_from_another_page() -> bool:
-    """True when another page ran since this page's last run (app.py counts runs)."""
-    runs = st.session_state.get("app_runs")
-    seen = st.session_state.get("train_seen_run")
-    st.session_state["train_seen_run"] = runs
-    return runs is not None and seen is not None and runs - seen > 1
+@dataclass(frozen=True)
+class ConfirmReset:
+    """Reset asked about: the run has trained."""
+
+
+@dataclass(frozen=True, eq=False)
+class ConfirmUpload:
+    """An uploaded run, opened and waiting for a yes before it replaces the current one."""
+
+    file_name: str
+    candidate: Trainer
+
+
+PendingAction = ConfirmReset | ConfirmUpload
+
+
+def page_config(run: Trainer) -> RunConfig:
+    """A run's settings as the page holds them: every hyperparameter written out, on this
+    server's CPU, with the server's own thread count (never a run's) and without the
+    command line's training budget (the page trains until Pause)."""
+    return run.full_config().replace(device="cpu", threads=None, episodes=None, minutes=None)
+
+
+@dataclass(eq=False)
+class TrainSession:
+    """One browser session's Train page: the run, the Play state and what awaits an answer."""
+
+    trainer: Trainer | None = None
+    playing: bool = False
+    # held while training or exporting (downloads run on another thread)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    message: tuple[str, str] | None = None  # (level, text) shown once at the top
+    failed: tuple[str, str] | None = None  # (fingerprint, message) of settings that failed
+    pending: PendingAction | None = None
+    inspect_seed: int = 0
+    # the settings the form does not show (image size, rotations, backbone...): an opened
+    # run's, so that comparing, Reset and a new run keep them
+    hidden_settings: RunConfig = field(default_factory=lambda: RunConfig(device="cpu"))
+    upload_names: dict[str, str] = field(default_factory=dict)  # stored zip -> its name
+    seen_run: int | None = None  # app.py's run counter at this page's last run
+
+    # ----- messages -------------------------------------------------------------------
+    def flash(self, level: str, text: str) -> None:
+        """A message shown once, at the top of the next run of the page."""
+        self.message = (level, text)
+
+    def take_message(self) -> tuple[str, str] | None:
+        message, self.message = self.message, None
+        return message
+
+    def describe_error(self, error: BaseException) -> str:
+        """A user-facing message: the text of expected errors, the type of unexpected ones;
+        an uploaded zip is named as the user knows it, not by its stored copy's path."""
+        if isinstance(error, EXPECTED_ERRORS):
+            text = str(error)
+        else:
+            text = f"{type(error).__name__}: {error}"
+        for stored, name in self.upload_names.items():
+            text = text.replace(stored, f"the uploaded {name}")
+        return text
+
+    def attempt(self, what: str, action: Callable[[], T]) -> tuple[T | None, str | None]:
+        """``(action(), None)``, or ``(None, message)`` if it raised: nothing raises to the
+        user and the current run stays; unexpected errors are logged with their trace."""
+        try:
+            return action(), None
+        except Exception as error:
+            if not isinstance(error, EXPECTED_ERRORS):
+                log.exception("%s failed", what)
+            return None, self.describe_error(error)
+
+    def remember_upload_name(self, stored: Path, name: str) -> None:
+        self.upload_names[str(stored)] = name
+
+    def returned_from_another_page(self) -> bool:
+        """True when another page ran since this page's last run (app.py counts runs)."""
+        runs = st.session_state.get("app_runs")
+        seen, self.seen_run = self.seen_run, runs
+        return runs is not None and seen is not None and runs - seen > 1
+
+    # ----- settings -------------------------------------------------------------------
+    def matches(self, choice: SettingsChoice) -> bool:
+        return (
+            self.trainer is not None
+            and choice.config is not None
+            and page_config(self.trainer) == choice.config
+        )
+
+    def _failed_before(self, choice: SettingsChoice) -> str | None:
+        if self.failed is not None and self.failed[0] == choice.fingerprint:
+            return self.failed[1]
+        return None
+
+    def try_build(self, choice: SettingsChoice) -> Trainer | None:
+        """A fresh Trainer from the form; on bad settings remember the message, None."""
+        if self._failed_before(choice) is not None:
+            return None  # same bad settings as last time: keep the message, don't retry
+        config = choice.config
+        if config is None:
+            built, error = None, choice.error
+        else:
+            built, error = self.attempt(
+                f"building {choice.fingerprint}",
+                lambda: Trainer(config, sources=sources_for(config)),
+            )
+        self.failed = None if error is None else (choice.fingerprint, error)
+        return built
+
+    def check_settings(self, choice: SettingsChoice) -> str | None:
+        """Check settings against the config rules and the data, without building a model."""
+        if (known := self._failed_before(choice)) is not None:
+            return known
+        config = choice.config
+        if config is None:
+            error = choice.error
+        else:
+
+            def check() -> None:
+                splits = ("train", "val") if config.val_every else ("train",)
+                for source in sources_for(config, splits).values():
+                    source.check_episode_shape(config.n_way, config.k_shot, config.q_query)
+
+            _, error = self.attempt(f"checking {choice.fingerprint}", check)
+        self.failed = None if error is None else (choice.fingerprint, error)
+        return error
+
+    def sync_with_settings(self, choice: SettingsChoice) -> bool:
+        """Follow the form while the run has not trained yet; True if settings differ after.
+
+        An untrained (or absent) run is rebuilt as soon as a setting changes, so a class
+        picks settings and presses Play. A trained run is never replaced silently: the
+        page offers "Start a new run" instead.
+        """
+        if self.matches(choice):
+            self.failed = None
+            return False
+        if self.trainer is None or self.trainer.iteration == 0:
+            built = self.try_build(choice)
+            if built is not None:
+                self.adopt(built)
+                return False
+        else:
+            self.check_settings(choice)  # say now, not after "Start a new run"
+        return True
+
+    def settings_error(self) -> str | None:
+        return None if self.failed is None else self.failed[1]
+
+    # ----- actions --------------------------------------------------------------------
+    def adopt(self, new: Trainer) -> None:
+        """Make ``new`` the session's run (paused, inspector on its first episode)."""
+        self.trainer = new
+        self.playing = False
+        self.pending = None
+        self.inspect_seed = 0
+
+    def play(self) -> None:
+        if self.trainer is not None and self.trainer.divergence is None:
+            self.playing = True
+
+    def pause(self) -> None:
+        self.playing = False
+
+    def step(self) -> None:
+        """One meta-iteration (one meta-batch of episodes); pauses the Play loop."""
+        self.playing = False
+        current = self.trainer
+        if current is None or current.divergence is not None:
+            return
+
+        def one_step() -> None:
+            with self.lock:
+                current.run_tick(max_iterations=1)
+
+        _, error = self.attempt("step", one_step)
+        if error is not None:
+            self.flash("error", error)
+
+    def request_reset(self) -> None:
+        """Reset: immediate for an untrained run, otherwise ask first."""
+        self.playing = False
+        if self.trainer is None:
+            return
+        if self.trainer.iteration == 0:
+            self.reset()
+        else:
+            self.pending = ConfirmReset()
+
+    def reset(self) -> None:
+        """Start the current run's settings again from fresh weights, on the same data."""
+        if self.trainer is None:
+            return
+        config = page_config(self.trainer)
+        fresh, error = self.attempt("reset", lambda: Trainer(config, sources=sources_for(config)))
+        if fresh is None:
+            self.flash("error", error or "Reset failed.")
+            return
+        self.adopt(fresh)
+
+    def start_new_run(self, choice: SettingsChoice) -> None:
+        """Replace the current (trained) run with one built from the settings."""
+        self.failed = None
+        built = self.try_build(choice)
+        if built is not None:
+            self.adopt(built)
+            self.flash("success", "Started a new run with these settings.")
+
+    def confirm_message(self) -> str | None:
+        """The question for a pending Reset or upload, from the run as it is now (a Step
+        taken while the question is open changes what would be lost)."""
+        pending = self.pending
+        if pending is None:
+            return None
+        episodes = 0 if self.trainer is None else self.trainer.episodes_seen
+        iterations = 0 if self.trainer is None else self.trainer.iteration
+        if isinstance(pending, ConfirmReset):
+            return (
+                f"Reset discards {episodes} episodes of training ({iterations} "
+                "meta-iterations). Download the run first to keep it."
+            )
+        return (
+            f"Open {pending.file_name}? It replaces the current run ({episodes} episodes of "
+            "training). Download the current run first to keep it."
+        )
+
+    def confirm(self) -> None:
+        """The user said yes to the pending action."""
+        pending, self.pending = self.pending, None
+        if isinstance(pending, ConfirmReset):
+            self.reset()
+        elif isinstance(pending, ConfirmUpload):
+            self._adopt_uploaded(pending.candidate)
+
+    def cancel(self) -> None:
+        self.pending = None
+
+    def next_inspector_episode(self) -> None:
+        self.inspect_seed += 1
+
+    # ----- runs as zips ---------------------------------------------------------------
+    def upload_changed(self) -> None:
+        """File-uploader callback: open the zip; adopt it, or ask first if the run has trained."""
+        uploaded = st.session_state.get(UPLOAD_KEY)
+        if uploaded is None:
+            return
+        self.playing = False
+        loaded, error = self.attempt(
+            f"upload {uploaded.name}", lambda: load_run_zip(uploaded.getvalue())
+        )
+        if loaded is not None:
+            from studio_ui.train_settings import unshowable_setting
+
+            if (error := unshowable_setting(page_config(loaded))) is not None:
+                loaded = None
+        if loaded is None:
+            self.flash("error", f"{uploaded.name} is not a run this app can open: {error}")
+        elif self.trainer is None or self.trainer.iteration == 0:
+            self._adopt_uploaded(loaded)
+        else:
+            self.pending = ConfirmUpload(uploaded.name, loaded)
+
+    def _adopt_uploaded(self, loaded: Trainer) -> None:
+        from studio_ui.train_settings import restore_settings
+
+        self.adopt(loaded)
+        self.hidden_settings = page_config(loaded)
+        restore_settings(self.hidden_settings)
+        self.failed = None
+        self.flash(
+            "success",
+            f"Loaded a {loaded.config.algo} run on {loaded.config.dataset} at "
+            f"{loaded.episodes_seen} episodes ({loaded.iteration} meta-iterations).",
+        )
+
+    def export_bytes(self, run: Trainer) -> bytes:
+        """``run`` as a zip, taken under the session's lock so no step runs while it is
+        written (a download is prepared on another thread)."""
+        from metalearn_core.engine import export_run_zip
+
+        with self.lock:
+            return export_run_zip(run)
+
+
+# ----------------------------------------------------------------------------- access
+
+
+def current() -> TrainSession:
+    """This browser session's Train state, created on first use."""
+    if KEY not in st.session_state:
+        st.session_state[KEY] = TrainSession()
+    return st.session_state[KEY]
 
 
 def trainer() -> Trainer | None:
-    return st.session_state.get(TRAINER)
+    """The session's current run, or None (other pages read the run through this)."""
+    state = st.session_state.get(KEY)
+    return None if state is None else state.trainer
 
 
-def flash(level: str, text: str) -> None:
-    """A message shown once, at the top of the next run of the page."""
-    st.session_state[MESSAGE] = (level, text)
-
-
-def describe_error(error: BaseException) -> str:
-    """A user-facing message: the text of expected errors, the type of unexpected ones;
-    an uploaded zip is named as the user knows it, not by its stored copy's path."""
-    if isinstance(error, ValueError | FileNotFoundError | FileExistsError):
-        text = str(error)
-    else:
-        text = f"{type(error).__name__}: {error}"
-    for stored, name in st.session_state.get(UPLOAD_NAMES, {}).items():
-        text = text.replace(stored, f"the uploaded {name}")
-    return text
-
-
-def remember_upload_name(stored: Path, name: str) -> None:
-    st.session_state.setdefault(UPLOAD_NAMES, {})[str(stored)] = name
-
-
-# ----------------------------------------------------------------------------- building
-
-
-def settings_key(values: dict[str, Any]) -> str:
-    return json.dumps(values, sort_keys=True, default=repr)
-
-
-def sources_for(config: RunConfig) -> dict[str, Any]:
-    """The run's train and val splits from the process-wide read-only cache."""
-    return {
-        split: cached_task_source(config.dataset, split, config.data_dir, config.data_seed)
-        for split in ("train", "val")
-    }
-
-
-def build_trainer(values: dict[str, Any]) -> Trainer:
-    """A fresh Trainer from the settings widgets' values (raises ValueError on bad input)."""
-    config = RunConfig(device="cpu", **values)
-    return Trainer(config, sources=sources_for(config))
-
-
-def run_settings(current: Trainer) -> dict[str, Any]:
-    """The settings of a running trainer, comparable with ``settings_widgets()``'s values."""
-    config = current.config
-    return {
-        "dataset": config.dataset,
-        "algo": config.algo,
-        "n_way": config.n_way,
-        "k_shot": config.k_shot,
-        "q_query": config.q_query,
-        "width": config.width,
-        "embedding_2d": config.embedding_2d,
-        "seed": config.seed,
-        "val_every": config.val_every,
-        "val_episodes": config.val_episodes,
-        "data_dir": config.data_dir,
-        "hparams": asdict(current.learner.hparams),
-    }
-
-
-def adopt(new: Trainer) -> None:
-    """Make ``new`` the session's run (paused, inspector on its first episode)."""
-    st.session_state[TRAINER] = new
-    st.session_state[PLAYING] = False
-    st.session_state[CONFIRM] = None
-    st.session_state[CANDIDATE] = None
-    st.session_state[INSPECT_SEED] = 0
-
-
-def try_build(values: dict[str, Any]) -> Trainer | None:
-    """Build a trainer; on bad input remember the message and return None."""
-    key = settings_key(values)
-    failed = st.session_state.get(FAILED)
-    if failed is not None and failed[0] == key:
-        return None  # same bad settings as last time: keep the message, don't retry
-    try:
-        built = build_trainer(values)
-    except Exception as error:  # nothing raises to the user; the current run stays
-        if not isinstance(error, ValueError | FileNotFoundError):
-            log.exception("could not build a trainer for %s", key)
-        st.session_state[FAILED] = (key, describe_error(error))
-        return None
-    st.session_state[FAILED] = None
-    return built
-
-
-def sync_with_settings(values: dict[str, Any]) -> bool:
-    """Follow the widgets while the run has not trained yet; True if settings differ after.
-
-    An untrained (or absent) run is rebuilt as soon as a setting changes, so a class
-    picks settings and presses Play. A trained run is never replaced silently: the
-    page offers "Start a new run" instead.
-    """
-    current = trainer()
-    if current is not None and settings_key(run_settings(current)) == settings_key(values):
-        st.session_state[FAILED] = None
-        return False
-    if current is None or current.iteration == 0:
-        built = try_build(values)
-        if built is not None:
-            adopt(built)
-            return False
-    else:
-        check_settings(values)  # say now, not after "Start a new run", if they cannot run
-    return True
-
-
-def check_settings(values: dict[str, Any]) -> str | None:
-    """Validate settings against the config rules and the data, without building a model."""
-    key = settings_key(values)
-    failed = st.session_state.get(FAILED)
-    if failed is not None and failed[0] == key:
-        return failed[1]
-    try:
-        config = RunConfig(device="cpu", **values)
-        for split, source in sources_for(config).items():
-            if split == "val" and not config.val_every:
-                continue
-            source.check_episode_shape(config.n_way, config.k_shot, config.q_query)
-    except Exception as error:
-        if not isinstance(error, ValueError | FileNotFoundError):
-            log.exception("could not check settings %s", key)
-        st.session_state[FAILED] = (key, describe_error(error))
-        return st.session_state[FAILED][1]
-    st.session_state[FAILED] = None
-    return None
-
-
-def settings_error() -> str | None:
-    failed = st.session_state.get(FAILED)
-    return None if failed is None else failed[1]
-
-
-# ----------------------------------------------------------------------------- actions
-
-
-def play() -> None:
-    current = trainer()
-    if current is not None and current.divergence is None:
-        st.session_state[PLAYING] = True
-
-
-def pause() -> None:
-    st.session_state[PLAYING] = False
+def is_playing() -> bool:
+    """Read through ``st.session_state`` on purpose: each read is a point where
+    Streamlit can stop the run for a press (see ``slow_motion_pause``)."""
+    return st.session_state[KEY].playing
 
 
 def slow_motion_pause(seconds: float, slice_seconds: float = 0.05) -> None:
@@ -243,102 +377,11 @@ def slow_motion_pause(seconds: float, slice_seconds: float = 0.05) -> None:
 
     With fast reruns off, Streamlit stops a run for a press only at a yield point: an
     ``st`` call or a session-state access. One long sleep would hold a press back for
-    the whole pause; reading ``PLAYING`` every slice lets it act within a slice.
+    the whole pause; reading the state every slice lets it act within a slice.
     """
     end = time.perf_counter() + seconds
-    while st.session_state[PLAYING] and (left := end - time.perf_counter()) > 0:
+    while is_playing() and (left := end - time.perf_counter()) > 0:
         time.sleep(min(slice_seconds, left))
-
-
-def step() -> None:
-    """One meta-iteration (one meta-batch of episodes); pauses the Play loop."""
-    st.session_state[PLAYING] = False
-    current = trainer()
-    if current is None or current.divergence is not None:
-        return
-    try:
-        with st.session_state[LOCK]:
-            current.run_tick(max_iterations=1)
-    except Exception as error:
-        log.exception("step failed")
-        flash("error", describe_error(error))
-
-
-def request_reset() -> None:
-    """Reset: immediate for an untrained run, otherwise ask first."""
-    st.session_state[PLAYING] = False
-    current = trainer()
-    if current is None:
-        return
-    if current.iteration == 0:
-        reset()
-        return
-    st.session_state[CONFIRM] = ("reset", None)
-
-
-def confirm_message(pending: tuple[str, str | None], current: Trainer | None) -> str:
-    """The question for a pending Reset or upload, from the run as it is now (a Step
-    taken while the question is open changes what would be lost)."""
-    kind, file_name = pending
-    episodes = 0 if current is None else current.episodes_seen
-    iterations = 0 if current is None else current.iteration
-    if kind == "reset":
-        return (
-            f"Reset discards {episodes} episodes of training ({iterations} "
-            "meta-iterations). Download the run first to keep it."
-        )
-    return (
-        f"Open {file_name}? It replaces the current run ({episodes} episodes of training). "
-        "Download the current run first to keep it."
-    )
-
-
-def reset() -> None:
-    """Start the current run's configuration again from fresh weights."""
-    current = trainer()
-    if current is None:
-        return
-    try:
-        fresh = Trainer(current.config, sources=sources_for(current.config))
-    except Exception as error:
-        log.exception("reset failed")
-        flash("error", describe_error(error))
-        return
-    adopt(fresh)
-
-
-def start_new_run(values: dict[str, Any]) -> None:
-    """Replace the current (trained) run with one built from the settings."""
-    st.session_state[FAILED] = None
-    built = try_build(values)
-    if built is not None:
-        adopt(built)
-        flash("success", "Started a new run with these settings.")
-
-
-def confirm() -> None:
-    """The user said yes to the pending action."""
-    pending = st.session_state.get(CONFIRM)
-    if pending is None:
-        return
-    if pending[0] == "reset":
-        reset()
-    elif pending[0] == "upload" and st.session_state.get(CANDIDATE) is not None:
-        _adopt_uploaded(st.session_state[CANDIDATE])
-    st.session_state[CONFIRM] = None
-    st.session_state[CANDIDATE] = None
-
-
-def cancel() -> None:
-    st.session_state[CONFIRM] = None
-    st.session_state[CANDIDATE] = None
-
-
-def next_inspector_episode() -> None:
-    st.session_state[INSPECT_SEED] = st.session_state.get(INSPECT_SEED, 0) + 1
-
-
-# ----------------------------------------------------------------------------- runs as zips
 
 
 def load_run_zip(data: bytes) -> Trainer:
@@ -346,45 +389,3 @@ def load_run_zip(data: bytes) -> Trainer:
     with tempfile.TemporaryDirectory(prefix="metalearn-upload-") as folder:
         run_dir = import_run_zip(data, f"{folder}/run")
         return Trainer.load(run_dir, device="cpu")
-
-
-def _adopt_uploaded(loaded: Trainer) -> None:
-    from studio_ui.train_settings import apply_config
-
-    adopt(loaded)
-    apply_config(loaded.config, asdict(loaded.learner.hparams))
-    st.session_state[FAILED] = None
-    flash(
-        "success",
-        f"Loaded a {loaded.config.algo} run on {loaded.config.dataset} at "
-        f"{loaded.episodes_seen} episodes ({loaded.iteration} meta-iterations).",
-    )
-
-
-def upload_changed() -> None:
-    """File-uploader callback: load the zip; adopt it, or ask first if the run has trained."""
-    uploaded = st.session_state.get(UPLOAD_KEY)
-    if uploaded is None:
-        return
-    st.session_state[PLAYING] = False
-    try:
-        loaded = load_run_zip(uploaded.getvalue())
-    except Exception as error:
-        if not isinstance(error, ValueError | FileNotFoundError):
-            log.exception("upload %s failed", uploaded.name)
-        flash("error", f"{uploaded.name} is not a run this app can open: {describe_error(error)}")
-        return
-    current = trainer()
-    if current is None or current.iteration == 0:
-        _adopt_uploaded(loaded)
-        return
-    st.session_state[CANDIDATE] = loaded
-    st.session_state[CONFIRM] = ("upload", uploaded.name)
-
-
-def export_bytes(current: Trainer, lock: threading.Lock) -> bytes:
-    """The run zip, taken under the session's lock so no step runs while it is written."""
-    from metalearn_core.engine import export_run_zip
-
-    with lock:
-        return export_run_zip(current)

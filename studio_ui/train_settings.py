@@ -1,16 +1,20 @@
-"""The Train page's run settings: widgets in, a ``RunConfig`` candidate out.
+"""The Train page's settings form: widgets in, a ``RunConfig`` out.
 
-Every widget keeps its value across page changes (``persist_state="session"``), and
-the hyperparameter widgets are built from the algorithm's hyperparameter dataclass,
-so a newly registered algorithm gets its widgets with no change here.
+``PAGE_FIELDS`` declares which ``RunConfig`` fields the form shows; each widget's kind,
+label, limits and help come from the field's metadata (``metalearn_core.settings``),
+and the hyperparameter widgets from the algorithm's dataclass the same way, so a newly
+registered algorithm gets its widgets with no change here. The form returns one
+``RunConfig`` (``settings_form``); the first visit, presets and an opened run write the
+widgets back from one (``restore_settings``). Every widget keeps its value across page changes
+(``persist_state="session"``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
-import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import streamlit as st
@@ -19,10 +23,12 @@ from metalearn_core.algorithms import ALGORITHMS, algorithm_names, default_hpara
 from metalearn_core.algorithms.base import Hyperparameters
 from metalearn_core.data import DATASETS
 from metalearn_core.data.omniglot import DATA_DIR_ENV, default_data_dir
-from metalearn_core.engine import RunConfig
+from metalearn_core.engine import ConfigError, RunConfig
+from metalearn_core.settings import SettingInfo, settings_of
 from metalearn_core.spec import ProblemSpec
+from studio_ui import train_session
 from studio_ui.data import cached_task_source, stored_upload
-from studio_ui.train_session import remember_upload_name
+from studio_ui.train_session import SettingsChoice
 
 log = logging.getLogger("metalearn_studio.train_settings")
 
@@ -32,6 +38,20 @@ QUICK_DEMO, PAPER = "Quick demo", "Paper settings"
 PRESET_KEY = "train_preset"  # the last preset chosen: new algorithms start from it
 # Read from a folder the user names, when the registry does not say (needs_data_dir).
 FOLDER_DATASETS = ("omniglot", "folder")
+# The RunConfig fields the form shows, in the order drawn; the rest (image size,
+# rotations, backbone, data seed...) keep the session's hidden settings: an opened run's.
+PAGE_FIELDS = (
+    "dataset", "data_dir", "algo", "n_way", "k_shot", "q_query", "width", "seed",
+    "embedding_2d", "hparams", "val_every", "val_episodes",
+)  # fmt: skip
+# What a preset sets (not the data set, the algorithm, the seed or the folder)
+PRESET_FIELDS = (
+    "n_way", "k_shot", "q_query", "width", "embedding_2d", "hparams", "val_every", "val_episodes",
+)  # fmt: skip
+# What a data set of another kind of task takes from the last preset
+EPISODE_SHAPE = ("n_way", "k_shot", "q_query", "width")
+CONFIG_SETTINGS = settings_of(RunConfig)
+JS_MAX_INT = 2**53 - 1  # the largest integer a browser's number field holds exactly
 
 
 # ----------------------------------------------------------------------------- registry
@@ -94,7 +114,8 @@ def _spec_for(dataset: str, n_way: int, data_dir: str | None) -> ProblemSpec:
     kind = dataset_kind(dataset)
     input_shape: tuple[int, ...] = (1, 28, 28) if kind == "classification" else (1,)
     try:
-        input_shape = tuple(cached_task_source(dataset, "train", data_dir).input_shape)
+        data = RunConfig(dataset=dataset, data_dir=data_dir).data_settings()
+        input_shape = tuple(cached_task_source(data, "train").input_shape)
     except (ValueError, FileNotFoundError, OSError) as error:
         log.info("defaults for %s without its data: %s", dataset, error)
     return ProblemSpec(kind, input_shape, n_way)  # type: ignore[arg-type]
@@ -124,60 +145,84 @@ QUICK_DEMO_HPARAMS: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
-def preset_values(preset: str, dataset: str, algo: str) -> dict[str, Any]:
-    """Widget values of a preset for the chosen data set and algorithm.
+def preset_config(preset: str, dataset: str, algo: str) -> RunConfig:
+    """A preset's settings for the chosen data set and algorithm.
 
     Quick demo: small episodes, a narrow backbone, small meta-batches and frequent
     validation, so the curves move within seconds on a CPU (and ``QUICK_DEMO_HPARAMS``:
     Matching Networks learn their attention scale, Reptile tests with 20 steps, the
-    sequence learner has 5 label slots). Paper
-    settings: 5-way
-    1-shot with 15 queries (10/10 points for the sinusoid), the backbone's default
-    width and every hyperparameter at the paper's default.
+    sequence learner has 5 label slots). Paper settings: 5-way 1-shot with 15 queries
+    (10/10 points for the sinusoid), the backbone's default width and every
+    hyperparameter at the paper's default.
     """
     if preset not in (QUICK_DEMO, PAPER):
         raise ValueError(f"preset={preset!r} is unknown: use {QUICK_DEMO!r} or {PAPER!r}")
-    regression = dataset_kind(dataset) == "regression"
-    defaults = algorithm_defaults(algo, dataset)
-    hparams = dataclasses.asdict(defaults)
+    kind = dataset_kind(dataset)
+    regression = kind == "regression"
+    hparams = dataclasses.asdict(algorithm_defaults(algo, dataset))
     if preset == QUICK_DEMO:
-        values = {
-            "n_way": 1 if regression else 5,
-            "k_shot": 10 if regression else 1,
-            "q_query": 10 if regression else 5,
-            "width": 40 if regression else 32,
-            # validation stalls the redraws while it runs: 20 episodes every 50 steps
-            "embedding_2d": False,
-            "val_every": 50,
-            "val_episodes": 20,
-        }
+        width, q_query = (40 if regression else 32), (10 if regression else 5)
+        # validation stalls the redraws while it runs: 20 episodes every 50 steps
+        val_episodes = 20
         if "meta_batch" in hparams:
             hparams["meta_batch"] = min(int(hparams["meta_batch"]), 8 if regression else 4)
-        hparams.update(QUICK_DEMO_HPARAMS.get((algo, dataset_kind(dataset)), {}))
+        hparams.update(QUICK_DEMO_HPARAMS.get((algo, kind), {}))
     else:
-        values = {
-            "n_way": 1 if regression else 5,
-            "k_shot": 10 if regression else 1,
-            "q_query": 10 if regression else 15,
-            "width": 0,  # 0: the backbone's default (64 filters, 40 hidden units)
-            "embedding_2d": False,
-            "val_every": 50,
-            "val_episodes": 100,
-        }
-    values["hparams"] = hparams
-    return values
+        width, q_query, val_episodes = None, (10 if regression else 15), 100
+    return RunConfig(
+        dataset=dataset,
+        algo=algo,
+        n_way=1 if regression else 5,
+        k_shot=10 if regression else 1,
+        q_query=q_query,
+        width=width if ALGORITHMS[algo].uses_backbone else None,
+        embedding_2d=False,
+        val_every=50,
+        val_episodes=val_episodes,
+        hparams=hparams,
+        device="cpu",
+    )
 
 
-def apply_values(values: dict[str, Any], dataset: str, algo: str) -> None:
-    """Write setting values into the widgets' session state (call from a callback)."""
-    st.session_state[KEY + "dataset"] = dataset
-    st.session_state[KEY + "algo"] = algo
-    for name, value in values.items():
+def _widget_value(name: str, value: Any) -> Any:
+    """A config value as its widget holds it: an unset width is 0, an unset folder ""."""
+    if value is None:
+        return "" if CONFIG_SETTINGS[name].kind is str else 0
+    return value
+
+
+def _config_value(name: str, value: Any) -> Any:
+    """A widget's value as the config holds it (the inverse of ``_widget_value``)."""
+    info = CONFIG_SETTINGS[name]
+    if info.optional and value in (0, ""):
+        return None
+    return value
+
+
+def restore_settings(config: RunConfig, fields: Iterable[str] = PAGE_FIELDS) -> None:
+    """Show ``config``'s values in the form (call from a callback, before the widgets are
+    drawn). A learner with its own network leaves the width widget as it was, for the
+    next learner that uses a backbone."""
+    uses_backbone = ALGORITHMS[config.algo].uses_backbone
+    for name in fields:
         if name == "hparams":
-            for field, field_value in value.items():
-                st.session_state[_hparam_key(algo, dataset, field)] = field_value
-        else:
-            st.session_state[KEY + name] = value
+            for field, value in config.hparams.items():
+                st.session_state[_hparam_key(config.algo, config.dataset, field)] = value
+        elif name != "width" or uses_backbone:
+            st.session_state[KEY + name] = _widget_value(name, getattr(config, name))
+
+
+def unshowable_setting(config: RunConfig) -> str | None:
+    """Why the form cannot show ``config`` (a seed past what a browser's number field
+    holds: Streamlit would silently show another value), or None."""
+    hparams_infos = settings_of(ALGORITHMS[config.algo].hparams_class)
+    numbers = [(CONFIG_SETTINGS[name], getattr(config, name)) for name in PAGE_FIELDS
+               if name != "hparams"]  # fmt: skip
+    numbers += [(hparams_infos[name], value) for name, value in config.hparams.items()]
+    for info, value in numbers:
+        if info.kind is int and value is not None and value > JS_MAX_INT:
+            return f"{info.name}={value} is larger than this page can show ({JS_MAX_INT})"
+    return None
 
 
 def apply_preset(preset: str) -> None:
@@ -191,35 +236,14 @@ def apply_preset(preset: str) -> None:
     st.session_state[PRESET_KEY] = preset
     for key in [k for k in st.session_state if str(k).startswith(KEY + "hp_")]:
         del st.session_state[key]  # other algorithms restart from this preset too
-    apply_values(preset_values(preset, dataset, algo), dataset, algo)
-
-
-def apply_config(config: RunConfig, full_hparams: dict[str, Any]) -> None:
-    """Show a loaded run's settings in the widgets (call from a callback)."""
-    values = {
-        "n_way": config.n_way,
-        "k_shot": config.k_shot,
-        "q_query": config.q_query,
-        "width": config.width or 0,
-        "embedding_2d": config.embedding_2d,
-        "seed": config.seed,
-        "val_every": config.val_every,
-        "val_episodes": config.val_episodes,
-        "data_dir": config.data_dir or "",
-        "hparams": full_hparams,
-    }
-    apply_values(values, config.dataset, config.algo)
+    restore_settings(preset_config(preset, dataset, algo), PRESET_FIELDS)
 
 
 def initialise_defaults() -> None:
     """First visit: the quick demo of ProtoNet on glyphs."""
     if KEY + "dataset" not in st.session_state:
         st.session_state[PRESET_KEY] = QUICK_DEMO
-        values = preset_values(QUICK_DEMO, DEFAULT_DATASET, DEFAULT_ALGO)
-        apply_values({**values, "seed": 0, "data_dir": ""}, DEFAULT_DATASET, DEFAULT_ALGO)
-
-
-EPISODE_SHAPE = ("n_way", "k_shot", "q_query", "width")
+        restore_settings(preset_config(QUICK_DEMO, DEFAULT_DATASET, DEFAULT_ALGO))
 
 
 def dataset_changed() -> None:
@@ -235,9 +259,8 @@ def dataset_changed() -> None:
     algos = algorithm_names(kind)
     algo = st.session_state.get(KEY + "algo")
     algo = algo if algo in algos else algos[0]
-    values = preset_values(st.session_state.get(PRESET_KEY, QUICK_DEMO), dataset, algo)
-    for name in EPISODE_SHAPE:
-        st.session_state[KEY + name] = values[name]
+    preset = st.session_state.get(PRESET_KEY, QUICK_DEMO)
+    restore_settings(preset_config(preset, dataset, algo), EPISODE_SHAPE)
 
 
 # ----------------------------------------------------------------------------- widgets
@@ -248,39 +271,51 @@ def _hparam_key(algo: str, dataset: str, field: str) -> str:
     return f"{KEY}hp_{algo}_{dataset_kind(dataset)}_{field}"
 
 
-def _choices(hparams_class: type, field: dataclasses.Field) -> tuple[Any, ...] | None:
-    """Allowed values of a field: a ``Literal`` hint or ``metadata["choices"]``."""
-    if "choices" in field.metadata:
-        return tuple(field.metadata["choices"])
-    hint = typing.get_type_hints(hparams_class).get(field.name)
-    if typing.get_origin(hint) is typing.Literal:
-        return typing.get_args(hint)
-    return None
+def _number_limits(info: SettingInfo) -> dict[str, Any]:
+    """``min_value`` / ``max_value`` / ``step`` of a number widget from a field's limits
+    (an exclusive bound such as a learning rate's > 0 shows as its edge; the config
+    refuses the edge itself with a message)."""
+    if info.kind is int:
+        low = 0 if info.optional else info.low  # an optional integer shows unset as 0
+        high = None if info.high is None else min(int(info.high), JS_MAX_INT)
+        return {"min_value": low, "max_value": high, "step": int(info.step or 1)}
+    low = info.low if info.low is not None else info.above
+    return {
+        "min_value": None if low is None else float(low),
+        "max_value": None if info.high is None else float(info.high),
+    }
 
 
-def _hparam_widget(
-    key: str, field: dataclasses.Field, default: Any, choices: Any, note: str | None
+def setting_widget(
+    info: SettingInfo, key: str, default: Any, *, help: str | None = None, **extra: Any
 ) -> Any:
-    """One widget for one hyperparameter, chosen by the default's type; ``note`` (the
-    field's comment in the core) is its help text."""
-    label = field.name
+    """One widget for one field, its kind from the field's type and choices, its label,
+    limits and help text from the field's metadata."""
     if key not in st.session_state:
         st.session_state[key] = default
-    common: dict[str, Any] = {"key": key, "persist_state": "session", "help": note}
-    if choices:
-        return st.selectbox(label, list(choices), **common)
-    if isinstance(default, bool):
-        return st.checkbox(label, **common)
-    if isinstance(default, int):
-        return st.number_input(label, min_value=0, step=1, **common)
-    if isinstance(default, float):
+    common: dict[str, Any] = {"key": key, "persist_state": "session", "help": help or info.help}
+    common.update(extra)
+    if info.choices:
+        return st.selectbox(info.label, list(info.choices), **common)
+    if info.kind is bool:
+        return st.checkbox(info.label, **common)
+    if info.kind is int:
+        return int(st.number_input(info.label, **_number_limits(info), **common))
+    if info.kind is float:
         # a step a tenth of the default: +/- moves a learning rate of 1e-3 by 1e-4
-        step = abs(default) / 10 if default else 0.01
-        return st.number_input(label, min_value=0.0, step=step, format="%g", **common)
-    if isinstance(default, str):
-        return st.text_input(label, **common)
-    st.caption(f"{label} = {default!r} (fixed)")
+        step = info.step or (abs(default) / 10 if default else 0.01)
+        return st.number_input(info.label, step=step, format="%g", **_number_limits(info), **common)
+    if info.kind is str:
+        return st.text_input(info.label, **common)
+    st.caption(f"{info.label} = {default!r} (fixed)")
     return default
+
+
+def config_widget(name: str, **extra: Any) -> Any:
+    """The widget of RunConfig field ``name``; returns the value as the config holds it."""
+    info = CONFIG_SETTINGS[name]
+    key = KEY + name
+    return _config_value(name, setting_widget(info, key, st.session_state.get(key), **extra))
 
 
 def hparams_widgets(algo: str, dataset: str, n_way: int) -> dict[str, Any]:
@@ -291,15 +326,12 @@ def hparams_widgets(algo: str, dataset: str, n_way: int) -> dict[str, Any]:
     """
     defaults = algorithm_defaults(algo, dataset, n_way)
     preset = st.session_state.get(PRESET_KEY, PAPER)
-    starting = preset_values(preset, dataset, algo)["hparams"]
-    notes = type(defaults).notes()
+    starting = preset_config(preset, dataset, algo).hparams
     departures = st.empty()  # filled once the values are known, above the widgets
     values: dict[str, Any] = {}
-    for field in dataclasses.fields(defaults):
-        key = _hparam_key(algo, dataset, field.name)
-        default = starting.get(field.name, getattr(defaults, field.name))
-        choices = _choices(type(defaults), field)
-        values[field.name] = _hparam_widget(key, field, default, choices, notes.get(field.name))
+    for name, info in settings_of(type(defaults)).items():
+        key = _hparam_key(algo, dataset, name)
+        values[name] = setting_widget(info, key, starting.get(name, getattr(defaults, name)))
     departures.caption(papers_departures(values, defaults))
     return values
 
@@ -314,20 +346,6 @@ def papers_departures(values: dict[str, Any], defaults: Hyperparameters) -> str:
     if not changed:
         return "The papers' defaults."
     return "Changed from the papers' defaults: " + "; ".join(changed) + "."
-
-
-def _int_input(label: str, name: str, low: int, high: int, **extra: Any) -> int:
-    return int(
-        st.number_input(
-            label,
-            min_value=low,
-            max_value=high,
-            step=1,
-            key=KEY + name,
-            persist_state="session",
-            **extra,
-        )
-    )
 
 
 def _data_folder_widgets(dataset: str) -> str | None:
@@ -351,17 +369,29 @@ def _data_folder_widgets(dataset: str) -> str | None:
         if upload is not None:
             st.caption(f"Using the uploaded {upload.name}.")
             stored = stored_upload(upload.getvalue())
-            remember_upload_name(stored, upload.name)
+            train_session.current().remember_upload_name(stored, upload.name)
             return str(stored)
     return typed or machine_default
 
 
-def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[str, Any]:
-    """The settings panel; returns the chosen values (not yet validated).
+def _hidden_settings_note(hidden: RunConfig) -> str | None:
+    """The settings the form does not show that an opened run changed, named for students."""
+    defaults = RunConfig()
+    changed = [
+        f"{name} = {getattr(hidden, name)!r}"
+        for name in ("image_size", "rotations", "backbone", "data_seed", "history_limit")
+        if getattr(hidden, name) != getattr(defaults, name)
+    ]
+    if not changed:
+        return None
+    return "Kept from the opened run (set on the command line): " + ", ".join(changed) + "."
 
-    Returns a dict with the ``RunConfig`` fields the page sets: dataset, algo, n_way,
-    k_shot, q_query, width (None for the default), seed, val_every, val_episodes,
-    data_dir and hparams (every field of the algorithm's dataclass).
+
+def settings_form(on_preset: Callable[[str], None] = apply_preset) -> SettingsChoice:
+    """The settings panel; returns the chosen ``RunConfig``, or why the values make none.
+
+    The ``PAGE_FIELDS`` come from the widgets, every other field from the session's
+    hidden settings (an opened run's image size, rotations, backbone...).
     """
     initialise_defaults()
     left, right = st.columns(2)
@@ -375,8 +405,8 @@ def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[st
         st.session_state[KEY + "dataset"] = datasets[0]
     st.session_state.setdefault(KEY + "task_kind", dataset_kind(st.session_state[KEY + "dataset"]))
     dataset = st.selectbox(
-        "Data set", datasets, format_func=dataset_title, key=KEY + "dataset",
-        persist_state="session", on_change=dataset_changed,
+        CONFIG_SETTINGS["dataset"].label, datasets, format_func=dataset_title,
+        key=KEY + "dataset", persist_state="session", on_change=dataset_changed,
     )  # fmt: skip
     description = dataset_description(dataset)
     if description:
@@ -387,7 +417,7 @@ def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[st
     if st.session_state.get(KEY + "algo") not in algos:
         st.session_state[KEY + "algo"] = algos[0]
     algo = st.selectbox(
-        "Algorithm",
+        CONFIG_SETTINGS["algo"].label,
         algos,
         format_func=algorithm_title,
         key=KEY + "algo",
@@ -397,50 +427,51 @@ def settings_widgets(on_preset: Callable[[str], None] = apply_preset) -> dict[st
     regression = kind == "regression"
     if regression:
         st.session_state[KEY + "n_way"] = 1
-    c1, c2, c3 = st.columns(3)
-    with c1:
-        n_way = _int_input("N-way", "n_way", 1, 100, disabled=regression)
-    with c2:
-        k_shot = _int_input("K-shot", "k_shot", 1, 100)
-    with c3:
-        q_query = _int_input("Q-query", "q_query", 1, 100)
+    chosen: dict[str, Any] = {"dataset": dataset, "algo": algo, "data_dir": data_dir}
+    for column, name in zip(st.columns(3), ("n_way", "k_shot", "q_query"), strict=True):
+        with column:
+            chosen[name] = config_widget(name, disabled=regression and name == "n_way")
     own_network = not ALGORITHMS[algo].uses_backbone
     c1, c2 = st.columns(2)
     with c1:
-        width = _int_input(
-            "Width", "width", 0, 512, disabled=own_network,
+        width = config_widget(
+            "width", disabled=own_network,
             help=f"{algorithm_title(algo)} sizes its own network: see Hyperparameters"
             if own_network else "Conv filters or MLP units; 0: default",
         )  # fmt: skip
+        chosen["width"] = None if own_network else width
     with c2:
-        seed = _int_input("Seed", "seed", 0, 2**31 - 1)
+        chosen["seed"] = config_widget("seed")
     drawn = ALGORITHMS[algo].exposes_embeddings
-    embedding_2d = st.checkbox(
-        "2-D embedding layer",
-        key=KEY + "embedding_2d",
-        persist_state="session",
+    embedding_2d = config_widget(
+        "embedding_2d",
         disabled=regression or not drawn,
         help="End the network with a layer of two units, so that the inspector draws the "
         "embedding space itself (and each prototype's region) instead of a projection"
         if drawn
         else f"The inspector draws no embedding space for {algorithm_title(algo)}",
     )
+    chosen["embedding_2d"] = bool(embedding_2d) and not regression and drawn
     with st.expander("Hyperparameters"):
-        hparams = hparams_widgets(algo, dataset, n_way)
+        chosen["hparams"] = hparams_widgets(algo, dataset, chosen["n_way"])
     with st.expander("Validation"):
-        val_every = _int_input("Validate every (meta-iterations)", "val_every", 0, 100_000)
-        val_episodes = _int_input("Validation episodes", "val_episodes", 1, 10_000)
-    return {
-        "dataset": dataset,
-        "algo": algo,
-        "n_way": n_way,
-        "k_shot": k_shot,
-        "q_query": q_query,
-        "width": None if own_network else width or None,
-        "embedding_2d": bool(embedding_2d) and not regression and drawn,
-        "seed": seed,
-        "val_every": val_every,
-        "val_episodes": val_episodes,
-        "data_dir": data_dir,
-        "hparams": hparams,
-    }
+        chosen["val_every"] = config_widget("val_every")
+        chosen["val_episodes"] = config_widget("val_episodes")
+    hidden = train_session.current().hidden_settings
+    if (note := _hidden_settings_note(hidden)) is not None:
+        st.caption(note)
+    assert set(chosen) == set(PAGE_FIELDS), "the form draws exactly the declared fields"
+    return choice_from(hidden, chosen)
+
+
+def choice_from(hidden: RunConfig, chosen: dict[str, Any]) -> SettingsChoice:
+    """The form's ``RunConfig``: the chosen fields over the hidden ones (a learner with its
+    own network takes the automatic backbone), or the error that the values make."""
+    values = hidden.to_dict() | chosen
+    if not ALGORITHMS[values["algo"]].uses_backbone:
+        values["backbone"] = "auto"
+    try:
+        config = RunConfig.from_dict(values)
+    except ConfigError as error:
+        return SettingsChoice(None, str(error), json.dumps(values, sort_keys=True, default=repr))
+    return SettingsChoice(config, None, config.to_json())

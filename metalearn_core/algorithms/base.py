@@ -9,9 +9,6 @@ between the students of one classroom.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import inspect
-import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
@@ -20,6 +17,7 @@ import torch
 
 from metalearn_core.algorithms.internals import EmbeddingView, Internals
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind, TaskSource
+from metalearn_core.settings import check_fields, setting, settings_of
 from metalearn_core.spec import ProblemSpec
 
 RecordT = TypeVar("RecordT", bound=Internals)
@@ -54,37 +52,34 @@ class Adaptation:
         return next((r for r in self.internals if isinstance(r, kind)), None)
 
 
+# episodes per outer step (the papers: 4 to 32); far beyond, one step would take minutes
+MAX_META_BATCH = 1024
+# classes per episode: the label slots of the sequence learner, the ways of a run
+MAX_N_WAY = 100
+
+
 @dataclass
 class Hyperparameters:
-    """Base for each algorithm's hyperparameter dataclass (papers' defaults)."""
+    """Base for each algorithm's hyperparameter dataclass (papers' defaults).
 
-    outer_lr: float = 1e-3
-    meta_batch: int = 4
+    Every field is declared with ``setting(...)``: its help text, limits and choices live
+    there, and construction checks them (``ConfigError`` naming the value and the limit).
+    A subclass adds its cross-field checks in ``__post_init__`` after ``super()``'s.
+    """
+
+    outer_lr: float = setting(1e-3, help="the outer optimiser's step size", above=0)
+    meta_batch: int = setting(4, help="episodes per outer step", low=1, high=MAX_META_BATCH)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     def replace(self, **changes: Any) -> Hyperparameters:
         return dataclasses.replace(self, **changes)
 
     @classmethod
     def notes(cls) -> dict[str, str]:
-        """Each field's end-of-line comment in the class bodies (a subclass's wins): the
-        comments are where the fields are explained, so help texts read them there."""
-        return dict(_field_notes(cls))
-
-
-# "    name: type = default  # note" at the class body's indentation
-_FIELD_COMMENT = re.compile(r"^    (\w+): [^=\n]+=[^\n]*?  # ([^\n]+)$", re.MULTILINE)
-
-
-@functools.cache  # reading a class's source takes milliseconds; pages ask on every run
-def _field_notes(hparams_class: type) -> dict[str, str]:
-    notes: dict[str, str] = {}
-    for klass in reversed(hparams_class.__mro__[:-1]):  # without object
-        try:
-            source = inspect.getsource(klass)
-        except (OSError, TypeError):  # no source file, e.g. a class made at run time
-            continue
-        notes.update(_FIELD_COMMENT.findall(source))
-    return notes
+        """Each field's help text (its ``setting(help=...)``)."""
+        return {name: info.help for name, info in settings_of(cls).items()}
 
 
 class MetaLearner(ABC):

@@ -42,9 +42,16 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
+from metalearn_core.algorithms.base import (
+    MAX_META_BATCH,
+    Adaptation,
+    Hyperparameters,
+    MetaLearner,
+    StepResult,
+)
 from metalearn_core.algorithms.internals import ContextCodes, Internals, RegressionFit
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
+from metalearn_core.settings import setting
 from metalearn_core.spec import ProblemSpec
 
 logger = logging.getLogger(__name__)
@@ -54,22 +61,19 @@ logger = logging.getLogger(__name__)
 class CNPHyperparameters(Hyperparameters):
     """Defaults follow the paper's 1-D regression setting (128-unit MLPs, Adam 1e-3)."""
 
-    outer_lr: float = 1e-3  # Adam step size β
-    meta_batch: int = 16  # tasks per outer step
-    hidden: int = 128  # width of every encoder / decoder layer, and of r
-    encoder_layers: int = 3  # linear layers in h_θ
-    decoder_layers: int = 3  # linear layers in g_θ (the last outputs μ and s)
-    min_std: float = 0.1  # σ_min: keeps the likelihood bounded early in training
-    targets_include_support: bool = True  # paper: the context points are also targets
-
-    def __post_init__(self) -> None:
-        for name in ("hidden", "encoder_layers", "decoder_layers", "meta_batch"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if not 0.0 < self.min_std < 1.0:
-            raise ValueError(f"min_std must lie in (0, 1), got {self.min_std}")
-        if self.outer_lr <= 0:
-            raise ValueError(f"outer_lr must be positive, got {self.outer_lr}")
+    outer_lr: float = setting(1e-3, help="Adam step size β", above=0)
+    meta_batch: int = setting(16, help="tasks per outer step", low=1, high=MAX_META_BATCH)
+    hidden: int = setting(
+        128, help="width of every encoder / decoder layer, and of r", low=1, high=1024
+    )
+    encoder_layers: int = setting(3, help="linear layers in h_θ", low=1, high=12)
+    decoder_layers: int = setting(
+        3, help="linear layers in g_θ (the last outputs μ and s)", low=1, high=12
+    )
+    min_std: float = setting(
+        0.1, help="σ_min: keeps the likelihood bounded early in training", above=0, high=0.99
+    )
+    targets_include_support: bool = setting(True, help="paper: the context points are also targets")
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:

@@ -79,17 +79,25 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
-from metalearn_core.algorithms.functional import accuracy, check_choice, check_positive, task_loss
+from metalearn_core.algorithms.base import (
+    MAX_META_BATCH,
+    Adaptation,
+    Hyperparameters,
+    MetaLearner,
+    StepResult,
+)
+from metalearn_core.algorithms.functional import accuracy, task_loss
 from metalearn_core.algorithms.internals import InnerStepCurve, Internals, RegressionFit
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
 from metalearn_core.models import build_backbone
+from metalearn_core.settings import setting
 from metalearn_core.spec import ProblemSpec
 
 logger = logging.getLogger(__name__)
 
 Strategy = Literal["auto", "vmap", "loop"]
 STRATEGIES: tuple[str, ...] = get_args(Strategy)
+FIRST_ORDER_HELP = "drop the second-order terms (first-order MAML)"
 HEAD_NAMES = ("head.weight", "head.bias")
 Weights = dict[str, torch.Tensor]
 
@@ -113,21 +121,21 @@ class MAMLHyperparameters(Hyperparameters):
     (99.64% after 8.5 minutes against 99.46% with one step; BENCHMARKS.md).
     """
 
-    outer_lr: float = 1e-3  # β: Adam's step size on the meta-parameters θ
-    meta_batch: int = 32  # tasks per outer step
-    inner_lr: float = 0.4  # α: the inner SGD step size on each task's support set
-    inner_steps: int = 1  # inner SGD steps in meta-training
-    inner_steps_test: int = 1  # test-time inner steps (images: more than inner_steps overshoot)
-    first_order: bool = False  # drop the second-order terms (first-order MAML)
-    strategy: Strategy = "auto"  # tasks all at once ("vmap"), one by one ("loop"), or by device
-
-    def __post_init__(self) -> None:
-        check_positive("outer_lr", self.outer_lr)
-        check_positive("meta_batch", self.meta_batch, integer=True)
-        check_positive("inner_lr", self.inner_lr)
-        check_positive("inner_steps", self.inner_steps, integer=True)
-        check_positive("inner_steps_test", self.inner_steps_test, integer=True)
-        check_choice("strategy", self.strategy, STRATEGIES)
+    outer_lr: float = setting(1e-3, help="β: Adam's step size on the meta-parameters θ", above=0)
+    meta_batch: int = setting(32, help="tasks per outer step", low=1, high=MAX_META_BATCH)
+    inner_lr: float = setting(
+        0.4, help="α: the inner SGD step size on each task's support set", above=0
+    )
+    # second order keeps every inner step's graph for the outer gradient: memory grows
+    # with the steps, so training takes fewer than a test
+    inner_steps: int = setting(1, help="inner SGD steps in meta-training", low=1, high=20)
+    inner_steps_test: int = setting(
+        1, help="test-time inner steps (images: more than inner_steps overshoot)", low=1, high=100
+    )
+    first_order: bool = setting(False, help=FIRST_ORDER_HELP)
+    strategy: Strategy = setting(
+        "auto", help='tasks all at once ("vmap"), one by one ("loop"), or by device'
+    )
 
     @classmethod
     def for_task(cls, task_kind: TaskKind) -> MAMLHyperparameters:
@@ -141,7 +149,7 @@ class MAMLHyperparameters(Hyperparameters):
 class FOMAMLHyperparameters(MAMLHyperparameters):
     """First-order MAML: MAML's settings with ``first_order=True``."""
 
-    first_order: bool = True
+    first_order: bool = setting(True, help=FIRST_ORDER_HELP)
 
 
 def build_maml_network(spec: ProblemSpec) -> nn.ModuleDict:
@@ -404,6 +412,23 @@ class MAML(MetaLearner):
         with torch.no_grad():
             prediction = self._predict(weights, episode.query_x)
         return record.adaptation(prediction.detach(), META_LEARNED_START)
+
+    def adapted_weights(self, episode: Episode) -> Weights:
+        """phi^(k): the weights after the ``inner_steps_test`` inner steps on ``episode``'s
+        support set, the ones ``adapt`` predicts the query set with (detached), named as in
+        ``net`` plus ``head.weight`` and ``head.bias``. The embedding-space page reads the
+        adapted body's features from them."""
+        episode = episode.to(self.device)
+        weights = self._task_weights(self._meta_parameters(), self._n_out(episode.n_way))
+        weights = {name: w.detach().requires_grad_(True) for name, w in weights.items()}
+        with torch.enable_grad():
+            for step in range(self.hparams.inner_steps_test):
+                support_loss = self._loss(weights, episode.support_x, episode.support_y)
+                moving = self._weights_to_step(weights, step)
+                grads = torch.autograd.grad(support_loss, list(moving.values()))
+                weights = weights | self._sgd_step(moving, dict(zip(moving, grads, strict=True)))
+                weights = {name: w.detach().requires_grad_(True) for name, w in weights.items()}
+        return {name: w.detach() for name, w in weights.items()}
 
     # ----- checkpoints and modes ----------------------------------------------------------
 

@@ -52,13 +52,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
+from metalearn_core.algorithms.base import (
+    MAX_META_BATCH,
+    Adaptation,
+    Hyperparameters,
+    MetaLearner,
+    StepResult,
+)
 from metalearn_core.algorithms.functional import (
-    DISTANCES,
     Distance,
     accuracy,
-    check_choice,
-    check_positive,
     cosine_similarity,
     embed_episode,
     embed_without_side_effects,
@@ -67,6 +70,7 @@ from metalearn_core.algorithms.functional import (
 from metalearn_core.algorithms.internals import AttentionView, EmbeddingView
 from metalearn_core.data.episodes import Episode, EpisodeBatch
 from metalearn_core.models import build_backbone
+from metalearn_core.settings import setting
 from metalearn_core.spec import ProblemSpec
 
 
@@ -74,20 +78,19 @@ from metalearn_core.spec import ProblemSpec
 class MatchingNetHyperparameters(Hyperparameters):
     """Matching Networks' settings (Vinyals et al., 2016: cosine attention, Adam)."""
 
-    outer_lr: float = 1e-3  # Adam's step size
-    meta_batch: int = 1  # episodes per step
-    distance: Distance = "cosine"  # "cosine" | "euclidean" (squared)
-    full_context_embeddings: bool = False  # embed examples in the context of the support set
-    fce_steps: int = 5  # read steps of the attention LSTM (FCE only)
-    attention_scale: float = 1.0  # similarities are multiplied by this before the softmax
-    learn_attention_scale: bool = False  # train the scale, starting from attention_scale
-
-    def __post_init__(self) -> None:
-        check_positive("outer_lr", self.outer_lr)
-        check_positive("meta_batch", self.meta_batch, integer=True)
-        check_choice("distance", self.distance, DISTANCES)
-        check_positive("fce_steps", self.fce_steps, integer=True)
-        check_positive("attention_scale", self.attention_scale)
+    outer_lr: float = setting(1e-3, help="Adam's step size", above=0)
+    meta_batch: int = setting(1, help="episodes per step", low=1, high=MAX_META_BATCH)
+    distance: Distance = setting("cosine", help='"cosine" | "euclidean" (squared)')
+    full_context_embeddings: bool = setting(
+        False, help="embed examples in the context of the support set"
+    )
+    fce_steps: int = setting(5, help="read steps of the attention LSTM (FCE only)", low=1, high=50)
+    attention_scale: float = setting(
+        1.0, help="similarities are multiplied by this before the softmax", above=0, high=1000.0
+    )
+    learn_attention_scale: bool = setting(
+        False, help="train the scale, starting from attention_scale"
+    )
 
 
 def attention_log_probabilities(

@@ -33,13 +33,16 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
+from metalearn_core.algorithms.base import (
+    MAX_META_BATCH,
+    Adaptation,
+    Hyperparameters,
+    MetaLearner,
+    StepResult,
+)
 from metalearn_core.algorithms.functional import (
-    DISTANCES,
     Distance,
     accuracy,
-    check_choice,
-    check_positive,
     class_means,
     embed_episode,
     embed_without_side_effects,
@@ -48,6 +51,7 @@ from metalearn_core.algorithms.functional import (
 from metalearn_core.algorithms.internals import EmbeddingView, PrototypeDistances
 from metalearn_core.data.episodes import Episode, EpisodeBatch
 from metalearn_core.models import build_backbone
+from metalearn_core.settings import setting
 from metalearn_core.spec import ProblemSpec
 
 
@@ -55,21 +59,16 @@ from metalearn_core.spec import ProblemSpec
 class ProtoNetHyperparameters(Hyperparameters):
     """Prototypical Networks' settings; defaults from Snell et al. (2017)."""
 
-    outer_lr: float = 1e-3  # Adam's step size
-    meta_batch: int = 1  # episodes per step
-    distance: Distance = "euclidean"  # "euclidean" (squared) | "cosine"
-    lr_halve_every: int = 2000  # steps between halvings of outer_lr; 0 keeps it constant
-
-    def __post_init__(self) -> None:
-        check_positive("outer_lr", self.outer_lr)
-        check_positive("meta_batch", self.meta_batch, integer=True)
-        check_choice("distance", self.distance, DISTANCES)
-        if (
-            isinstance(self.lr_halve_every, bool)
-            or not isinstance(self.lr_halve_every, int)
-            or self.lr_halve_every < 0
-        ):
-            raise ValueError(f"lr_halve_every must be an integer >= 0, got {self.lr_halve_every!r}")
+    outer_lr: float = setting(1e-3, help="Adam's step size", above=0)
+    meta_batch: int = setting(1, help="episodes per step", low=1, high=MAX_META_BATCH)
+    distance: Distance = setting("euclidean", help='"euclidean" (squared) | "cosine"')
+    lr_halve_every: int = setting(
+        2000,
+        help="steps between halvings of outer_lr; 0 keeps it constant",
+        low=0,
+        high=10_000_000,
+        step=100,
+    )
 
 
 def prototype_logits(

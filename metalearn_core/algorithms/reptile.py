@@ -37,8 +37,14 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
-from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
-from metalearn_core.algorithms.functional import accuracy, check_choice, check_positive, task_loss
+from metalearn_core.algorithms.base import (
+    MAX_META_BATCH,
+    Adaptation,
+    Hyperparameters,
+    MetaLearner,
+    StepResult,
+)
+from metalearn_core.algorithms.functional import accuracy, task_loss
 from metalearn_core.algorithms.internals import InnerStepCurve, RegressionFit
 from metalearn_core.algorithms.maml import (
     META_LEARNED_START,
@@ -47,6 +53,7 @@ from metalearn_core.algorithms.maml import (
     initial_task_weights,
 )
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
+from metalearn_core.settings import setting
 from metalearn_core.spec import ProblemSpec
 
 Optimizer = Literal["sgd", "adam"]
@@ -63,24 +70,21 @@ class ReptileHyperparameters(Hyperparameters):
     Sinusoid: SGD with lr 0.02, 32 inner steps, epsilon 0.1.
     """
 
-    meta_batch: int = 5  # tasks per outer step
-    inner_lr: float = 1e-3  # step size of the inner optimiser on each task
-    inner_steps: int = 5  # inner steps per task in meta-training
-    inner_steps_test: int = 50  # inner steps on a test task
-    inner_optimizer: Optimizer = "adam"  # "sgd" | "adam" (beta1 = 0)
-    epsilon: float = 1.0  # ε: the outer step size, θ ← θ + ε(φ − θ)
-    outer_optimizer: Optimizer = "sgd"  # "sgd" gives theta += epsilon (phi - theta) exactly
-    outer_lr: float = 1e-3  # Adam's learning rate, only with outer_optimizer="adam"
-
-    def __post_init__(self) -> None:
-        check_positive("outer_lr", self.outer_lr)
-        check_positive("meta_batch", self.meta_batch, integer=True)
-        check_positive("inner_lr", self.inner_lr)
-        check_positive("inner_steps", self.inner_steps, integer=True)
-        check_positive("inner_steps_test", self.inner_steps_test, integer=True)
-        check_choice("inner_optimizer", self.inner_optimizer, OPTIMIZERS)
-        check_positive("epsilon", self.epsilon)
-        check_choice("outer_optimizer", self.outer_optimizer, OPTIMIZERS)
+    meta_batch: int = setting(5, help="tasks per outer step", low=1, high=MAX_META_BATCH)
+    inner_lr: float = setting(1e-3, help="step size of the inner optimiser on each task", above=0)
+    inner_steps: int = setting(5, help="inner steps per task in meta-training", low=1, high=200)
+    inner_steps_test: int = setting(50, help="inner steps on a test task", low=1, high=200)
+    inner_optimizer: Optimizer = setting("adam", help='"sgd" | "adam" (beta1 = 0)')
+    # beyond 1 the outer step overshoots the adapted weights
+    epsilon: float = setting(
+        1.0, help="ε: the outer step size, θ ← θ + ε(φ − θ)", above=0, high=10.0
+    )
+    outer_optimizer: Optimizer = setting(
+        "sgd", help='"sgd" gives theta += epsilon (phi - theta) exactly'
+    )
+    outer_lr: float = setting(
+        1e-3, help='Adam\'s learning rate, only with outer_optimizer="adam"', above=0
+    )
 
     @classmethod
     def for_task(cls, task_kind: TaskKind) -> ReptileHyperparameters:
@@ -218,6 +222,13 @@ class Reptile(MetaLearner):
         with torch.no_grad():
             prediction = self._predict(adapted, episode.query_x)
         return record.adaptation(prediction, META_LEARNED_START)
+
+    def adapted_weights(self, episode: Episode) -> Weights:
+        """phi = U^k(theta) after the ``inner_steps_test`` steps on ``episode``'s support set,
+        the weights ``adapt`` predicts the query set with (detached), named as in ``net``
+        plus ``head.weight`` and ``head.bias``."""
+        adapted = self._train_on_support(episode.to(self.device), self.hparams.inner_steps_test)
+        return {name: w.detach() for name, w in adapted.items()}
 
     def state_dict(self) -> dict[str, Any]:
         return {"model": self.net.state_dict(), "optimizer": self.optimizer.state_dict()}

@@ -52,10 +52,18 @@ from torch import nn
 from torch.func import functional_call
 from torch.nn import functional as F
 
-from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
+from metalearn_core.algorithms.base import (
+    MAX_META_BATCH,
+    MAX_N_WAY,
+    Adaptation,
+    Hyperparameters,
+    MetaLearner,
+    StepResult,
+)
 from metalearn_core.algorithms.internals import AttentionView, EmbeddingView
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
 from metalearn_core.models import build_backbone, embedding_dim
+from metalearn_core.settings import setting
 from metalearn_core.spec import ProblemSpec
 
 logger = logging.getLogger(__name__)
@@ -65,21 +73,19 @@ logger = logging.getLogger(__name__)
 class SNAILHyperparameters(Hyperparameters):
     """A small Transformer reader; Adam as in SNAIL (they used 1e-3 for Omniglot)."""
 
-    outer_lr: float = 1e-3  # Adam step size β
-    meta_batch: int = 16  # episodes per outer step
-    d_model: int = 128  # token width
-    heads: int = 4  # attention heads (must divide d_model)
-    layers: int = 2  # attention blocks
-    max_n_way: int = 20  # label slots: the largest N this learner can read
+    outer_lr: float = setting(1e-3, help="Adam step size β", above=0)
+    meta_batch: int = setting(16, help="episodes per outer step", low=1, high=MAX_META_BATCH)
+    d_model: int = setting(128, help="token width", low=1, high=512)
+    heads: int = setting(4, help="attention heads (must divide d_model)", low=1, high=16)
+    layers: int = setting(2, help="attention blocks", low=1, high=8)
+    max_n_way: int = setting(
+        20, help="label slots: the largest N this learner can read", low=1, high=MAX_N_WAY
+    )
 
     def __post_init__(self) -> None:
-        for name in ("d_model", "heads", "layers", "max_n_way", "meta_batch"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        super().__post_init__()
         if self.d_model % self.heads:
             raise ValueError(f"heads={self.heads} must divide d_model={self.d_model}")
-        if self.outer_lr <= 0:
-            raise ValueError(f"outer_lr must be positive, got {self.outer_lr}")
 
 
 class SupportAttention(nn.Module):

@@ -47,7 +47,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from metalearn_core.algorithms.base import Adaptation, Hyperparameters, MetaLearner, StepResult
+from metalearn_core.algorithms.base import (
+    MAX_META_BATCH,
+    Adaptation,
+    Hyperparameters,
+    MetaLearner,
+    StepResult,
+)
 from metalearn_core.algorithms.internals import EmbeddingView, InnerStepCurve
 from metalearn_core.data.episodes import (
     ClassificationSource,
@@ -57,6 +63,7 @@ from metalearn_core.data.episodes import (
     TaskSource,
 )
 from metalearn_core.models import build_backbone, embedding_dim
+from metalearn_core.settings import setting
 from metalearn_core.spec import ProblemSpec
 
 logger = logging.getLogger(__name__)
@@ -66,24 +73,25 @@ logger = logging.getLogger(__name__)
 class TransferHyperparameters(Hyperparameters):
     """Pretraining with Adam, fine-tuning with plain full-batch SGD."""
 
-    outer_lr: float = 1e-3  # Adam step size β of pretraining
-    meta_batch: int = 1  # episodes the trainer draws per step; pretraining does not read them
-    pretrain_batch: int = 64  # examples per pretraining step
-    finetune_steps: int = 20  # SGD steps on each support set; 0 = nearest class mean
-    finetune_lr: float = 0.5  # α, for the head W
-    finetune_whole: bool = False  # also fine-tune (a copy of) the backbone θ
-    finetune_backbone_lr: float = 0.01  # α_θ: the backbone moves far less than a fresh head
-    cosine_scale: float = 10.0  # s, the inverse temperature of the cosine head
-
-    def __post_init__(self) -> None:
-        for name in ("pretrain_batch", "meta_batch"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.finetune_steps < 0:
-            raise ValueError(f"finetune_steps must be 0 or more, got {self.finetune_steps}")
-        for name in ("outer_lr", "finetune_lr", "finetune_backbone_lr", "cosine_scale"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+    outer_lr: float = setting(1e-3, help="Adam step size β of pretraining", above=0)
+    meta_batch: int = setting(
+        1,
+        help="episodes the trainer draws per step; pretraining does not read them",
+        low=1,
+        high=MAX_META_BATCH,
+    )
+    pretrain_batch: int = setting(64, help="examples per pretraining step", low=1, high=1024)
+    finetune_steps: int = setting(
+        20, help="SGD steps on each support set; 0 = nearest class mean", low=0, high=500
+    )
+    finetune_lr: float = setting(0.5, help="α, for the head W", above=0)
+    finetune_whole: bool = setting(False, help="also fine-tune (a copy of) the backbone θ")
+    finetune_backbone_lr: float = setting(
+        0.01, help="α_θ: the backbone moves far less than a fresh head", above=0
+    )
+    cosine_scale: float = setting(
+        10.0, help="s, the inverse temperature of the cosine head", above=0, high=1000.0
+    )
 
 
 def normalized_class_means(

@@ -11,9 +11,9 @@ can be given to ``train`` with ``--set NAME=VALUE``.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import textwrap
-from typing import Literal, get_args, get_origin, get_type_hints
+
+from metalearn_core.settings import settings_of
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,20 +59,16 @@ def describe(name: str, kind: str | None = None) -> str:
         else ProblemSpec("classification", (1, 28, 28), n_way=5)
     )
     defaults = default_hparams(name, spec)
-    notes = type(defaults).notes()
-    hints = get_type_hints(type(defaults))
     lines = [
         f"{name}: {learner_class.title} ({', '.join(learner_class.task_kinds)})",
         textwrap.fill(learner_class.summary, 96, initial_indent="  ", subsequent_indent="  "),
         f"  hyperparameters ({kind} defaults):",
     ]
-    for field in dataclasses.fields(defaults):
-        value = f"{field.name} = {getattr(defaults, field.name)!r}"
-        choices = _choices(hints.get(field.name))
-        note = notes.get(field.name, "") + (f" [{choices}]" if choices else "")
-        lines.append(f"    {value:<34} {note}".rstrip())
+    for info in settings_of(type(defaults)).values():
+        value = f"{info.name} = {getattr(defaults, info.name)!r}"
+        if info.choices:
+            limits = " [" + " | ".join(map(repr, info.choices)) + "]"
+        else:
+            limits = "" if info.kind is bool else f" [{info.allowed()}]"
+        lines.append(f"    {value:<34} {info.help}{limits}".rstrip())
     return "\n".join(lines)
-
-
-def _choices(hint: object) -> str:
-    return " | ".join(map(repr, get_args(hint))) if get_origin(hint) is Literal else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Callable
 
 
 def _whole_number(text: str, low: int, high: int, allowed: str) -> int:
@@ -20,6 +21,16 @@ def _whole_number(text: str, low: int, high: int, allowed: str) -> int:
 def positive_int(text: str) -> int:
     """An integer >= 1 (threads, episodes, N, K, Q)."""
     return _whole_number(text, 1, sys.maxsize, "at least 1")
+
+
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type for an integer in ``low..high``."""
+
+    def parse(text: str) -> int:
+        return _whole_number(text, low, high, f"an integer in {low}..{high}")
+
+    parse.__name__ = "integer"  # argparse names the type in its messages
+    return parse
 
 
 def seed_int(text: str) -> int:

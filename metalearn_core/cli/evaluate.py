@@ -19,8 +19,8 @@ from typing import Any
 
 import torch
 
-from metalearn_core.cli.arguments import positive_int, seed_int
-from metalearn_core.engine import evaluate
+from metalearn_core.cli.arguments import bounded_int, positive_int, seed_int
+from metalearn_core.engine import RunConfig, evaluate
 from metalearn_core.engine.build import load_source
 from metalearn_core.engine.checkpoint import (
     CheckpointError,
@@ -29,6 +29,10 @@ from metalearn_core.engine.checkpoint import (
     read_checkpoint,
 )
 from metalearn_core.engine.evaluation import DEFAULT_EVAL_EPISODES
+from metalearn_core.settings import settings_of
+
+# 600 is the standard protocol; a hundred thousand already takes hours for MAML on a CPU
+MAX_EVAL_EPISODES = 100_000
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,10 +53,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--n-way", type=positive_int, metavar="N", help="default: the run's N")
     parser.add_argument("--k-shot", type=positive_int, metavar="K", help="default: the run's K")
     parser.add_argument("--q-query", type=positive_int, metavar="Q", help="default: the run's Q")
-    parser.add_argument("--episodes", type=positive_int, default=DEFAULT_EVAL_EPISODES, metavar="E")
+    parser.add_argument(
+        "--episodes", type=bounded_int(1, MAX_EVAL_EPISODES), default=DEFAULT_EVAL_EPISODES,
+        metavar="E", help=f"test episodes (default {DEFAULT_EVAL_EPISODES}, at most {MAX_EVAL_EPISODES})",
+    )  # fmt: skip
     parser.add_argument("--seed", type=seed_int, default=0, help="episode seed (default 0)")
     parser.add_argument("--device", help="default: the run's device (CPU if CUDA is missing)")
-    parser.add_argument("--threads", type=positive_int, help="torch CPU threads")
+    threads = settings_of(RunConfig)["threads"]
+    parser.add_argument("--threads", type=bounded_int(1, int(threads.high)), help=threads.help)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=run_evaluate)
 
@@ -71,13 +79,19 @@ def evaluate_run(args: argparse.Namespace) -> dict[str, Any]:
         if value is not None
     }
     data_config = config.replace(**changes) if changes else config
+    # the test episodes' shape, within the limits of a run's (RunConfig's checks)
+    shape = data_config.replace(
+        n_way=config.n_way if args.n_way is None else args.n_way,
+        k_shot=config.k_shot if args.k_shot is None else args.k_shot,
+        q_query=config.q_query if args.q_query is None else args.q_query,
+    )
     source = load_source(data_config, args.split)
     result = evaluate(
         learner,
         source,
-        n_way=config.n_way if args.n_way is None else args.n_way,
-        k_shot=config.k_shot if args.k_shot is None else args.k_shot,
-        q_query=config.q_query if args.q_query is None else args.q_query,
+        n_way=shape.n_way,
+        k_shot=shape.k_shot,
+        q_query=shape.q_query,
         episodes=args.episodes,
         seed=args.seed,
     )

@@ -27,12 +27,13 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from metalearn_core.cli.arguments import positive_int, positive_minutes
+from metalearn_core.cli.arguments import positive_minutes
 from metalearn_core.cli.stopping import GracefulStop
 from metalearn_core.engine import RunConfig, Trainer, load_config_file
 from metalearn_core.engine.checkpoint import CHECKPOINT_FILE, RUN_FILES
-from metalearn_core.engine.config import LR_SCHEDULES, YAMLLoader, dataset_task_kind
+from metalearn_core.engine.config import BACKBONES, LR_SCHEDULES, YAMLLoader, dataset_task_kind
 from metalearn_core.engine.recipes import with_recipe
+from metalearn_core.settings import check_setting, settings_of
 
 TICK_SECONDS = 0.5  # how often the progress bar refreshes
 # flag -> hyperparameter: the common ones; any other goes through --set NAME=VALUE
@@ -72,23 +73,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="where data sets that need files live (omniglot: default $METALEARN_OMNIGLOT_DIR)",
     )
-    run.add_argument("--n-way", type=int, metavar="N", help="classes per episode (1 for sinusoid)")
-    run.add_argument("--k-shot", type=int, metavar="K", help="support examples per class")
-    run.add_argument("--q-query", type=int, metavar="Q", help="query examples per class")
-    run.add_argument("--seed", type=int, metavar="S", help="run seed (default 0)")
-    run.add_argument("--data-seed", type=int, metavar="S", help="synthetic data seed (default 0)")
-    run.add_argument("--backbone", choices=("auto", "conv4", "mlp"))
-    run.add_argument("--width", type=int, metavar="N", help="conv filters / MLP hidden units")
+    _config_flag(run, "n_way", "N")
+    _config_flag(run, "k_shot", "K")
+    _config_flag(run, "q_query", "Q")
+    _config_flag(run, "seed", "S")
+    _config_flag(run, "data_seed", "S")
+    run.add_argument("--backbone", choices=BACKBONES, help=_flag_help("backbone"))
+    _config_flag(run, "width", "N")
     run.add_argument(
-        "--embedding-2d", action="store_true", default=None, help="2-D embedding layer"
+        "--embedding-2d", action="store_true", default=None, help=_flag_help("embedding_2d")
     )
-    run.add_argument("--image-size", type=int, metavar="PX")
-    run.add_argument("--rotations", action="store_true", default=None, help="add rotated classes")
-    run.add_argument("--device", help="auto (default), cpu or cuda")
-    run.add_argument("--threads", type=positive_int, metavar="N", help="torch CPU threads")
-    run.add_argument("--val-every", type=int, metavar="STEPS", help="0 = never")
-    run.add_argument("--val-episodes", type=int, metavar="E")
-    run.add_argument("--history-limit", type=int, metavar="POINTS")
+    _config_flag(run, "image_size", "PX")
+    run.add_argument("--rotations", action="store_true", default=None, help=_flag_help("rotations"))
+    run.add_argument("--device", help=_flag_help("device"))
+    _config_flag(run, "threads", "N")
+    _config_flag(run, "val_every", "STEPS")
+    _config_flag(run, "val_episodes", "E")
+    _config_flag(run, "history_limit", "POINTS")
 
     hparams = parser.add_argument_group("hyperparameters (missing: the algorithm's defaults)")
     for name, kind in HPARAM_FLAGS.items():
@@ -125,9 +126,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ).add_mutually_exclusive_group()
     budget.add_argument(
         "--episodes", type=int, metavar="E",
-        help="train until E episodes in total (whole meta-batches: it may end a little past E)",
+        help="train until E episodes in total (whole meta-batches: it may end a little past E; "
+        f"{settings_of(RunConfig)['episodes'].allowed().removesuffix(' (or null)')})",
     )  # fmt: skip
-    budget.add_argument("--minutes", type=float, metavar="M", help="train for M minutes")
+    budget.add_argument("--minutes", type=float, metavar="M", help=_flag_help("minutes"))
 
     out = parser.add_argument_group("output")
     out.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory")
@@ -142,6 +144,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out.add_argument("--no-progress", action="store_true", help="no progress bar")
     out.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     parser.set_defaults(handler=run_train)
+
+
+def _flag_help(name: str) -> str:
+    """A run flag's help: the field's own help text and, for numbers, its limits."""
+    info = settings_of(RunConfig)[name]
+    if info.kind in (int, float):
+        return f"{info.help} ({info.allowed().removesuffix(' (or null)')})"
+    return info.help
+
+
+def _config_flag(group: argparse._ArgumentGroup, name: str, metavar: str) -> None:
+    """``--name`` for a numeric RunConfig field; RunConfig checks its limits, so a value
+    past them is refused with the same message as in a config file."""
+    info = settings_of(RunConfig)[name]
+    group.add_argument(
+        "--" + name.replace("_", "-"), type=info.kind, metavar=metavar, help=_flag_help(name)
+    )
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -199,7 +218,8 @@ def _open_trainer(args: argparse.Namespace) -> Trainer:
                 "--resume continues RUN_DIR with its own config; drop --config, --set and "
                 f"the run flags ({', '.join('--' + n.replace('_', '-') for n in defining) or 'hyperparameters'})"
             )
-        if args.threads is not None:
+        if args.threads is not None:  # checked here: a resumed run's config is not rebuilt
+            check_setting(settings_of(RunConfig)["threads"], args.threads)
             torch.set_num_threads(args.threads)
         trainer = Trainer.load(out, device=args.device, data_dir=args.data_dir)
         if args.episodes is not None or args.minutes is not None:

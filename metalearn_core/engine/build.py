@@ -26,16 +26,7 @@ def resolve_device(name: str) -> torch.device:
 
 def load_source(config: RunConfig, split: str) -> TaskSource:
     """Open one split of the config's data set."""
-    from metalearn_core.data import load_task_source
-
-    return load_task_source(
-        config.dataset,
-        split,
-        data_dir=config.data_dir,
-        image_size=config.image_size,  # None: the data set's own size
-        rotations=config.rotations,
-        seed=config.data_seed,
-    )
+    return config.data_settings().open(split)
 
 
 def build_learner(config: RunConfig, spec: ProblemSpec, device: torch.device) -> MetaLearner:

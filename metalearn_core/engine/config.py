@@ -3,7 +3,9 @@
 The app and the command line build runs the same way: a ``RunConfig`` (from widgets,
 flags, or a JSON/YAML file) handed to ``Trainer``. Every invalid value raises
 ``ConfigError`` (a ``ValueError``) whose message names the field, the value and what
-is allowed, e.g. ``n_way=0 is invalid: must be an integer >= 1``.
+is allowed, e.g. ``n_way=0 is invalid: must be an integer in 1..100``. Each field's
+help text and limits are declared beside it (``metalearn_core.settings.setting``): the
+checks, the command line's flags and the app's forms all read them there.
 
 >>> config = RunConfig(dataset="blobs", algo="protonet", n_way=5, k_shot=1, q_query=5)
 >>> RunConfig.from_json(config.to_json()) == config
@@ -18,30 +20,50 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import re
-import types
-import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
+
+from metalearn_core.algorithms.base import MAX_META_BATCH, MAX_N_WAY
+from metalearn_core.settings import ConfigError, check_fields, check_setting, setting, settings_of
+
+__all__ = ["MAX_META_BATCH", "ConfigError", "DataSettings", "RunConfig", "load_config_file"]
 
 BACKBONES = ("auto", "conv4", "mlp")
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 LR_SCHEDULES = ("constant", "cosine")
 MAX_SEED = 2**63 - 1
-# episodes per outer step (the papers: 4 to 32); far beyond, one step would take minutes
-MAX_META_BATCH = 1024
+# support or query examples per class: Omniglot draws 20 per character, blobs 200
+MAX_EXAMPLES_PER_CLASS = 100
+MAX_MINUTES = 7 * 24 * 60.0  # a week: a budget, not a size, but still a bound
 
 
-class ConfigError(ValueError):
-    """An invalid run setting; the message names the field, the value and what is allowed."""
+@dataclass(frozen=True)
+class DataSettings:
+    """The part of a ``RunConfig`` that decides the data: two runs with equal
+    ``DataSettings`` draw from the same classes and images (the key of shared caches)."""
 
-    def __init__(self, field_name: str, value: Any, allowed: str):
-        self.field_name, self.value, self.allowed = field_name, value, allowed
-        super().__init__(f"{field_name}={value!r} is invalid: {allowed}")
+    dataset: str
+    data_dir: str | None = None
+    image_size: int | None = None  # None: the data set's own size
+    rotations: bool = False
+    data_seed: int = 0
+
+    def open(self, split: str) -> Any:
+        """This data's ``split`` (a ``TaskSource``), read from the files or generated."""
+        from metalearn_core.data import load_task_source
+
+        return load_task_source(
+            self.dataset,
+            split,
+            data_dir=self.data_dir,
+            image_size=self.image_size,  # None: the data set's own size
+            rotations=self.rotations,
+            seed=self.data_seed,
+        )
 
 
 @dataclass(frozen=True)
@@ -72,32 +94,91 @@ class RunConfig:
       ``"cosine"`` anneals them to 0 by a cosine over the budget (needs one).
     """
 
-    dataset: str = "glyphs"
-    algo: str = "protonet"
-    n_way: int = 5
-    k_shot: int = 1
-    q_query: int = 5
-    backbone: str = "auto"
-    width: int | None = None
-    embedding_2d: bool = False
-    hparams: dict[str, Any] = field(default_factory=dict)
-    seed: int = 0
-    data_seed: int = 0
-    device: str = "auto"
-    data_dir: str | None = None
-    image_size: int | None = None
-    rotations: bool = False
-    val_every: int = 50
-    val_episodes: int = 50
-    history_limit: int = 1000
-    threads: int | None = None
-    episodes: int | None = None
-    minutes: float | None = None
-    lr_schedule: str = "constant"
+    dataset: str = setting("glyphs", label="Data set", help="a name from the data registry")
+    algo: str = setting("protonet", label="Algorithm", help="a name from the algorithm registry")
+    n_way: int = setting(
+        5, label="N-way", help="classes per episode; 1 for regression", low=1, high=MAX_N_WAY
+    )
+    k_shot: int = setting(
+        1, label="K-shot", help="support examples per class", low=1, high=MAX_EXAMPLES_PER_CLASS
+    )
+    q_query: int = setting(
+        5, label="Q-query", help="query examples per class", low=1, high=MAX_EXAMPLES_PER_CLASS
+    )
+    backbone: str = setting(
+        "auto", help="conv4 for images, an MLP otherwise (auto)", choices=BACKBONES
+    )
+    # a Conv4 of 512 filters holds 7 M weights; the old limit of 4096 made 450 M, with
+    # Adam's moments past a classroom server's memory
+    width: int | None = setting(
+        None,
+        label="Width",
+        help="conv filters or MLP hidden units; unset: the backbone's default (64 / 40)",
+        low=1,
+        high=512,
+    )
+    embedding_2d: bool = setting(
+        False,
+        label="2-D embedding layer",
+        help="end the backbone with a 2-D layer that pages draw directly",
+    )
+    hparams: dict[str, Any] = setting(
+        default_factory=dict,
+        help="the algorithm's hyperparameters to change from its defaults",
+    )
+    seed: int = setting(
+        0,
+        label="Seed",
+        help="model initialisation, training episodes and the algorithm's randomness",
+        low=0,
+        high=MAX_SEED,
+    )
+    data_seed: int = setting(
+        0, help="how synthetic data sets are generated and split", low=0, high=MAX_SEED
+    )
+    device: str = setting("auto", help="auto (CUDA when available), cpu, cuda or cuda:N")
+    data_dir: str | None = setting(None, help="the folder (or zip) of a data set read from files")
+    image_size: int | None = setting(
+        None, help="side of the square images; unset: the data set's own size", low=4, high=128
+    )
+    rotations: bool = setting(False, help="add copies turned by 90, 180, 270 degrees as classes")
+    val_every: int = setting(
+        50,
+        label="Validate every (meta-iterations)",
+        help="validate every this many meta-iterations; 0: never",
+        low=0,
+        high=1_000_000,
+    )
+    # one validation runs within a Step: beyond a thousand episodes it would hold the page
+    val_episodes: int = setting(
+        50,
+        label="Validation episodes",
+        help="fixed validation episodes scored each time",
+        low=1,
+        high=1000,
+    )
+    history_limit: int = setting(
+        1000, help="most points kept per curve (older ones are averaged)", low=10, high=1_000_000
+    )
+    threads: int | None = setting(
+        None, help="torch CPU threads for the process; unset: left alone", low=1, high=1024
+    )
+    episodes: int | None = setting(
+        None, help="training budget in episodes (command line)", low=1, high=1_000_000_000
+    )
+    minutes: float | None = setting(
+        None, help="training budget in minutes (command line)", above=0, high=MAX_MINUTES
+    )
+    lr_schedule: str = setting(
+        "constant",
+        label="Learning-rate schedule",
+        help="constant, or cosine: the outer rate(s) annealed to 0 over the budget",
+        choices=LR_SCHEDULES,
+    )
 
     def __post_init__(self) -> None:
-        _check_types(self)
-        _check_ranges(self)
+        check_fields(self)
+        _check_choices(self)
         _check_registries(self)
         # A private copy with normalised values, so later edits to the caller's dict
         # cannot change a validated config.
@@ -153,6 +234,12 @@ class RunConfig:
         return dataclasses.replace(self, **changes)
 
     # ----- derived values -------------------------------------------------------------
+    def data_settings(self) -> DataSettings:
+        """Every field that decides the data, and no other."""
+        return DataSettings(
+            self.dataset, self.data_dir, self.image_size, self.rotations, self.data_seed
+        )
+
     def resolved_backbone(self, input_shape: tuple[int, ...]) -> str:
         """``backbone`` with ``"auto"`` resolved: conv4 for images (C, H, W), MLP otherwise."""
         if self.backbone != "auto":
@@ -194,77 +281,15 @@ def load_config_file(path: str) -> RunConfig:
 
 
 # ----- validation ------------------------------------------------------------------------
-_INT_FIELDS = (
-    "n_way", "k_shot", "q_query", "seed", "data_seed", "val_every", "val_episodes",
-    "history_limit",
-)  # fmt: skip
-_OPTIONAL_INT_FIELDS = ("width", "threads", "episodes", "image_size")
-_BOOL_FIELDS = ("embedding_2d", "rotations")
-_STR_FIELDS = ("dataset", "algo", "backbone", "device", "lr_schedule")
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _check_types(config: RunConfig) -> None:
-    for name in _INT_FIELDS:
-        if not _is_int(getattr(config, name)):
-            raise ConfigError(name, getattr(config, name), "must be an integer")
-    for name in _OPTIONAL_INT_FIELDS:
-        value = getattr(config, name)
-        if value is not None and not _is_int(value):
-            raise ConfigError(name, value, "must be an integer or null")
-    for name in _BOOL_FIELDS:
-        if not isinstance(getattr(config, name), bool):
-            raise ConfigError(name, getattr(config, name), "must be true or false")
-    for name in _STR_FIELDS:
-        if not isinstance(getattr(config, name), str):
-            raise ConfigError(name, getattr(config, name), "must be a string")
-    if config.data_dir is not None and not isinstance(config.data_dir, str):
-        raise ConfigError("data_dir", config.data_dir, "must be a path string or null")
+def _check_choices(config: RunConfig) -> None:
     if not isinstance(config.hparams, dict):
         raise ConfigError("hparams", config.hparams, "must be a mapping of name: value")
-    if config.minutes is not None and not _is_number(config.minutes):
-        raise ConfigError("minutes", config.minutes, "must be a number or null")
-
-
-def _check_at_least(config: RunConfig, name: str, low: int, high: int | None = None) -> None:
-    value = getattr(config, name)
-    if value is None:
-        return
-    if value < low or (high is not None and value > high):
-        allowed = f"must be an integer >= {low}" if high is None else f"must be in {low}..{high}"
-        raise ConfigError(name, value, allowed)
-
-
-def _check_ranges(config: RunConfig) -> None:
-    for name in ("n_way", "k_shot", "q_query", "val_episodes"):
-        _check_at_least(config, name, 1)
-    _check_at_least(config, "val_every", 0)
-    _check_at_least(config, "seed", 0, MAX_SEED)
-    _check_at_least(config, "data_seed", 0, MAX_SEED)
-    _check_at_least(config, "image_size", 4, 256)
-    _check_at_least(config, "history_limit", 10, 1_000_000)
-    _check_at_least(config, "width", 1, 4096)
-    _check_at_least(config, "threads", 1, 1024)
-    _check_at_least(config, "episodes", 1)
-    if config.minutes is not None and not (math.isfinite(config.minutes) and config.minutes > 0):
-        raise ConfigError("minutes", config.minutes, "must be a finite number > 0")
-    if config.lr_schedule not in LR_SCHEDULES:
-        raise ConfigError(
-            "lr_schedule", config.lr_schedule, f"must be one of {', '.join(LR_SCHEDULES)}"
-        )
     if config.lr_schedule == "cosine" and config.episodes is None and config.minutes is None:
         raise ConfigError(
             "lr_schedule", "cosine", "anneals over the budget: give episodes or minutes too"
         )
-    if config.backbone not in BACKBONES:
-        raise ConfigError("backbone", config.backbone, f"must be one of {', '.join(BACKBONES)}")
     if config.device not in DEVICE_CHOICES and not config.device.startswith("cuda:"):
         raise ConfigError(
             "device", config.device, f"must be one of {', '.join(DEVICE_CHOICES)} (or cuda:N)"
@@ -330,72 +355,18 @@ def _algorithm_class(algo: str) -> Any:
 
 
 def _check_hparams(algo: str, given: dict[str, Any]) -> dict[str, Any]:
-    """Normalise hyperparameter overrides against the algorithm's dataclass, field by field."""
+    """Normalise hyperparameter overrides against the algorithm's dataclass, field by
+    field (type, limits and choices from each field's ``setting``), then together."""
     hparams_class = _algorithm_class(algo).hparams_class
-    hints = typing.get_type_hints(hparams_class)
-    fields = {f.name: f for f in dataclasses.fields(hparams_class)}
+    infos = settings_of(hparams_class)
     checked: dict[str, Any] = {}
     for name, value in given.items():
         label = f"hparams.{name}"
-        if name not in fields:
-            raise ConfigError(label, value, f"unknown for {algo}; allowed: {', '.join(fields)}")
-        checked[name] = _coerce(label, value, hints.get(name, Any))
-        _check_hparam_range(label, name, checked[name])
+        if name not in infos:
+            raise ConfigError(label, value, f"unknown for {algo}; allowed: {', '.join(infos)}")
+        checked[name] = check_setting(infos[name], value, label)
     try:
-        hparams_class(**checked)
+        hparams_class(**checked)  # the checks between fields (SNAIL: heads divide d_model)
     except (TypeError, ValueError) as error:
         raise ConfigError("hparams", given, str(error)) from None
     return checked
-
-
-def _coerce(label: str, value: Any, hint: Any) -> Any:
-    """Check ``value`` against a type hint (float accepts integers); return the normalised value."""
-    origin = typing.get_origin(hint)
-    if hint is Any:
-        return value
-    if origin is Literal:
-        if value not in typing.get_args(hint):
-            allowed = ", ".join(repr(a) for a in typing.get_args(hint))
-            raise ConfigError(label, value, f"must be one of {allowed}")
-        return value
-    if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(hint)
-        if value is None and type(None) in options:
-            return None
-        errors = []
-        for option in (o for o in options if o is not type(None)):
-            try:
-                return _coerce(label, value, option)
-            except ConfigError as error:
-                errors.append(error.allowed)
-        raise ConfigError(label, value, " or ".join(errors))
-    if hint is float:
-        if not _is_number(value) or not math.isfinite(value):
-            raise ConfigError(label, value, "must be a finite number")
-        return float(value)
-    if hint is int:
-        if not _is_int(value):
-            raise ConfigError(label, value, "must be an integer")
-        return value
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(label, value, "must be true or false")
-        return value
-    if hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(label, value, "must be a string")
-        return value
-    if origin in (tuple, list) and isinstance(value, list | tuple):
-        return origin(value)
-    return value
-
-
-def _check_hparam_range(label: str, name: str, value: Any) -> None:
-    if value is None or isinstance(value, bool) or not _is_number(value):
-        return
-    if name.endswith("lr") and value <= 0:
-        raise ConfigError(label, value, "a learning rate must be > 0")
-    if name == "meta_batch" and not 1 <= value <= MAX_META_BATCH:
-        raise ConfigError(label, value, f"must be an integer in 1..{MAX_META_BATCH}")
-    if isinstance(value, int) and value < 0:
-        raise ConfigError(label, value, "must be >= 0")

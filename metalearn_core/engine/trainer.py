@@ -40,7 +40,7 @@ from typing import Any
 
 import torch
 
-from metalearn_core.algorithms.base import Adaptation
+from metalearn_core.algorithms.base import Adaptation, MetaLearner
 from metalearn_core.algorithms.internals import RegressionFit
 from metalearn_core.data.episodes import Episode, EpisodeSampler, TaskSource
 from metalearn_core.engine.build import build_learner, load_source, problem_spec, resolve_device
@@ -464,6 +464,17 @@ class Trainer:
                 )
                 adaptation.internals = (*adaptation.internals, fit)
         return episode, adaptation
+
+    def initial_learner(self) -> MetaLearner:
+        """The run's network as it was before its first step (in evaluation mode).
+
+        The initial weights are a function of the config alone (``build_learner`` seeds
+        them from the run's seed), so they are rebuilt rather than stored: every run keeps
+        them, a resumed or uploaded one included, at no cost in memory or checkpoint size.
+        """
+        learner = build_learner(self.config, self.spec, self.device)
+        learner.eval()
+        return learner
 
     # ----- checkpoints ------------------------------------------------------------------------------
     def checkpoint_payload(self) -> dict[str, Any]:

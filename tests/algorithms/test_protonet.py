@@ -91,7 +91,7 @@ def test_lr_halves_on_schedule_and_checkpoints_round_trip(tiny):
 
 
 def test_bad_distance_raises_naming_the_choices():
-    with pytest.raises(ValueError, match="distance must be one of"):
+    with pytest.raises(ValueError, match="distance=.manhattan. is invalid: must be one of"):
         ProtoNetHyperparameters(distance="manhattan")
     with pytest.raises(ValueError, match="lr_halve_every"):
         ProtoNetHyperparameters(lr_halve_every=-1)

@@ -76,16 +76,16 @@ def test_every_hyperparameter_has_a_note_for_help_texts(algo):
     assert [name for name in fields if not notes.get(name)] == []
 
 
-def test_notes_come_from_the_field_comments_and_a_subclass_keeps_its_parents():
+def test_notes_come_from_the_field_metadata_and_a_subclass_keeps_its_parents():
     from metalearn_core.algorithms.maml import FOMAMLHyperparameters
 
     assert MAMLHyperparameters.notes()["inner_lr"].startswith("α: the inner SGD step size")
-    # FOMAML redeclares first_order without a comment: MAML's note stays
+    # FOMAML redeclares first_order with another default: the same note
     maml_note = MAMLHyperparameters.notes()["first_order"]
     assert FOMAMLHyperparameters.notes()["first_order"] == maml_note
-    # a class without a source file gets its parents' notes, no error
+    # a class made at run time keeps its parents' notes; its own plain field has none
     made = dataclasses.make_dataclass("Made", [("x", int, 1)], bases=(MAMLHyperparameters,))
-    assert made.notes() == MAMLHyperparameters.notes()
+    assert made.notes() == MAMLHyperparameters.notes() | {"x": ""}
 
 
 def _image_source_and_batch():

@@ -158,8 +158,14 @@ def test_config_file_with_overrides(tmp_path, capsys):
         (["--outer-lr", "-1"], "hparams.outer_lr=-1.0 is invalid"),
         (["--n-way", "5000"], "n_way=5000 is invalid"),
         (["--set", "meta_batch=100000000"], "hparams.meta_batch=100000000 is invalid: must be"),
+        (["--width", "100000"], "width=100000 is invalid: must be an integer in 1..512"),
+        (["--val-episodes", "1000000000000"], "val_episodes=1000000000000 is invalid"),
+        (["--algo", "cnp", "--dataset", "sinusoid", "--set", "hidden=1000000"],
+         "hparams.hidden=1000000 is invalid: must be an integer in 1..1024"),
+        (["--algo", "maml", "--dataset", "sinusoid", "--k-shot", "100000"],
+         "k_shot=100000 is invalid: must be an integer in 1..100"),
     ],
-)
+)  # fmt: skip
 def test_bad_train_input_is_one_line_and_exit_2(tmp_path, capsys, args, message):
     base = ["train", "--algo", "protonet", "--dataset", "blobs", "--episodes", "2",
             "--out", str(tmp_path / "r"), "--no-progress"]  # fmt: skip
@@ -316,3 +322,17 @@ def test_a_checkpoint_without_counters_is_a_clear_error(tmp_path, capsys):
     assert main(["train", "--out", str(run), "--resume", "--episodes", "3"]) == 2
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 2 and all(e.startswith("error: ") for e in errors), errors
+
+
+def test_evaluate_bounds_the_episodes_and_their_shape(tmp_path, capsys):
+    run = tmp_path / "sine"
+    assert main(["train", "--algo", "maml", "--dataset", "sinusoid", "--k-shot", "5",
+                 "--episodes", "2", "--val-every", "0", "--out", str(run), *TINY]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["evaluate", str(run), "--k-shot", "100000", "--episodes", "2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: k_shot=100000 is invalid: must be an integer in 1..100", err
+    for args in (["--episodes", "1000000000000"], ["--threads", "100000"]):
+        with pytest.raises(SystemExit) as caught:
+            main(["evaluate", str(run), *args])
+        assert caught.value.code == 2 and "must be an integer in 1.." in capsys.readouterr().err

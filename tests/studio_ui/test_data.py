@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from metalearn_core.data import EpisodeSampler, load_task_source
-from studio_ui.data import stored_upload
+from metalearn_core.engine import RunConfig
+from studio_ui.data import sources_for, stored_upload
 from tests.data.helpers import write_image_folder, zip_folder
 
 
@@ -23,3 +24,16 @@ def test_different_uploads_get_different_paths(tmp_path):
     one = zip_folder(write_image_folder(tmp_path / "a", {"x": 3, "y": 3, "z": 3}))
     two = zip_folder(write_image_folder(tmp_path / "b", {"x": 3, "y": 3, "w": 3}))
     assert stored_upload(one, tmp_path) != stored_upload(two, tmp_path)
+
+
+def test_cached_sources_are_keyed_by_every_data_field():
+    config = RunConfig(dataset="glyphs", image_size=12)
+    first = sources_for(config, ("train",))["train"]
+    assert sources_for(config.replace(seed=5, algo="maml"), ("train",))["train"] is first
+    assert first.input_shape == (1, 12, 12)
+    rotated = sources_for(config.replace(rotations=True), ("train",))["train"]
+    assert len(rotated.class_names) == 4 * len(first.class_names)
+    larger = sources_for(config.replace(image_size=16), ("train",))["train"]
+    assert larger.input_shape == (1, 16, 16)
+    other_seed = sources_for(config.replace(data_seed=1), ("train",))["train"]
+    assert other_seed is not first
