@@ -33,7 +33,7 @@ from metalearn_core.compare import (
     read_result,
 )
 from metalearn_core.engine import RunConfig
-from studio_ui.data import cached_task_source
+from studio_ui.data import sources_for
 from studio_ui.serving import REPO_ROOT
 from studio_ui.train_settings import (
     algorithm_title,
@@ -187,12 +187,7 @@ def plan_from_values(values: dict[str, Any]) -> ComparisonPlan:
 
 
 def build_comparison(plan: ComparisonPlan) -> Comparison:
-    base = plan.base
-    sources = {
-        split: cached_task_source(base.dataset, split, base.data_dir, base.data_seed)
-        for split in ("train", "val")
-    }
-    return Comparison(plan, sources=sources)
+    return Comparison(plan, sources=sources_for(plan.base))  # shared by every learner
 
 
 def settings_key(values: dict[str, Any]) -> str:
