@@ -1,9 +1,15 @@
-"""The app's pages: one list read by the navigation (app.py) and the Home page's cards."""
+"""The app's pages: one list read by the navigation (app.py) and the Home page's cards.
+
+Titles, summaries and sections are English constants marked with ``N_`` for the catalogs;
+the navigation and Home translate them where they are shown.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from studio_ui.i18n import N_
 
 PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
 
@@ -15,6 +21,7 @@ class PageEntry:
     icon: str
     summary: str  # the Home page card's text
     default: bool = False
+    section: str = N_("Studio")  # the navigation's group
 
     def exists(self) -> bool:
         return (PAGES_DIR.parent / self.script).exists()
@@ -23,19 +30,22 @@ class PageEntry:
 PAGE_ENTRIES = (
     PageEntry(
         "pages/home.py",
-        "Home",
+        N_("Home"),
         ":material/school:",
-        "What few-shot meta-learning is, and one episode drawn.",
+        N_("What few-shot meta-learning is, and one episode drawn."),
         default=True,
     ),
     PageEntry(
         "pages/train.py",
-        "Train",
+        N_("Train"),
         ":material/model_training:",
-        "Pick a data set and an algorithm (MAML, Reptile, Prototypical or Matching "
-        "Networks, ...), read its update rule, press Play and watch it learn: live loss "
-        "and accuracy, and an episode inspector that shows the predictions, MAML's inner steps, the embedding "
-        "space with the class prototypes and Matching Networks' attention.",
+        N_(
+            "Pick a data set and an algorithm (MAML, Reptile, Prototypical or Matching "
+            "Networks, ...), read its update rule, press Play and watch it learn: live loss "
+            "and accuracy, and an episode inspector that shows the predictions, MAML's inner "
+            "steps, the embedding space with the class prototypes and Matching Networks' "
+            "attention."
+        ),
     ),
     PageEntry(
         "pages/compare.py",
@@ -47,27 +57,85 @@ PAGE_ENTRIES = (
     ),
     PageEntry(
         "pages/embeddings.py",
-        "Embedding space",
+        N_("Embedding space"),
         ":material/bubble_chart:",
-        "Hundreds of examples of unseen classes in the learner's space, projected by PCA, "
-        "t-SNE or UMAP: the initial network beside the trained one, MAML's features before "
-        "and after its inner steps, with the numbers that say how well classes separate.",
+        N_(
+            "Hundreds of examples of unseen classes in the learner's space, projected by PCA, "
+            "t-SNE or UMAP: the initial network beside the trained one, MAML's features "
+            "before and after its inner steps, with the numbers that say how well classes "
+            "separate."
+        ),
     ),
     PageEntry(
         "pages/gan.py",
-        "GAN Lab",
+        N_("GAN Lab"),
         ":material/scatter_plot:",
-        "A 2-D GAN in the browser, one update at a time: real and fake points, the "
-        "discriminator's verdict as a heatmap, the generator's gradients, mode collapse "
-        "and the losses that fight it.",
+        N_(
+            "A 2-D GAN in the browser, one update at a time: real and fake points, the "
+            "discriminator's verdict as a heatmap, the generator's gradients, mode collapse "
+            "and the losses that fight it."
+        ),
     ),
     PageEntry(
         "pages/fewshot_gan.py",
-        "Few-shot GAN",
+        N_("Few-shot GAN"),
         ":material/auto_awesome:",
-        "A GAN meta-learned over many tasks (Reptile, as in FIGR) learns a new ring of "
-        "points or a new character from a few examples; next to it, the same GAN "
-        "trained from scratch, scored side by side.",
+        N_(
+            "A GAN meta-learned over many tasks (Reptile, as in FIGR) learns a new ring of "
+            "points or a new character from a few examples; next to it, the same GAN "
+            "trained from scratch, scored side by side."
+        ),
+    ),
+    # The Learn pages follow the article's parts, in its order.
+    PageEntry(
+        "pages/learn_why.py",
+        N_("1 · Why meta-learning"),
+        ":material/lightbulb:",
+        N_(
+            "The three problems of machine learning that meta-learning answers, what "
+            "meta-learning is, and a GAN reaching (or missing) its Nash equilibrium."
+        ),
+        section=N_("Learn"),
+    ),
+    PageEntry(
+        "pages/learn_families.py",
+        N_("2 · Families and neighbours"),
+        ":material/account_tree:",
+        N_(
+            "Meta-learning against transfer learning and few-shot learning, the three "
+            "families side by side, and how GANs and meta-learning help each other."
+        ),
+        section=N_("Learn"),
+    ),
+    PageEntry(
+        "pages/learn_maml.py",
+        N_("3 · MAML, first-order MAML, Reptile"),
+        ":material/tune:",
+        N_(
+            "The inner step on a live sinusoid, the six steps of MAML one at a time, and "
+            "first-order MAML and Reptile against MAML on the same tasks."
+        ),
+        section=N_("Learn"),
+    ),
+    PageEntry(
+        "pages/learn_matching.py",
+        N_("4 · Matching Networks"),
+        ":material/join_inner:",
+        N_(
+            "Attention over the support set: the article's cosine weights beside the "
+            "paper's softmax, on points you move."
+        ),
+        section=N_("Learn"),
+    ),
+    PageEntry(
+        "pages/learn_prototypes.py",
+        N_("5 · Prototypical Networks"),
+        ":material/star:",
+        N_(
+            "One prototype per class, the mean of its support points: move the points and "
+            "watch the prototypes and the class regions follow."
+        ),
+        section=N_("Learn"),
     ),
 )
 

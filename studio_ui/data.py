@@ -27,28 +27,44 @@ def cached_task_source(data: DataSettings, split: str) -> TaskSource:
     mutated (samplers keep their own generators), so every session may share them;
     models and optimisers are never cached.
     """
-    return data.open(split)
+    from studio_ui.classroom import server_limits
+
+    # zips and images within the classroom limits
+    return data.open(split, caps=server_limits().input_caps())
 
 
 def sources_for(
     config: RunConfig, splits: tuple[str, ...] = ("train", "val")
 ) -> dict[str, TaskSource]:
-    """The run's splits from the process-wide read-only cache."""
-    data = config.data_settings()
+    """The run's splits from the process-wide read-only cache; a data folder only from the
+    folders this server serves (``DataFolderRefused``, naming no path, otherwise)."""
+    from studio_ui.classroom import served_folder
+
+    data = dataclasses.replace(config.data_settings(), data_dir=served_folder(config.data_dir))
     return {split: cached_task_source(data, split) for split in splits}
 
 
 def stored_upload(data: bytes, directory: str | Path | None = None) -> Path:
     """Keep an uploaded zip on disk and return its path, usable as a run's ``data_dir``.
 
-    The file is named by its SHA-256, so the same upload is stored once and a run's
-    config (a path, not bytes) can be saved, resumed and reloaded from the cache.
+    The file goes to this browser session's own folder (``classroom.session_folder``,
+    removed when the session ends) unless ``directory`` is given, and is named by its
+    SHA-256, so the same upload is stored once and a run's config (a path, not bytes)
+    can be saved, resumed and reloaded from the cache. The bytes go to a partial file of
+    a unique name first: two sessions or threads never write the same partial file.
     """
-    folder = Path(directory or Path(tempfile.gettempdir()) / "metalearn_uploads")
+    from studio_ui.classroom import session_folder
+
+    folder = Path(directory) if directory is not None else session_folder()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{hashlib.sha256(data).hexdigest()}.zip"
     if not path.exists():
-        partial = path.with_suffix(f".{os.getpid()}.part")
-        partial.write_bytes(data)
-        partial.replace(path)  # never a half-written zip under the final name
+        descriptor, partial = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+            os.replace(partial, path)  # never a half-written zip under the final name
+        except BaseException:
+            Path(partial).unlink(missing_ok=True)
+            raise
     return path

@@ -14,7 +14,6 @@ Every setting travels as a ``RunConfig``: the settings form returns one
 from __future__ import annotations
 
 import logging
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +23,9 @@ from typing import TypeVar
 
 import streamlit as st
 
-from metalearn_core.engine import RunConfig, Trainer, import_run_zip
+from metalearn_core.engine import RunConfig, Trainer
+from metalearn_core.engine.limits import check_run_config
+from studio_ui.classroom import check_upload_size, load_uploaded_run, server_limits
 from studio_ui.data import sources_for
 
 log = logging.getLogger("metalearn_studio.train")
@@ -170,7 +171,7 @@ class TrainSession:
         else:
             built, error = self.attempt(
                 f"building {choice.fingerprint}",
-                lambda: Trainer(config, sources=sources_for(config)),
+                lambda: build_trainer(config),
             )
         self.failed = None if error is None else (choice.fingerprint, error)
         return built
@@ -185,6 +186,7 @@ class TrainSession:
         else:
 
             def check() -> None:
+                check_run_config(config, server_limits())
                 splits = ("train", "val") if config.val_every else ("train",)
                 for source in sources_for(config, splits).values():
                     source.check_episode_shape(config.n_way, config.k_shot, config.q_query)
@@ -260,7 +262,7 @@ class TrainSession:
         if self.trainer is None:
             return
         config = page_config(self.trainer)
-        fresh, error = self.attempt("reset", lambda: Trainer(config, sources=sources_for(config)))
+        fresh, error = self.attempt("reset", lambda: build_trainer(config))
         if fresh is None:
             self.flash("error", error or "Reset failed.")
             return
@@ -313,9 +315,12 @@ class TrainSession:
         if uploaded is None:
             return
         self.playing = False
-        loaded, error = self.attempt(
-            f"upload {uploaded.name}", lambda: load_run_zip(uploaded.getvalue())
-        )
+
+        def open_upload() -> Trainer:
+            check_upload_size(uploaded.size, uploaded.name)
+            return load_run_zip(uploaded.getvalue())
+
+        loaded, error = self.attempt(f"upload {uploaded.name}", open_upload)
         if loaded is not None:
             from studio_ui.train_settings import unshowable_setting
 
@@ -384,8 +389,14 @@ def slow_motion_pause(seconds: float, slice_seconds: float = 0.05) -> None:
         time.sleep(min(slice_seconds, left))
 
 
+def build_trainer(config: RunConfig) -> Trainer:
+    """A fresh run of ``config`` on the shared data; ValueError on settings past the
+    server's limits (checked before anything is built) or a data folder it does not serve."""
+    check_run_config(config, server_limits())
+    return Trainer(config, sources=sources_for(config))
+
+
 def load_run_zip(data: bytes) -> Trainer:
-    """A Trainer from a run zip (``export_run_zip``'s output); ValueError if it is not one."""
-    with tempfile.TemporaryDirectory(prefix="metalearn-upload-") as folder:
-        run_dir = import_run_zip(data, f"{folder}/run")
-        return Trainer.load(run_dir, device="cpu")
+    """A Trainer from a run zip (``export_run_zip``'s output), checked against the server's
+    limits before it is built; ValueError if it is not one or does not fit."""
+    return load_uploaded_run(data, sources_for)

@@ -27,6 +27,7 @@ from metalearn_core.engine import ConfigError, RunConfig
 from metalearn_core.settings import SettingInfo, settings_of
 from metalearn_core.spec import ProblemSpec
 from studio_ui import train_session
+from studio_ui.classroom import check_upload_size, served_or_typed
 from studio_ui.data import cached_task_source, stored_upload
 from studio_ui.train_session import SettingsChoice
 
@@ -367,11 +368,16 @@ def _data_folder_widgets(dataset: str) -> str | None:
             "…or upload a zip of class folders", type=["zip"], key=KEY + "folder_zip"
         )
         if upload is not None:
+            try:
+                check_upload_size(upload.size, upload.name)
+            except ValueError as error:
+                st.error(str(error))
+                return None
             st.caption(f"Using the uploaded {upload.name}.")
             stored = stored_upload(upload.getvalue())
             train_session.current().remember_upload_name(stored, upload.name)
             return str(stored)
-    return typed or machine_default
+    return served_or_typed(typed or machine_default)  # refused with its message at build
 
 
 def _hidden_settings_note(hidden: RunConfig) -> str | None:

@@ -234,7 +234,10 @@ class SNAILLearner(MetaLearner):
         # which make_learner seeds; the shuffle then has its own checkpointed generator.
         self.network = SequenceNetwork(spec, self.hparams).to(self.device)
         self.optimizer = torch.optim.Adam(self.network.parameters(), lr=self.hparams.outer_lr)
-        self.slot_generator = torch.Generator().manual_seed(int(torch.randint(2**62, ())))
+        # the seed is drawn on the CPU even under a meta device (the server's parameter count)
+        self.slot_generator = torch.Generator().manual_seed(
+            int(torch.randint(2**62, (), device="cpu"))
+        )
 
     def _check_n_way(self, n_way: int) -> None:
         if n_way > self.hparams.max_n_way:

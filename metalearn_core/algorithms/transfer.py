@@ -161,9 +161,12 @@ class TransferLearner(MetaLearner):
         # generator, which make_learner seeds; the mini-batches then have their own
         # checkpointed generator.
         self.backbone = build_backbone(spec, None).to(self.device)
-        self.pretrain_generator = torch.Generator().manual_seed(int(torch.randint(2**62, ())))
+        # seeds drawn on the CPU even under a meta device (the server's parameter count)
+        self.pretrain_generator = torch.Generator().manual_seed(
+            int(torch.randint(2**62, (), device="cpu"))
+        )
         # The head is built later (prepare), when the global generator is no longer ours.
-        self._classifier_seed = int(torch.randint(2**62, ()))
+        self._classifier_seed = int(torch.randint(2**62, (), device="cpu"))
         # Both exist once the number of training classes is known (prepare or load).
         self.classifier: nn.Linear | None = None
         self.optimizer: torch.optim.Adam | None = None
@@ -312,7 +315,14 @@ class TransferLearner(MetaLearner):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.backbone.load_state_dict(state["backbone"])
         if state["classifier"]:
-            num_classes = state["classifier"]["weight"].shape[0]
+            shape = tuple(state["classifier"]["weight"].shape)
+            features = embedding_dim(self.backbone)
+            if len(shape) != 2 or shape[1] != features:  # checked before a head is built
+                raise ValueError(
+                    f"the saved head's weight has shape {shape}; this backbone's needs "
+                    f"(classes, {features})"
+                )
+            num_classes = shape[0]
             if self.classifier is None or self.classifier.out_features != num_classes:
                 self._build_classifier(num_classes)
             self.classifier.load_state_dict(state["classifier"])

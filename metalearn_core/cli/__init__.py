@@ -11,6 +11,10 @@ import argparse
 import importlib
 import logging
 import sys
+import zipfile
+import zlib
+
+from PIL import Image
 
 # Order here is the order in --help.
 SUBCOMMAND_MODULES = (
@@ -51,8 +55,32 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except (ValueError, FileNotFoundError) as error:
         # Bad input gets one clear line, not a stack trace.
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return fail(str(error))
+    except (zipfile.BadZipFile, zlib.error) as error:  # a damaged or lying zip (bad CRC)
+        return fail(f"a zip file is damaged or not what it claims: {error}")
+    except Image.DecompressionBombError as error:
+        return fail(f"an image is too large to decode: {error}")
+    except RecursionError:
+        return fail("an input (config or checkpoint) is nested too deeply to read")
+    except MemoryError:
+        return fail("not enough memory for these settings: choose smaller sizes")
+    except RuntimeError as error:
+        if not is_allocation_failure(error):
+            raise  # a bug: its traceback is what a report needs
+        return fail(f"not enough memory for these settings: choose smaller sizes ({error})")
     except OSError as error:  # the machine's side: a full disk, a folder gone
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        return fail(str(error), status=1)
+
+
+def fail(message: str, status: int = 2) -> int:
+    """Print ``error: message`` on one line of stderr; return the exit status."""
+    print(f"error: {' '.join(message.split())[:2000]}", file=sys.stderr)
+    return status
+
+
+def is_allocation_failure(error: RuntimeError) -> bool:
+    """torch's allocators report a failed allocation as a RuntimeError (CPU) or its
+    subclass ``OutOfMemoryError`` (CUDA), not as ``MemoryError``."""
+    import torch
+
+    return isinstance(error, torch.OutOfMemoryError) or "can't allocate memory" in str(error)

@@ -31,6 +31,7 @@ from metalearn_core.data.episodes import (
     TaskKind,
     TaskSource,
 )
+from metalearn_core.data.guards import DEFAULT_CAPS, InputCaps
 
 DATASETS = ("sinusoid", "blobs", "digits", "glyphs", "omniglot", "folder")
 SPLITS = ("train", "val", "test")
@@ -209,6 +210,7 @@ def load_task_source(
     seed: int = 0,
     cache_dir: str | Path | None = None,
     grayscale: bool = True,
+    caps: InputCaps = DEFAULT_CAPS,
 ) -> TaskSource:
     """One split of a data set, ready to draw episodes from.
 
@@ -227,9 +229,11 @@ def load_task_source(
         cache_dir: where Omniglot's decoded arrays are kept (default: ``$METALEARN_CACHE_DIR``
             or ``~/.cache/metalearn_studio``).
         grayscale: folder images as one channel (default) or three (RGB).
+        caps: the largest zip and image read (omniglot, folder); refused before reading.
 
     Raises:
-        ValueError: unknown name or split, a bad image size, or unusable data.
+        ValueError: unknown name or split, a bad image size, unusable data, or a zip or
+            image past ``caps``.
         FileNotFoundError: a missing Omniglot set or folder.
     """
     _check_name(name)
@@ -258,10 +262,16 @@ def load_task_source(
         from metalearn_core.data.omniglot import OmniglotSource
 
         return OmniglotSource(
-            data_dir, split, image_size=size, rotations=rotations, cache_dir=cache_dir
+            data_dir, split, image_size=size, rotations=rotations, cache_dir=cache_dir, caps=caps
         )
     from metalearn_core.data.folder import FolderSource
 
     return FolderSource(
-        data_dir, split, image_size=size, rotations=rotations, seed=seed, grayscale=grayscale
+        data_dir,
+        split,
+        image_size=size,
+        rotations=rotations,
+        seed=seed,
+        grayscale=grayscale,
+        caps=caps,
     )

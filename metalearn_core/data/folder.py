@@ -30,6 +30,13 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
+from metalearn_core.data.guards import (
+    DEFAULT_CAPS,
+    InputCaps,
+    check_zip,
+    check_zip_directory,
+    decode_image,
+)
 from metalearn_core.data.images import ByteImageSource, add_rotations
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -66,14 +73,17 @@ def _class_tree(paths: list[PurePosixPath]) -> dict[str, list[str]]:
     for p in images:
         if len(p.parts) > depth + 1:
             classes.setdefault(p.parts[depth], []).append(str(p))
+    if not classes and depth > 0:  # one class folder, looked through as if it wrapped others
+        classes = {images[0].parts[depth - 1]: [str(p) for p in images]}
     return {name: sorted(members) for name, members in sorted(classes.items())}
 
 
 class _Reader:
     """Lists and reads the images of a directory or a zip (path, bytes or file object)."""
 
-    def __init__(self, data: FolderInput | None):
+    def __init__(self, data: FolderInput | None, caps: InputCaps = DEFAULT_CAPS):
         self.root: Path | None = None
+        self.caps = caps
         self.archive: zipfile.ZipFile | None = None
         if data is None:
             raise FileNotFoundError("the folder data set needs data_dir: " + LAYOUT)
@@ -89,21 +99,32 @@ class _Reader:
         else:
             raw = data if isinstance(data, bytes) else data.read()
             opened, self.label = io.BytesIO(raw), "the uploaded zip"
+        check_zip_directory(opened, self.label, caps)  # before zipfile parses it
         try:
             self.archive = zipfile.ZipFile(opened)
         except (zipfile.BadZipFile, OSError) as error:
             raise ValueError(
                 f"{self.label} is neither a folder nor a readable zip ({error}); " + LAYOUT
             ) from error
+        try:
+            check_zip(self.archive, self.label, caps)  # before any member is inflated
+        except ValueError:
+            self.archive.close()
+            raise
 
     def paths(self) -> list[PurePosixPath]:
         if self.archive is not None:
             return [PurePosixPath(n) for n in self.archive.namelist() if not n.endswith("/")]
-        return [
-            PurePosixPath(p.relative_to(self.root).as_posix())
-            for p in self.root.rglob("*")
-            if p.is_file()
-        ]
+        found = []
+        for p in self.root.rglob("*"):
+            if p.is_file():
+                found.append(PurePosixPath(p.relative_to(self.root).as_posix()))
+                if len(found) > self.caps.zip_members:  # a folder is capped like a zip
+                    raise ValueError(
+                        f"{self.label} holds more than {self.caps.zip_members:,} files, "
+                        "the most allowed"
+                    )
+        return found
 
     def read(self, member: str) -> bytes:
         if self.archive is not None:
@@ -115,10 +136,11 @@ class _Reader:
             self.archive.close()
 
 
-def _decode(data: bytes, size: int, grayscale: bool) -> np.ndarray:
+def _decode(
+    data: bytes, size: int, grayscale: bool, label: str = "image", caps: InputCaps = DEFAULT_CAPS
+) -> np.ndarray:
     """One image -> (C, size, size) uint8: central square, resized, gray or RGB."""
-    with Image.open(io.BytesIO(data)) as image:
-        image.load()
+    with decode_image(data, label, caps) as image:
         if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
             rgba = image.convert("RGBA")
             image = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
@@ -162,6 +184,7 @@ class FolderSource(ByteImageSource):
         rotations: add each class turned by 90, 180 and 270 degrees as new classes.
         seed: which classes go to which split.
         grayscale: one channel (default) or three (RGB).
+        caps: the largest zip (bytes, files; a folder: files) and image (pixels) read.
 
     Attributes:
         splits: the class names of every split, for showing the whole assignment.
@@ -175,10 +198,11 @@ class FolderSource(ByteImageSource):
         rotations: bool = False,
         seed: int = 0,
         grayscale: bool = True,
+        caps: InputCaps = DEFAULT_CAPS,
     ):
         if split not in ("train", "val", "test"):
             raise ValueError(f"unknown split {split!r}; choose one of train, val, test")
-        reader = _Reader(data)
+        reader = _Reader(data, caps)
         try:
             tree = _class_tree(reader.paths())
             if not tree:
@@ -197,7 +221,8 @@ class FolderSource(ByteImageSource):
                 arrays = []
                 for member in tree[name]:
                     try:
-                        arrays.append(_decode(reader.read(member), image_size, grayscale))
+                        image = reader.read(member)
+                        arrays.append(_decode(image, image_size, grayscale, member, caps))
                     except (OSError, ValueError, zipfile.BadZipFile) as error:
                         raise ValueError(
                             f"cannot read image {member} in {reader.label}: {error}"

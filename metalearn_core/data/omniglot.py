@@ -27,7 +27,6 @@ image size; later loads read that one file.
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import os
 import tempfile
@@ -36,8 +35,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
+from metalearn_core.data.guards import (
+    DEFAULT_CAPS,
+    InputCaps,
+    check_zip,
+    check_zip_directory,
+    decode_image,
+)
 from metalearn_core.data.images import ByteImageSource, add_rotations, resize_images, to_bytes
 
 log = logging.getLogger(__name__)
@@ -110,7 +115,7 @@ def cache_file(path: Path, image_size: int, cache_dir: Path) -> Path:
     return cache_dir / f"omniglot-{stem}-{image_size}px-{digest}.npz"
 
 
-def _list_members(path: Path) -> list[tuple[str, str, str]]:
+def _list_members(path: Path, caps: InputCaps = DEFAULT_CAPS) -> list[tuple[str, str, str]]:
     """(alphabet, character, member) of every PNG in a set, sorted; members are zip names
     or file paths."""
     entries = []
@@ -121,7 +126,9 @@ def _list_members(path: Path) -> list[tuple[str, str, str]]:
                 entries.append((parts[0], parts[1], str(png)))
     else:
         try:
+            check_zip_directory(path, str(path), caps)  # before zipfile parses it
             with zipfile.ZipFile(path) as archive:
+                check_zip(archive, str(path), caps)  # before any drawing is inflated
                 names = archive.namelist()
         except (zipfile.BadZipFile, OSError) as error:
             raise ValueError(
@@ -135,7 +142,7 @@ def _list_members(path: Path) -> list[tuple[str, str, str]]:
     return sorted(entries)
 
 
-def _decode(path: Path, members: list[str]) -> list[np.ndarray]:
+def _decode(path: Path, members: list[str], caps: InputCaps = DEFAULT_CAPS) -> list[np.ndarray]:
     """Decode PNGs (zip members or files) to grayscale uint8 arrays, 255 = white paper."""
     arrays = []
     archive = zipfile.ZipFile(path) if path.is_file() else None
@@ -143,7 +150,7 @@ def _decode(path: Path, members: list[str]) -> list[np.ndarray]:
         for member in members:
             try:
                 data = archive.read(member) if archive else Path(member).read_bytes()
-                with Image.open(io.BytesIO(data)) as image:
+                with decode_image(data, member, caps) as image:
                     arrays.append(np.asarray(image.convert("L")))
             except (OSError, zipfile.BadZipFile, ValueError) as error:
                 raise ValueError(
@@ -156,7 +163,9 @@ def _decode(path: Path, members: list[str]) -> list[np.ndarray]:
     return arrays
 
 
-def decode_set(path: Path, image_size: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def decode_set(
+    path: Path, image_size: int, caps: InputCaps = DEFAULT_CAPS
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Read every drawing of an Omniglot set, resized and inverted (ink = 255).
 
     Returns:
@@ -164,13 +173,13 @@ def decode_set(path: Path, image_size: int) -> tuple[np.ndarray, np.ndarray, lis
         counts: (C,) int64 drawings per class.
         names: C names like ``"Greek/character07"``.
     """
-    entries = _list_members(path)
+    entries = _list_members(path, caps)
     if not entries:
         raise ValueError(
             f"{path} holds no PNG drawings in the expected layout; "
             + LAYOUT.format(where=path.parent)
         )
-    arrays = _decode(path, [member for _, _, member in entries])
+    arrays = _decode(path, [member for _, _, member in entries], caps)
     # Omniglot's PNGs are all 105x105; resize each group of equal shape in one batch.
     resized = torch.empty(len(arrays), image_size, image_size, dtype=torch.uint8)
     by_shape: dict[tuple[int, ...], list[int]] = {}
@@ -192,7 +201,10 @@ def decode_set(path: Path, image_size: int) -> tuple[np.ndarray, np.ndarray, lis
 
 
 def load_set(
-    path: Path, image_size: int, cache_dir: str | Path | None = None
+    path: Path,
+    image_size: int,
+    cache_dir: str | Path | None = None,
+    caps: InputCaps = DEFAULT_CAPS,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """``decode_set`` through the on-disk cache: decoded once, then read back."""
     folder = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
@@ -203,7 +215,7 @@ def load_set(
                 return saved["images"], saved["counts"], [str(n) for n in saved["names"]]
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
             log.warning("ignoring unreadable Omniglot cache %s (%s)", target, error)
-    images, counts, names = decode_set(path, image_size)
+    images, counts, names = decode_set(path, image_size, caps)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp.npz", delete=False) as handle:
@@ -241,6 +253,7 @@ class OmniglotSource(ByteImageSource):
         image_size: side of the resized images (28 by default).
         rotations: add 90/180/270-degree copies of every character as new classes.
         cache_dir: where decoded sets are cached (default ``default_cache_dir()``).
+        caps: the largest zip (bytes, files) and drawing (pixels) read.
     """
 
     def __init__(
@@ -250,6 +263,7 @@ class OmniglotSource(ByteImageSource):
         image_size: int = 28,
         rotations: bool = False,
         cache_dir: str | Path | None = None,
+        caps: InputCaps = DEFAULT_CAPS,
     ):
         if split not in SPLIT_SET:
             raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLIT_SET)}")
@@ -270,7 +284,7 @@ class OmniglotSource(ByteImageSource):
                 f"the Omniglot {which} set (needed for split {split!r}) is not in {data_dir}; "
                 + LAYOUT.format(where=data_dir)
             )
-        images, counts, names = load_set(path, image_size, cache_dir)
+        images, counts, names = load_set(path, image_size, cache_dir, caps)
         examples = list(torch.from_numpy(images).unsqueeze(1).split(counts.tolist()))
         if split != "test":
             keep = set(split_alphabets(sorted({n.split("/")[0] for n in names}), split))

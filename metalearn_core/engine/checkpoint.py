@@ -11,9 +11,12 @@ metadata a format marker, a version, a JSON description of everything that is no
 tensor (the structure of ``learner.state_dict()``, counters, history, config) and a
 SHA-256 digest over all of it. Loading never unpickles anything; it checks the marker
 (a foreign file is rejected), lets safetensors check the layout (a truncated file is
-rejected) and recomputes the digest (an edited file is rejected). Files are written to
-a temporary name in the same directory and renamed with ``os.replace``, so a crash
-leaves either the old checkpoint or the new one, never half of one.
+rejected) and recomputes the digest (a damaged file is rejected). The digest guards
+against accidents (a truncated copy, a flipped bit, a hand edit), not tampering: anyone
+can recompute it, so a run from someone else is checked against the server's limits
+(``engine.limits``) before anything is built from it. A run's three files are written
+as one unit (``write_run_folder``: a new folder, flushed, swapped into place), so a
+crash leaves the old run or the new one, never files of two different moments.
 
 A run directory travels between the app and the command line as a zip
 (``export_run_zip`` / ``import_run_zip``).
@@ -25,14 +28,20 @@ learner (what evaluation needs, without opening any data).
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import io
 import json
 import logging
 import os
+import shutil
 import struct
+import sys
 import tempfile
+import uuid
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +53,7 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from metalearn_core.algorithms.base import MetaLearner
+from metalearn_core.data.guards import InputCaps, check_zip_directory
 from metalearn_core.engine.build import build_learner, resolve_device
 from metalearn_core.engine.config import RunConfig
 from metalearn_core.engine.rng import untouched
@@ -58,6 +68,7 @@ METRICS_FILE = "metrics.csv"
 CHECKPOINT_FILE = "checkpoint.safetensors"
 RUN_FILES = (CONFIG_FILE, METRICS_FILE, CHECKPOINT_FILE)
 MAX_ZIP_BYTES = 1 << 30  # 1 GiB uncompressed: far above any run, far below a zip bomb
+RUN_ZIP_MEMBERS = 16  # the run's files and folders, with room for a zip tool's extras
 
 
 class CheckpointError(ValueError):
@@ -185,7 +196,7 @@ def _read_metadata(data: bytes, label: str) -> dict[str, str]:
         )
     try:
         header = json.loads(data[8 : 8 + header_size])
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise CheckpointError(f"{label} is not a safetensors file (unreadable header)") from None
     metadata = header.get("__metadata__") if isinstance(header, dict) else None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_MARKER:
@@ -211,7 +222,10 @@ def decode_checkpoint(data: bytes, label: str = "checkpoint") -> dict[str, Any]:
         raise CheckpointError(
             f"{label} failed its SHA-256 check: the file was modified or damaged after it was written"
         )
-    return unflatten_state(json.loads(state_json), tensors)
+    try:
+        return unflatten_state(json.loads(state_json), tensors)
+    except RecursionError:  # a crafted state nested thousands deep
+        raise CheckpointError(f"{label}'s state is nested too deeply to be a run") from None
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
@@ -228,6 +242,103 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+def write_run_folder(run_dir: str | os.PathLike[str], files: Mapping[str, bytes]) -> Path:
+    """Write a run's files as one unit: a new folder beside ``run_dir``, each file flushed
+    to disk, then swapped into place, so a reader sees the old run or the new one, never
+    a checkpoint of one moment beside the metrics of another.
+
+    Other entries of an existing ``run_dir`` (a user's notes) are carried over (hard
+    links where possible). On Linux the swap is one atomic ``renameat2`` exchange;
+    elsewhere the old folder is renamed aside first, so a crash at that instant leaves
+    the old run complete under a ``.<name>.*.old`` name beside it.
+    """
+    run = Path(run_dir)
+    if run.exists() and not run.is_dir():
+        raise ValueError(f"{str(run)!r} is a file, not a run folder")
+    run.parent.mkdir(parents=True, exist_ok=True)
+    staging = run.parent / f".{run.name}.{uuid.uuid4().hex[:12]}.new"
+    staging.mkdir()  # the umask's permissions, like any new folder
+    try:
+        for name, data in files.items():
+            with open(staging / name, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        if run.is_dir():
+            for entry in run.iterdir():
+                if entry.name not in files:
+                    _carry_over(entry, staging / entry.name)
+            if _exchange(staging, run):
+                shutil.rmtree(staging, ignore_errors=True)  # now the old run
+            else:
+                aside = run.parent / f".{run.name}.{uuid.uuid4().hex[:12]}.old"
+                os.rename(run, aside)
+                os.rename(staging, run)
+                shutil.rmtree(aside, ignore_errors=True)
+        else:
+            os.rename(staging, run)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _fsync_folder(run.parent)
+    return run
+
+
+def _carry_over(source: Path, target: Path) -> None:
+    if source.is_dir() and not source.is_symlink():
+        shutil.copytree(source, target, symlinks=True)
+        return
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+_AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2``); False where that is unavailable."""
+    if sys.platform != "linux":
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    result = renameat2(
+        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+    )
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # a file system without it
+        return False
+    raise OSError(code, f"cannot swap {str(second)!r} into place: {os.strerror(code)}")
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 def write_checkpoint(path: Path, payload: dict[str, Any]) -> None:
@@ -266,29 +377,40 @@ def zip_run_dir(run_dir: Path, folder_name: str | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def unzip_run(data: bytes, dest_dir: str | os.PathLike[str]) -> Path:
+def unzip_run(
+    data: bytes, dest_dir: str | os.PathLike[str], max_bytes: int = MAX_ZIP_BYTES
+) -> Path:
     """Extract a run zip into ``dest_dir`` (created; must be empty) and verify its checkpoint.
 
     Accepts the run files at the zip's root or inside one folder. Anything else (other
-    files, paths leaving the folder, oversized members) is refused before writing.
+    files, paths leaving the folder, more than ``max_bytes`` unpacked) is refused before
+    writing; a member that inflates past its announced size fails its CRC check.
     """
     try:
+        # a run zip holds three files (and maybe their folder): a long file list is
+        # refused before it is parsed
+        check_zip_directory(io.BytesIO(data), "the run zip", InputCaps(max_bytes, RUN_ZIP_MEMBERS))
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise CheckpointError("the upload is not a zip file") from None
+    except ValueError as error:
+        raise CheckpointError(str(error)) from None
     with archive:
-        members = _run_members(archive)
+        members = _run_members(archive, max_bytes)
         dest = Path(dest_dir)
         if dest.exists() and any(dest.iterdir()):
             raise FileExistsError(f"{str(dest)!r} is not empty; choose a new folder for the run")
         dest.mkdir(parents=True, exist_ok=True)
         for name, info in members.items():
-            atomic_write(dest / name, archive.read(info))
+            try:
+                atomic_write(dest / name, archive.read(info))
+            except (zipfile.BadZipFile, zlib.error) as error:  # a lying or damaged member
+                raise CheckpointError(f"the run zip is damaged: {error}") from None
     read_checkpoint(dest / CHECKPOINT_FILE)  # refuse a damaged run now, not at first use
     return dest
 
 
-def _run_members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+def _run_members(archive: zipfile.ZipFile, max_bytes: int) -> dict[str, zipfile.ZipInfo]:
     files = [info for info in archive.infolist() if not info.is_dir()]
     prefixes = {info.filename.rsplit("/", 1)[0] if "/" in info.filename else "" for info in files}
     if len(prefixes) != 1 or ".." in next(iter(prefixes), "") or "/" in next(iter(prefixes), ""):
@@ -306,9 +428,9 @@ def _run_members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
             )
         total += info.file_size
         members[name] = info
-    if total > MAX_ZIP_BYTES:
+    if total > max_bytes:
         raise CheckpointError(
-            f"run zip unpacks to {total} bytes, more than the {MAX_ZIP_BYTES} allowed"
+            f"run zip unpacks to {total:,} bytes, more than the {max_bytes:,} allowed"
         )
     if CHECKPOINT_FILE not in members:
         raise CheckpointError(f"run zip holds no {CHECKPOINT_FILE}")

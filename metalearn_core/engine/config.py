@@ -52,10 +52,13 @@ class DataSettings:
     rotations: bool = False
     data_seed: int = 0
 
-    def open(self, split: str) -> Any:
-        """This data's ``split`` (a ``TaskSource``), read from the files or generated."""
+    def open(self, split: str, caps: Any = None) -> Any:
+        """This data's ``split`` (a ``TaskSource``), read from the files or generated;
+        ``caps`` (``data.guards.InputCaps``) bound the zips and images read, None: the
+        library's defaults."""
         from metalearn_core.data import load_task_source
 
+        extra = {} if caps is None else {"caps": caps}
         return load_task_source(
             self.dataset,
             split,
@@ -63,6 +66,7 @@ class DataSettings:
             image_size=self.image_size,  # None: the data set's own size
             rotations=self.rotations,
             seed=self.data_seed,
+            **extra,
         )
 
 
@@ -215,6 +219,8 @@ class RunConfig:
             values = json.loads(text)
         except json.JSONDecodeError as error:
             raise ConfigError("config", text[:40], f"not valid JSON ({error})") from None
+        except RecursionError:
+            raise ConfigError("config", text[:40], "nested too deeply to be a run config") from None
         return cls.from_dict(values)
 
     def to_yaml(self) -> str:
@@ -225,8 +231,10 @@ class RunConfig:
         try:
             values = yaml.load(text, Loader=YAMLLoader)  # noqa: S506 (a SafeLoader)
         except yaml.YAMLError as error:
-            message = " ".join(str(error).split())  # pyyaml's caret block, on one line
+            message = " ".join(str(error).split())[:300]  # pyyaml's caret block, on one line
             raise ConfigError("config", text[:40], f"not valid YAML ({message})") from None
+        except RecursionError:
+            raise ConfigError("config", text[:40], "nested too deeply to be a run config") from None
         return cls.from_dict(values if values is not None else {})
 
     def replace(self, **changes: Any) -> RunConfig:
@@ -254,7 +262,23 @@ class RunConfig:
 
 class YAMLLoader(yaml.SafeLoader):
     """PyYAML's safe loader, reading ``1e-3`` as a number as YAML 1.2 does (1.1 wants
-    ``1.0e-3`` and reads ``1e-3`` as a string, which would refuse a learning rate)."""
+    ``1.0e-3`` and reads ``1e-3`` as a string, which would refuse a learning rate).
+
+    Anchors and aliases (``&a`` / ``*a``) are refused: a run config never needs them, and
+    nested aliases let a few hundred bytes expand to gigabytes (a "billion laughs").
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise ConfigError(
+                "config",
+                f"&{event.anchor}"
+                if not isinstance(event, yaml.AliasEvent)
+                else f"*{event.anchor}",
+                "YAML anchors and aliases are not allowed in a run config; write values out",
+            )
+        return super().compose_node(parent, index)
 
 
 YAMLLoader.add_implicit_resolver(

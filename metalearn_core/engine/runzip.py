@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from metalearn_core.engine.checkpoint import unzip_run, zip_run_dir
+from metalearn_core.engine.checkpoint import MAX_ZIP_BYTES, unzip_run, zip_run_dir
 from metalearn_core.engine.trainer import Trainer
 
 
@@ -33,11 +33,15 @@ def export_run_zip(run: Trainer | str | os.PathLike[str], name: str | None = Non
     return zip_run_dir(Path(run), name)
 
 
-def import_run_zip(data: bytes, dest_dir: str | os.PathLike[str]) -> Path:
+def import_run_zip(
+    data: bytes, dest_dir: str | os.PathLike[str], max_bytes: int = MAX_ZIP_BYTES
+) -> Path:
     """Unpack a run zip into ``dest_dir`` (created, must be empty) and verify it.
 
     Returns ``dest_dir``, ready for ``Trainer.load`` or ``evaluate``. Raises
-    ``CheckpointError`` (a ``ValueError``) for a zip that is not a run or whose
-    checkpoint fails its checks, and ``FileExistsError`` if ``dest_dir`` is not empty.
+    ``CheckpointError`` (a ``ValueError``) for a zip that is not a run, unpacks to more
+    than ``max_bytes`` or whose checkpoint fails its checks, and ``FileExistsError`` if
+    ``dest_dir`` is not empty. A checkpoint's digest catches accidents, not tampering:
+    check a run from someone else with ``limits.untrusted_run_config`` before building it.
     """
-    return unzip_run(data, dest_dir)
+    return unzip_run(data, dest_dir, max_bytes)

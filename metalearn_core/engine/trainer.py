@@ -45,15 +45,16 @@ from metalearn_core.algorithms.internals import RegressionFit
 from metalearn_core.data.episodes import Episode, EpisodeSampler, TaskSource
 from metalearn_core.engine.build import build_learner, load_source, problem_spec, resolve_device
 from metalearn_core.engine.checkpoint import (
+    CHECKPOINT_FILE,
     CONFIG_FILE,
     METRICS_FILE,
     CheckpointError,
     SavedRun,
-    atomic_write,
     clone_state,
+    encode_checkpoint,
     read_saved_run,
     state_is_finite,
-    write_checkpoint,
+    write_run_folder,
 )
 from metalearn_core.engine.config import ConfigError, RunConfig
 from metalearn_core.engine.evaluation import EpisodeScoring, mean_ci95
@@ -505,12 +506,14 @@ class Trainer:
         return self.config.replace(hparams=dataclasses.asdict(self.learner.hparams))
 
     def save(self, run_dir: str | os.PathLike[str]) -> Path:
-        """Write ``config.json``, ``metrics.csv`` and ``checkpoint.safetensors`` (atomically)."""
-        run = Path(run_dir)
-        run.mkdir(parents=True, exist_ok=True)
-        write_checkpoint(run / "checkpoint.safetensors", self.checkpoint_payload())
-        atomic_write(run / CONFIG_FILE, self.full_config().to_json() + "\n")
-        atomic_write(run / METRICS_FILE, self.history.to_csv())
+        """Write ``config.json``, ``metrics.csv`` and ``checkpoint.safetensors`` as one unit
+        (``write_run_folder``): a reader never sees files of two different moments."""
+        files = {
+            CHECKPOINT_FILE: encode_checkpoint(self.checkpoint_payload()),
+            CONFIG_FILE: (self.full_config().to_json() + "\n").encode("utf-8"),
+            METRICS_FILE: self.history.to_csv().encode("utf-8"),
+        }
+        run = write_run_folder(run_dir, files)
         logger.info("saved %s at iteration %d", run, self.iteration)
         return run
 
@@ -529,6 +532,12 @@ class Trainer:
         CUDA opens on this machine's ``"auto"`` device when CUDA is missing here).
         """
         saved = read_saved_run(run_dir, device=device, data_dir=data_dir)
+        return cls.resume(saved, sources=sources)
+
+    @classmethod
+    def resume(cls, saved: SavedRun, *, sources: Mapping[str, TaskSource] | None = None) -> Trainer:
+        """Continue a saved run (``read_saved_run``'s, or one whose config the caller
+        checked and adjusted, e.g. with ``limits.untrusted_run_config``)."""
         trainer = cls(saved.config, sources=sources)
         trainer._restore(saved)
         return trainer

@@ -1,0 +1,118 @@
+"""Learn 2: meta-learning against transfer and few-shot learning, the three families side by
+side, and how GANs and meta-learning help each other (article 2.1-2.3)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from metalearn_core.data.episodes import EpisodeSampler
+from metalearn_core.engine.config import DataSettings
+from metalearn_core.figures.episodes import episode_picture
+from studio_ui.data import cached_task_source
+from studio_ui.i18n import _
+from studio_ui.learn import formula
+from studio_ui.live_chart import STATIC_CHART_CONFIG
+from studio_ui.runtime import ensure_entrypoint
+
+EPISODE_DATASET = "glyphs"
+MAX_LESSON_WAY, MAX_LESSON_SHOT = 8, 5  # a picture that still reads on a projector
+
+ensure_entrypoint()
+st.title(_("Families and neighbours"))
+
+st.header(_("2.1 Meta-learning and transfer learning"))
+st.markdown(
+    _(
+        "Both reuse what was learnt before to learn something new faster. They differ in:\n\n"
+        "| | transfer learning | meta-learning |\n|---|---|---|\n"
+        "| goal | carry knowledge from a source task to a target task | learn a way of "
+        "adapting that works for any task of a family |\n"
+        "| data | needs a source domain close to the target | trains on many tasks, which "
+        "may differ from one another |\n"
+        "| methods | feature reuse, fine-tuning | learned initialisations, learned metrics, "
+        "networks that read a task |\n\n"
+        "Meta-learning can be seen as a generalisation of transfer learning: instead of one "
+        "transfer, it practises transferring. The Train page sets both side by side: the "
+        "*transfer* learner pretrains one classifier and fine-tunes it on each episode."
+    )
+)
+
+st.header(_("2.2 Meta-learning and few-shot learning"))
+st.markdown(
+    _(
+        "Few-shot learning is the problem, meta-learning one way to solve it. An **N-way "
+        "K-shot** task gives K labelled examples of each of N classes (the support set); "
+        "the learner must label further examples (the query set). Move the sliders: each "
+        "row is a class, the left columns its support examples."
+    )
+)
+left, right = st.columns([1, 3])
+with left:
+    n_way = st.slider(_("N (classes)"), 2, MAX_LESSON_WAY, 5, key="learn_families_n_way")
+    k_shot = st.slider(
+        _("K (examples per class)"), 1, MAX_LESSON_SHOT, 1, key="learn_families_k_shot"
+    )
+    episode_seed = st.number_input(
+        _("Seed"), min_value=0, max_value=9999, value=0, step=1, key="learn_families_seed"
+    )
+source = cached_task_source(DataSettings(EPISODE_DATASET), "train")
+episode = EpisodeSampler(source, int(n_way), int(k_shot), 2, seed=int(episode_seed)).sample()
+with right:
+    st.plotly_chart(
+        episode_picture(
+            episode,
+            title=_("{n_way}-way {k_shot}-shot: {count} support examples").format(
+                n_way=n_way, k_shot=k_shot, count=n_way * k_shot
+            ),
+        ),
+        config=STATIC_CHART_CONFIG,
+        key="learn_families_episode",
+    )
+
+st.subheader(_("The three families side by side"))
+families = st.columns(3)
+with families[0], st.container(border=True):
+    st.markdown(_("**Optimisation-based**: a starting point that adapts in a few steps."))
+    formula(r"\theta'_i = \theta - \alpha \nabla_\theta \mathcal{L}_{\mathcal{T}_i}(f_\theta)")
+    st.markdown(_("Article: MAML. This app: MAML, first-order MAML, Reptile."))
+with families[1], st.container(border=True):
+    st.markdown(_("**Metric-based**: an embedding in which a distance decides."))
+    formula(r"p(y = k \mid x) \propto \exp\big(-d(f_\phi(x), c_k)\big)")
+    st.markdown(_("Article: Matching Networks, Prototypical Networks. This app: the same two."))
+with families[2], st.container(border=True):
+    st.markdown(_("**Model-based**: a network that reads the support set and predicts."))
+    formula(r"\hat{y} = f_\theta(x, S)")
+    st.markdown(
+        _(
+            "Article: Neural Turing Machines, neural context learners. This app: a "
+            "Conditional Neural Process and an attentive sequence learner (SNAIL-like)."
+        )
+    )
+
+st.header(_("2.3 GANs and meta-learning help each other"))
+meta_for_gan, gan_for_meta = st.columns(2)
+with meta_for_gan:
+    st.markdown(
+        _(
+            "**Meta-learning for GANs**\n\n"
+            "1. *Steadier training*: a learned optimisation strategy can ease mode collapse "
+            "and vanishing gradients.\n"
+            "2. *More diverse samples*: learning from few or no examples of a new "
+            "distribution widens what the generator covers.\n"
+            "3. *Faster adaptation*: a meta-learned initialisation of G and D adapts to a "
+            "new domain in a few steps. The Few-shot GAN page does exactly this on rings "
+            "of points, digits and glyphs."
+        )
+    )
+with gan_for_meta:
+    st.markdown(
+        _(
+            "**GANs for meta-learning**\n\n"
+            "1. *Robustness*: adversarial training makes meta-learned models sturdier and "
+            "better at generalising.\n"
+            "2. *Unlabelled data*: generative modelling lets meta-learning use data without "
+            "labels, for example by generating extra support examples.\n"
+            "3. *New fields*: GANs' success with images and speech opens those fields to "
+            "meta-learning."
+        )
+    )
