@@ -48,6 +48,14 @@ PAGE_ENTRIES = (
         ),
     ),
     PageEntry(
+        "pages/compare.py",
+        "Compare",
+        ":material/compare_arrows:",
+        "Two to four learners side by side on the very same episodes with an equal budget: "
+        "live curves, each learner's view of one episode, then a score on the same test "
+        "episodes with a reading of who leads; prepared comparisons open at once.",
+    ),
+    PageEntry(
         "pages/embeddings.py",
         N_("Embedding space"),
         ":material/bubble_chart:",

@@ -161,8 +161,11 @@ def _why_not_inspectable(trainer: Trainer, error: Exception) -> str:
     return f"The inspector cannot show this run: {type(error).__name__}: {error}"
 
 
-def render_inspector(trainer: Trainer, seed: int) -> InspectorView | None:
-    """Lay out and draw the inspector for validation episode ``seed`` here.
+def render_inspector(
+    trainer: Trainer, seed: int, key: str = "train_inspect"
+) -> InspectorView | None:
+    """Lay out and draw the inspector for validation episode ``seed`` here; ``key``
+    prefixes its charts' keys (one inspector per learner on the Compare page).
 
     Returns the view to refresh while playing, or None when the run cannot be inspected
     (a warning says why; the inspector never takes the page down).
@@ -176,7 +179,7 @@ def render_inspector(trainer: Trainer, seed: int) -> InspectorView | None:
     summary = st.empty()
     left, right = st.columns([3, 2]) if content.extras else (st.container(), None)
     with left:
-        main_chart = live_chart("train_inspect", height=_height(content.main_figure))
+        main_chart = live_chart(key, height=_height(content.main_figure))
     extra_charts = []
     # Each extra goes under the shorter column, so that neither runs on alone.
     filled = {"left": _height(content.main_figure), "right": 0}
@@ -184,7 +187,7 @@ def render_inspector(trainer: Trainer, seed: int) -> InspectorView | None:
         side = "right" if filled["right"] <= filled["left"] else "left"
         filled[side] += _height(figure)
         with right if side == "right" else left:
-            extra_charts.append(live_chart(f"train_inspect_{index}", height=_height(figure)))
+            extra_charts.append(live_chart(f"{key}_{index}", height=_height(figure)))
             st.caption(caption)
     view = InspectorView(summary, main_chart, extra_charts, st.empty())
     view.show(content, live=False)

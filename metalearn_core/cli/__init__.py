@@ -17,7 +17,9 @@ import zlib
 from PIL import Image
 
 # Order here is the order in --help.
-SUBCOMMAND_MODULES = ("train", "evaluate", "algorithms", "bench", "gan", "fewshot_gan")
+SUBCOMMAND_MODULES = (
+    "train", "evaluate", "compare", "algorithms", "bench", "gan", "fewshot_gan",
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

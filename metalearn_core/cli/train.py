@@ -31,7 +31,8 @@ from metalearn_core.cli.arguments import positive_minutes
 from metalearn_core.cli.stopping import GracefulStop
 from metalearn_core.engine import RunConfig, Trainer, load_config_file
 from metalearn_core.engine.checkpoint import CHECKPOINT_FILE, RUN_FILES
-from metalearn_core.engine.config import BACKBONES, YAMLLoader, dataset_task_kind
+from metalearn_core.engine.config import BACKBONES, LR_SCHEDULES, YAMLLoader, dataset_task_kind
+from metalearn_core.engine.recipes import with_recipe
 from metalearn_core.settings import check_setting, settings_of
 
 TICK_SECONDS = 0.5  # how often the progress bar refreshes
@@ -46,7 +47,7 @@ HPARAM_FLAGS = {
 CONFIG_FLAGS = (
     "dataset", "algo", "n_way", "k_shot", "q_query", "backbone", "width", "embedding_2d",
     "seed", "data_seed", "device", "data_dir", "image_size", "rotations", "val_every",
-    "val_episodes", "history_limit", "threads",
+    "val_episodes", "history_limit", "threads", "lr_schedule",
 )  # fmt: skip
 MACHINE_FLAGS = ("device", "data_dir", "threads")  # may change when a run is resumed
 
@@ -99,6 +100,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             metavar="X" if kind is float else "N",
             help=f"{name} (same as --set {name}=...)",
         )
+    hparams.add_argument(
+        "--lr-schedule",
+        choices=LR_SCHEDULES,
+        help="outer learning rate: constant, or cosine-annealed to 0 over the budget "
+        "(default: the learner's recipe)",
+    )
+    hparams.add_argument(
+        "--no-recipe",
+        action="store_true",
+        help="start from the papers' defaults, not the learner's recommended recipe for a "
+        "budget (a --config file is always taken as it is)",
+    )
     hparams.add_argument(
         "--set",
         action="append",
@@ -182,7 +195,10 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     values["hparams"] = hparams
     if args.episodes is not None or args.minutes is not None:
         values["episodes"], values["minutes"] = args.episodes, args.minutes
-    return RunConfig.from_dict(values)
+    config = RunConfig.from_dict(values)
+    if args.config or args.no_recipe:
+        return config
+    return with_recipe(config, schedule_given=args.lr_schedule is not None)
 
 
 def _open_trainer(args: argparse.Namespace) -> Trainer:

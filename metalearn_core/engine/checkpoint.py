@@ -452,6 +452,7 @@ class SavedRun:
     train_seconds: float
     elapsed_seconds: float
     divergence: str | None  # the message of a run that stopped diverging
+    base_lrs: list[float] | None = None  # the optimiser's rates under a schedule
 
 
 def config_from_payload(
@@ -491,6 +492,11 @@ def saved_run_from_payload(
             train_seconds=float(counters["train_seconds"]),
             elapsed_seconds=float(counters["elapsed_seconds"]),
             divergence=counters["divergence"],
+            base_lrs=(  # absent in runs saved before schedules, or never scheduled
+                None
+                if counters.get("base_lrs") is None
+                else [float(lr) for lr in counters["base_lrs"]]
+            ),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise CheckpointError(f"checkpoint does not match its run: {error!r}") from None

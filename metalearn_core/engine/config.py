@@ -34,6 +34,7 @@ __all__ = ["MAX_META_BATCH", "ConfigError", "DataSettings", "RunConfig", "load_c
 
 BACKBONES = ("auto", "conv4", "mlp")
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
+LR_SCHEDULES = ("constant", "cosine")
 MAX_SEED = 2**63 - 1
 # support or query examples per class: Omniglot draws 20 per character, blobs 200
 MAX_EXAMPLES_PER_CLASS = 100
@@ -93,6 +94,8 @@ class RunConfig:
     - ``history_limit``: most points kept per history curve (older ones are averaged).
     - ``threads``: ``torch.set_num_threads`` for the process (``None`` leaves it alone).
     - ``episodes`` / ``minutes``: optional training budget, used by the command line.
+    - ``lr_schedule``: ``"constant"`` keeps the algorithm's outer learning rate(s);
+      ``"cosine"`` anneals them to 0 by a cosine over the budget (needs one).
     """
 
     dataset: str = setting("glyphs", label="Data set", help="a name from the data registry")
@@ -169,6 +172,12 @@ class RunConfig:
     )
     minutes: float | None = setting(
         None, help="training budget in minutes (command line)", above=0, high=MAX_MINUTES
+    )
+    lr_schedule: str = setting(
+        "constant",
+        label="Learning-rate schedule",
+        help="constant, or cosine: the outer rate(s) annealed to 0 over the budget",
+        choices=LR_SCHEDULES,
     )
 
     def __post_init__(self) -> None:
@@ -301,6 +310,10 @@ def load_config_file(path: str) -> RunConfig:
 def _check_choices(config: RunConfig) -> None:
     if not isinstance(config.hparams, dict):
         raise ConfigError("hparams", config.hparams, "must be a mapping of name: value")
+    if config.lr_schedule == "cosine" and config.episodes is None and config.minutes is None:
+        raise ConfigError(
+            "lr_schedule", "cosine", "anneals over the budget: give episodes or minutes too"
+        )
     if config.device not in DEVICE_CHOICES and not config.device.startswith("cuda:"):
         raise ConfigError(
             "device", config.device, f"must be one of {', '.join(DEVICE_CHOICES)} (or cuda:N)"

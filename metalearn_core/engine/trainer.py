@@ -177,6 +177,7 @@ class Trainer:
         self.snapshot_every = SNAPSHOT_EVERY  # steps between rollback points (1: every step)
         self._good: dict[str, Any] | None = None  # the last snapshot that passed its check
         self._pending: EpisodeScoring | None = None  # a validation that ticks still go on with
+        self._base_lrs: list[float] | None = None  # the optimiser's rates before any schedule
         self.learner.train()
 
     # ----- data -------------------------------------------------------------------------
@@ -224,6 +225,8 @@ class Trainer:
                     math.nan, 0.0, self.iteration, "the weights or optimiser state became NaN/inf"
                 )
             self._good = snapshot
+        if self.config.lr_schedule != "constant":
+            self._schedule_learning_rate()
         start = time.perf_counter()
         batch = self.sampler.sample_batch(self.meta_batch).to(self.device)
         result = self.learner.meta_train_step(batch)
@@ -242,6 +245,36 @@ class Trainer:
         if self.config.val_every and self.iteration % self.config.val_every == 0:
             self._pending = self._validation_scoring(self.config.val_episodes)
         return StepRecord(self.iteration, result.loss, result.accuracy, result.episodes, seconds)
+
+    @property
+    def budget_progress(self) -> float | None:
+        """How much of the config's budget is spent, in [0, 1] (episodes first, then
+        minutes of training time); None without a budget."""
+        if self.config.episodes is not None:
+            return min(self.episodes_seen / self.config.episodes, 1.0)
+        if self.config.minutes is not None:
+            return min(self.train_seconds / (self.config.minutes * 60), 1.0)
+        return None
+
+    def learning_rate_factor(self) -> float:
+        """The schedule's factor on the optimiser's base rates for the next step:
+        ``0.5 (1 + cos(pi * progress))`` for the cosine, 1 for a constant rate."""
+        progress = self.budget_progress
+        if self.config.lr_schedule == "constant" or progress is None:
+            return 1.0
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    def _schedule_learning_rate(self) -> None:
+        """Set every parameter group's rate to base x factor (this replaces an algorithm's
+        own decay, e.g. ProtoNet's ``lr_halve_every``, for the run)."""
+        optimizer = getattr(self.learner, "optimizer", None)
+        if optimizer is None:
+            return
+        if self._base_lrs is None:
+            self._base_lrs = [float(group["lr"]) for group in optimizer.param_groups]
+        factor = self.learning_rate_factor()
+        for group, base in zip(optimizer.param_groups, self._base_lrs, strict=True):
+            group["lr"] = base * factor
 
     def run_tick(
         self,
@@ -452,6 +485,7 @@ class Trainer:
                 "train_seconds": self.train_seconds,
                 "elapsed_seconds": self.elapsed_seconds,
                 "divergence": self.divergence,
+                "base_lrs": self._base_lrs,
             },
         }
 
@@ -512,3 +546,4 @@ class Trainer:
         self.train_seconds = saved.train_seconds
         self.elapsed_seconds = saved.elapsed_seconds
         self.divergence = saved.divergence
+        self._base_lrs = saved.base_lrs

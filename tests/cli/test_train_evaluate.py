@@ -118,8 +118,10 @@ def test_omniglot_without_data_dir_reads_the_machines_folder(
 
 
 def test_resume_continues_the_same_run(tmp_path, capsys):
+    # a constant rate: a cosine anneals over the budget, which this resume extends
     common = ["train", "--algo", "protonet", "--dataset", "blobs", "--n-way", "4",
-              "--k-shot", "1", "--q-query", "2", "--seed", "5", *TINY]  # fmt: skip
+              "--k-shot", "1", "--q-query", "2", "--seed", "5", "--lr-schedule", "constant",
+              *TINY]  # fmt: skip
     assert main([*common, "--episodes", "6", "--out", str(tmp_path / "straight")]) == 0
     assert main([*common, "--episodes", "3", "--out", str(tmp_path / "split")]) == 0
     assert (

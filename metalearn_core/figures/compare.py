@@ -1,0 +1,109 @@
+"""Figures of a comparison: one line per learner, a colour per learner.
+
+Pure builders: numbers in, ``plotly.graph_objects.Figure`` out. The Compare page draws the
+live metrics with ``metric_lines_figure`` (one figure per metric) and a scored comparison's
+extra plots with ``scores_by_figure`` (accuracy against shots, ways or inner steps) and
+``metric_lines_figure`` again (accuracy against wall-clock time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import plotly.graph_objects as go
+
+from metalearn_core.figures.training import bucket_means
+
+# one colour per learner, in the order they were chosen (colour-blind safe: Okabe-Ito)
+LEARNER_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
+MAX_POINTS = 300  # per line: the live redraw stays cheap however long the run
+
+
+def learner_color(index: int) -> str:
+    return LEARNER_COLORS[index % len(LEARNER_COLORS)]
+
+
+def metric_lines_figure(
+    lines: Mapping[str, tuple[Sequence[float], Sequence[float | None]]],
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    percent: bool = False,
+    chance: float | None = None,
+    height: int = 300,
+) -> go.Figure:
+    """One line per learner: ``lines`` maps a learner's name to its (x, y) values.
+
+    Points whose y is None or NaN are left out; each line keeps at most ``MAX_POINTS``
+    bucket means. ``percent``: y in [0, 1] drawn as a percentage; ``chance``: a dotted
+    horizontal line at that value (1/N for accuracy).
+    """
+    figure = go.Figure()
+    for index, (name, (x, y)) in enumerate(lines.items()):
+        if len(x) != len(y):
+            raise ValueError(f"{name}: x has {len(x)} values but y has {len(y)}")
+        kept = [(a, b) for a, b in zip(x, y, strict=True) if b is not None and b == b]
+        xs, ys = bucket_means([a for a, _ in kept], [b for _, b in kept], MAX_POINTS)
+        figure.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                name=name,
+                mode="lines+markers" if len(xs) <= 30 else "lines",
+                line={"color": learner_color(index), "width": 2},
+                marker={"size": 5},
+            )
+        )
+    if chance is not None:
+        figure.add_hline(y=chance, line={"dash": "dot", "color": "#888"}, annotation_text="chance")
+    figure.update_layout(
+        title={"text": title, "font": {"size": 14}},
+        height=height,
+        margin={"l": 50, "r": 10, "t": 40, "b": 40},
+        legend={"orientation": "h", "y": -0.25},
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+    )
+    if percent:
+        figure.update_yaxes(tickformat=".0%")
+    return figure
+
+
+def scores_by_figure(
+    rows: Mapping[str, Sequence[Mapping]],
+    *,
+    key: str,
+    title: str,
+    x_title: str,
+    y_title: str,
+    percent: bool = True,
+    height: int = 300,
+) -> go.Figure:
+    """Mean score with its 95% interval as error bars against ``key`` (``k_shot``,
+    ``n_way``, ``steps``), one line per learner; rows without a mean (a shape the data
+    could not give) are left out."""
+    figure = go.Figure()
+    for index, (name, learner_rows) in enumerate(rows.items()):
+        kept = [row for row in learner_rows if row.get("mean") is not None]
+        figure.add_trace(
+            go.Scatter(
+                x=[row[key] for row in kept],
+                y=[row["mean"] for row in kept],
+                error_y={"type": "data", "array": [row.get("ci95") or 0.0 for row in kept]},
+                name=name,
+                mode="lines+markers",
+                line={"color": learner_color(index), "width": 2},
+            )
+        )
+    figure.update_layout(
+        title={"text": title, "font": {"size": 14}},
+        height=height,
+        margin={"l": 50, "r": 10, "t": 40, "b": 40},
+        legend={"orientation": "h", "y": -0.25},
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+    )
+    if percent:
+        figure.update_yaxes(tickformat=".0%")
+    return figure

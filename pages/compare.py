@@ -1,0 +1,365 @@
+"""Compare: two to four learners on the same episodes with an equal budget, side by side.
+
+Pick learners of one kind of task, a data set and an episode shape; Play trains them
+together, tick by tick (each gets an equal share of every tick), on the very same
+episode stream. One chart per metric holds a line per learner; under them, each learner's
+inspector shows the same validation episode. Score (or the end of the budget) tests every
+learner on the same test episodes: a table, a reading of who leads, and accuracy against
+time, at other shots and ways, and after 0..10 test-time inner steps. A comparison made on
+the command line (``compare --out DIR``), or a prepared one, opens here as well.
+
+The Play loop works as the Train page's (see its docstring): a press reruns the script,
+which stops the loop at its next redraw.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pandas as pd
+import streamlit as st
+
+from metalearn_core.compare import Comparison
+from metalearn_core.figures.compare import metric_lines_figure, scores_by_figure
+from studio_ui import compare_session as session
+from studio_ui.inspector import render_inspector
+from studio_ui.live_chart import CHART_CONFIG, STATIC_CHART_CONFIG, live_chart, show_figure
+from studio_ui.runtime import ensure_entrypoint
+from studio_ui.train_settings import algorithm_title
+
+log = logging.getLogger("metalearn_studio.compare")
+CHART_HEIGHT = 300
+INSPECT_EVERY = 5.0  # seconds between inspector refreshes while playing
+
+# ----------------------------------------------------------------------------- live charts
+
+
+def live_figures(comparison: Comparison) -> dict[str, object]:
+    """One figure per metric, a line per learner, episodes on the x axis."""
+    regression = comparison.plan.metric == "mse"
+    loss, accuracy, validation = {}, {}, {}
+    for algo, trainer in comparison.trainers.items():
+        name = algorithm_title(algo)
+        train = trainer.history.train_arrays()
+        val = trainer.history.validation_arrays()
+        loss[name] = (train["episodes"].tolist(), train["loss"].tolist())
+        accuracy[name] = (train["episodes"].tolist(), train["accuracy"].tolist())
+        validation[name] = ((val["iteration"] * trainer.meta_batch).tolist(), val["mean"].tolist())
+    chance = None if regression else 1.0 / comparison.plan.base.n_way
+    figures = {
+        "compare_loss": metric_lines_figure(
+            loss, title="Training loss (query)", x_title="training episodes", y_title="loss"
+        )
+    }
+    if not regression:
+        figures["compare_accuracy"] = metric_lines_figure(
+            accuracy, title="Training accuracy (query)", x_title="training episodes",
+            y_title="accuracy", percent=True, chance=chance,
+        )  # fmt: skip
+    figures["compare_validation"] = metric_lines_figure(
+        validation,
+        title="Validation MSE" if regression else "Validation accuracy",
+        x_title="training episodes",
+        y_title="MSE" if regression else "accuracy",
+        percent=not regression,
+        chance=chance,
+    )
+    return figures
+
+
+def progress_text(comparison: Comparison) -> str:
+    plan, parts = comparison.plan, []
+    for algo, trainer in comparison.trainers.items():
+        if plan.episodes is not None:
+            done = f"{trainer.episodes_seen:,} / {plan.episodes:,} episodes"
+        else:
+            done = f"{trainer.episodes_seen:,} episodes, {trainer.train_seconds:.1f} / {plan.seconds:.0f} s"
+        parts.append(f"**{algorithm_title(algo)}** {done}")
+    return " · ".join(parts)
+
+
+def draw_live(comparison: Comparison, progress_slot, charts: dict, redraw: int) -> None:
+    progress_slot.markdown(progress_text(comparison))
+    config = STATIC_CHART_CONFIG if redraw else CHART_CONFIG
+    for key, figure in live_figures(comparison).items():
+        show_figure(charts[key], figure, config=config, revision=redraw)
+
+
+# ----------------------------------------------------------------------------- page parts
+
+
+def show_messages() -> None:
+    message = st.session_state.pop(session.MESSAGE, None)
+    if message is not None:
+        level, text = message
+        getattr(st, level)(text)
+
+
+def sync_with_settings(values: dict) -> None:
+    """Build the comparison the settings describe, or say why they cannot run; a trained
+    comparison is replaced only on request."""
+    try:
+        plan = session.plan_from_values(values)
+    except ValueError as error:
+        st.error(f"These settings cannot run: {error}")
+        return
+    current = session.comparison()
+    if current is not None and st.session_state[session.BUILT_FROM] == session.settings_key(values):
+        return
+    if session.has_progress(current):
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        left.warning(
+            "The settings differ from the comparison below. A new comparison discards its training."
+        )
+        right.button("Start a new comparison", on_click=session.start_new, args=(values,),
+                     type="primary", key="compare_new")  # fmt: skip
+        return
+    try:
+        session.adopt(values, plan)
+    except (ValueError, FileNotFoundError) as error:
+        st.error(f"These settings cannot run: {error}")
+
+
+def controls(comparison: Comparison) -> None:
+    playing = st.session_state[session.PLAYING]
+    done = comparison.done
+    columns = st.columns([1, 1, 1, 1, 2], vertical_alignment="bottom")
+    columns[0].button(
+        "Pause" if playing else "Play",
+        icon=":material/pause:" if playing else ":material/play_arrow:",
+        on_click=session.pause if playing else session.play,
+        key="compare_play_pause", type="secondary" if playing else "primary",
+        disabled=done and not playing, width="stretch",
+    )  # fmt: skip
+    columns[1].button("Step", icon=":material/skip_next:", on_click=session.step,
+                      key="compare_step", disabled=done, width="stretch",
+                      help="One meta-iteration of every learner")  # fmt: skip
+    columns[2].button("Reset", icon=":material/restart_alt:", on_click=session.reset,
+                      key="compare_reset", width="stretch")  # fmt: skip
+    columns[3].button("Score", icon=":material/scoreboard:", on_click=session.request_score,
+                      key="compare_score_button", width="stretch",
+                      help="Test every learner on the same test episodes")  # fmt: skip
+    if done:
+        columns[4].caption("Every learner has spent its budget.")
+
+
+def inspector_cards(comparison: Comparison) -> list:
+    """A card per learner, each adapting to the same validation episode."""
+    title, button = st.columns([4, 1], vertical_alignment="bottom")
+    title.subheader("The same episode, each learner")
+    button.button("Another episode", on_click=session.next_inspector_episode,
+                  icon=":material/shuffle:", key="compare_next_episode")  # fmt: skip
+    seed = st.session_state[session.INSPECT_SEED]
+    views = []
+    algos = list(comparison.trainers)
+    for row_start in range(0, len(algos), 2):
+        for column, algo in zip(st.columns(2), algos[row_start : row_start + 2], strict=False):
+            with column, st.container(border=True, key=f"compare_card_{algo}"):
+                st.markdown(f"#### {algorithm_title(algo)}")
+                view = render_inspector(
+                    comparison.trainers[algo], seed, key=f"compare_inspect_{algo}"
+                )
+                views.append((algo, view))
+    return views
+
+
+def open_panel() -> None:
+    with st.expander("Open a comparison", expanded=session.comparison() is None):
+        prepared = session.prepared_comparisons()
+        if prepared:
+            left, right = st.columns([3, 1], vertical_alignment="bottom")
+            name = left.selectbox("Prepared comparisons", list(prepared), key="compare_prepared")
+            right.button("Open", on_click=session.open_prepared, args=(name,),
+                         key="compare_open_prepared", width="stretch")  # fmt: skip
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        left.text_input("A folder written by compare --out (on this server)",
+                        key=session.FOLDER_KEY)  # fmt: skip
+        right.button("Open folder", on_click=session.open_folder, key="compare_open_folder",
+                     width="stretch")  # fmt: skip
+        st.file_uploader("…or upload a zip of that folder", type=["zip"],
+                         key=session.UPLOAD_KEY, on_change=session.upload_changed)  # fmt: skip
+
+
+def results_table(result: dict) -> pd.DataFrame:
+    metric = result["metric"]
+    rows = []
+    for algo, row in result["learners"].items():
+        value = row[metric]
+        rows.append(
+            {
+                "learner": algorithm_title(algo),
+                "accuracy" if metric == "accuracy" else "MSE": (
+                    f"{100 * value:.1f}% ± {100 * row['ci95']:.1f}"
+                    if metric == "accuracy"
+                    else f"{value:.4f} ± {row['ci95']:.4f}"
+                ),
+                "episodes trained": row["episodes"],
+                "seconds": round(row["seconds"], 1),
+                "parameters": row["parameters"],
+                "ms per episode": None
+                if row["seconds_per_episode"] is None
+                else round(1000 * row["seconds_per_episode"], 2),
+                "seeds": len(row.get("per_seed", [])),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def results_section(result: dict) -> None:
+    st.subheader("Results")
+    plan = result.get("plan", {})
+    st.caption(
+        f"From {st.session_state[session.RESULT_FROM]}. Machine: {result.get('machine', '?')}. "
+        f"{plan.get('test_episodes', '?')} test episodes, the same for every learner."
+        + (
+            f" Command: `{result['command']}`"
+            if result.get("command", "").startswith("python")
+            else ""
+        )
+    )
+    st.dataframe(results_table(result), hide_index=True, key="compare_table")
+    st.info(result["reading"], icon=":material/insights:")
+    metric = result["metric"]
+    percent = metric == "accuracy"
+    y_title = "accuracy" if percent else "MSE"
+    learners = {algorithm_title(a): row for a, row in result["learners"].items()}
+    figures = [
+        (
+            "compare_by_time",
+            metric_lines_figure(
+                {
+                    name: (
+                        row["curves"]["validation"]["seconds"],
+                        row["curves"]["validation"]["mean"],
+                    )
+                    for name, row in learners.items()
+                },
+                title=f"Validation {y_title} against training time",
+                x_title="seconds of training",
+                y_title=y_title,
+                percent=percent,
+            ),  # fmt: skip
+        ),
+        (
+            "compare_by_shot",
+            scores_by_figure(
+                {n: r["per_shot"] for n, r in learners.items()},
+                key="k_shot",
+                title=f"Test {y_title} at other shots",
+                x_title="K-shot at test",
+                y_title=y_title,
+                percent=percent,
+            ),  # fmt: skip
+        ),
+    ]
+    if any(row.get("per_way") for row in learners.values()):
+        figures.append(
+            (
+                "compare_by_way",
+                scores_by_figure(
+                    {n: r["per_way"] for n, r in learners.items()},
+                    key="n_way",
+                    title="Test accuracy at other ways",
+                    x_title="N-way at test",
+                    y_title="accuracy",
+                ),  # fmt: skip
+            )
+        )
+    steps = {n: r["inner_steps"] for n, r in learners.items() if r.get("inner_steps")}
+    if steps:
+        figures.append(
+            (
+                "compare_by_steps",
+                scores_by_figure(
+                    steps,
+                    key="steps",
+                    title=f"Test {y_title} after test-time inner steps",
+                    x_title="inner steps at test",
+                    y_title=y_title,
+                    percent=percent,
+                ),  # fmt: skip
+            )
+        )
+    figures.append(
+        (
+            "compare_result_loss",
+            metric_lines_figure(
+                {
+                    n: (r["curves"]["train"]["episodes"], r["curves"]["train"]["loss"])
+                    for n, r in learners.items()
+                },
+                title="Training loss",
+                x_title="training episodes",
+                y_title="loss",
+            ),  # fmt: skip
+        )
+    )
+    for index in range(0, len(figures), 2):
+        for column, (key, figure) in zip(st.columns(2), figures[index : index + 2], strict=False):
+            column.plotly_chart(figure, config=STATIC_CHART_CONFIG, key=key)
+
+
+# ----------------------------------------------------------------------------- the page
+
+ensure_entrypoint()
+session.init_state()
+st.title("Compare")
+st.caption(
+    "Two to four learners, the same training episodes in the same order, an equal budget, "
+    "and the same test episodes: the fair way to ask when MAML wins and when a Prototypical "
+    "Network does."
+)
+with st.sidebar:
+    st.header("Comparison settings")
+    values = session.settings_widgets()
+show_messages()
+sync_with_settings(values)
+open_panel()
+
+if st.session_state.pop(session.SCORE, False):
+    with st.spinner("Scoring every learner on the same test episodes…"):
+        try:
+            session.score_current()
+        except Exception as error:  # a clear message, never a traceback
+            log.exception("scoring failed")
+            st.error(f"Scoring failed: {type(error).__name__}: {error}")
+
+comparison = session.comparison()
+if comparison is not None:
+    for algo, trainer in comparison.trainers.items():
+        if trainer.divergence is not None:
+            st.error(f"{algorithm_title(algo)}: {trainer.divergence}", icon=":material/warning:")
+    controls(comparison)
+    with st.container(key="compare_progress"):
+        progress_slot = st.empty()
+    charts = {}
+    for key in live_figures(comparison):
+        with st.container(key=f"{key}_box"):
+            charts[key] = live_chart(key, height=CHART_HEIGHT)
+    draw_live(comparison, progress_slot, charts, redraw=0)
+    views = inspector_cards(comparison)
+
+result = st.session_state[session.RESULT]
+if result is not None:
+    results_section(result)
+
+# The Play loop: a rerun (any button, any widget, a page change) stops it at the next redraw.
+if comparison is not None:
+    lock = st.session_state[session.LOCK]
+    redraws, last_inspection = 0, time.perf_counter()
+    while st.session_state[session.PLAYING]:
+        redraws += 1
+        with lock:
+            comparison.tick(session.TICK_SECONDS)
+        draw_live(comparison, progress_slot, charts, redraws)
+        if comparison.done:  # the end of the budget: score, then show the results
+            session.pause()
+            session.request_score()
+            st.rerun()
+        if time.perf_counter() - last_inspection >= INSPECT_EVERY:
+            seed = st.session_state[session.INSPECT_SEED]
+            for algo, view in views:
+                if view is not None:
+                    view.refresh(comparison.trainers[algo], seed)
+            last_inspection = time.perf_counter()
