@@ -32,10 +32,9 @@ TRACE_POINTS_JS = """([chart, name]) => {
 
 # Whether a live chart's legend box and its x-axis title overlap (null: either missing).
 LEGEND_OVER_TITLE_JS = """(chart) => {
-    const frame = document.querySelector('.st-key-' + chart + ' iframe');
-    const doc = frame && frame.contentDocument;
-    const legend = doc && doc.querySelector('.legend .bg');
-    const title = doc && doc.querySelector('.g-xtitle text');
+    const div = document.querySelector('[data-live-chart="' + chart + '"]');
+    const legend = div && div.querySelector('.legend .bg');
+    const title = div && div.querySelector('.g-xtitle text');
     if (!legend || !title) return null;
     const a = legend.getBoundingClientRect(), b = title.getBoundingClientRect();
     return !(a.bottom <= b.top || b.bottom <= a.top || a.right <= b.left || b.right <= a.left);
