@@ -1,8 +1,8 @@
 """The Embedding space page's per-session state: what it draws, and a cache of its views.
 
-The page looks at the Train page's run (``train_session.trainer()``) or, when the Compare
-page has put one in the session, at a comparison: ``st.session_state[COMPARISON_KEY]``, a
-mapping learner name -> ``Trainer`` (two to four, trained on the same data set).
+The page looks at the Train page's run (``train_session.trainer()``) and at a comparison:
+the Compare page's live one (its ``Comparison.trainers``), or ``st.session_state[COMPARISON_KEY]``
+when set, a mapping learner name -> ``Trainer`` (two to four, trained on the same data set).
 
 Embeddings and projections are cached per session, keyed by the run (its trainer, config
 and iteration: more training is another key), the examples and the projection, so moving
@@ -107,8 +107,13 @@ def subjects() -> dict[str, Subject | str]:
         )
     else:
         found["Train run"] = Subject("Train run", {trainer.config.algo: trainer})
-    if COMPARISON_KEY in st.session_state:
-        comparison = st.session_state[COMPARISON_KEY]
+    comparison = st.session_state.get(COMPARISON_KEY)
+    if comparison is None:  # the Compare page's live comparison, when it has one
+        from studio_ui import compare_session
+
+        live = st.session_state.get(compare_session.COMPARISON)
+        comparison = None if live is None else live.trainers
+    if comparison is not None:
         problem = comparison_problem(comparison)
         if problem is None and any(t.iteration == 0 for t in comparison.values()):
             problem = "the comparison has not been trained yet: train it on the Compare page"

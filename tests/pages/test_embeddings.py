@@ -203,3 +203,15 @@ def test_learners_without_a_drawable_space_say_so(algo, changes, message):
     assert not at.exception, at.exception
     assert message in at.info[0].value
     assert not at.get("plotly_chart")
+
+
+def test_the_compare_pages_live_comparison_is_found(protonet_run, maml_run):
+    from types import SimpleNamespace
+
+    from studio_ui import compare_session
+
+    live = SimpleNamespace(trainers={"protonet": protonet_run, "maml": maml_run})
+    at = _page(trainer=None, **{compare_session.COMPARISON: live})
+    at.radio(key="embed_subject").set_value("Comparison").run()
+    _clean(at)
+    assert _headings(at) == ["protonet", "maml"]
