@@ -87,8 +87,12 @@ PendingAction = ConfirmReset | ConfirmUpload
 def page_config(run: Trainer) -> RunConfig:
     """A run's settings as the page holds them: every hyperparameter written out, on this
     server's CPU, with the server's own thread count (never a run's) and without the
-    command line's training budget (the page trains until Pause)."""
-    return run.full_config().replace(device="cpu", threads=None, episodes=None, minutes=None)
+    command line's training budget (the page trains until Pause), except where the
+    learning-rate schedule anneals over that budget: Reset then trains as the run did
+    (past the budget its learning rate stays at the schedule's end)."""
+    config = run.full_config()
+    budget = {} if config.lr_schedule != "constant" else {"episodes": None, "minutes": None}
+    return config.replace(device="cpu", threads=None, **budget)
 
 
 @dataclass(eq=False)
