@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from tests.browser.sidebar import choose, set_number
+
 pytestmark = pytest.mark.browser
 
 # The loss chart (studio_ui.live_chart) is a plotly div that holds its traces in the DOM.
@@ -15,34 +17,6 @@ LINE_LENGTHS_JS = """() => {
     if (!div || !div.data) return {};
     return Object.fromEntries(div.data.map(t => [t.name, Array.from(t.x).length]));
 }"""
-
-
-def choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the sidebar selectbox labelled ``label``.
-
-    A page run that ends while the list is open redraws the sidebar and closes it, so the
-    list is opened again until the option can be clicked."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    select = (
-        page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]')
-        .filter(has_text=label)
-        .locator("input")
-    )
-    for _ in range(6):
-        select.click()
-        try:
-            page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
-            return
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-    raise AssertionError(f"{option!r} never appeared in the {label!r} list")
-
-
-def set_number(page, label: str, value: int) -> None:
-    field = page.locator('[data-testid="stSidebar"]').get_by_label(label, exact=True)
-    field.fill(str(value))
-    field.press("Enter")
 
 
 def test_two_learners_play_and_their_lines_grow_then_score(streamlit_server, page):

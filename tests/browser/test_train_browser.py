@@ -16,6 +16,7 @@ from tests.browser.conftest import (
     overflowing_formulas,
     typesetting_errors,
 )
+from tests.browser.sidebar import choose, set_number
 
 pytestmark = pytest.mark.browser
 
@@ -39,34 +40,6 @@ CHART_STATE_JS = f"""() => {{
 
 def episodes(page) -> int:
     return int(page.locator(COUNTER).first.inner_text().replace(",", ""))
-
-
-def choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the sidebar selectbox labelled ``label``.
-
-    A page run that ends while the list is open redraws the sidebar and closes it, so the
-    list is opened again until the option can be clicked."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    select = (
-        page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]')
-        .filter(has_text=label)
-        .locator("input")
-    )
-    for _ in range(6):
-        select.click()
-        try:
-            page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
-            return
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-    raise AssertionError(f"{option!r} never appeared in the {label!r} list")
-
-
-def set_number(page, label: str, value: int) -> None:
-    field = page.locator('[data-testid="stSidebar"]').get_by_label(label, exact=True)
-    field.fill(str(value))
-    field.press("Enter")
 
 
 def test_protonet_learns_live_then_pauses_and_survives_a_page_change(streamlit_server, page):
