@@ -57,17 +57,7 @@ def metric_lines_figure(
         )
     if chance is not None:
         figure.add_hline(y=chance, line={"dash": "dot", "color": "#888"}, annotation_text="chance")
-    figure.update_layout(
-        title={"text": title, "font": {"size": 14}},
-        height=height,
-        margin={"l": 50, "r": 10, "t": 40, "b": 40},
-        legend={"orientation": "h", "y": -0.25},
-        xaxis_title=x_title,
-        yaxis_title=y_title,
-    )
-    if percent:
-        figure.update_yaxes(tickformat=".0%")
-    return figure
+    return _laid_out(figure, title, x_title, y_title, percent, height)
 
 
 def scores_by_figure(
@@ -96,6 +86,13 @@ def scores_by_figure(
                 line={"color": learner_color(index), "width": 2},
             )
         )
+    return _laid_out(figure, title, x_title, y_title, percent, height)
+
+
+def _laid_out(
+    figure: go.Figure, title: str, x_title: str, y_title: str, percent: bool, height: int
+) -> go.Figure:
+    """The layout every comparison chart shares: title, axes, legend below the plot."""
     figure.update_layout(
         title={"text": title, "font": {"size": 14}},
         height=height,
