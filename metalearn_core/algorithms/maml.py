@@ -187,6 +187,8 @@ class MAML(MetaLearner):
     hparams_class = MAMLHyperparameters
     internals_records = (InnerStepCurve, RegressionFit)
     hparams: MAMLHyperparameters
+    # adapt's InnerStepCurve stops after this step (None: every step; see StepRecorder)
+    recorded_steps: int | None = None
 
     def __init__(
         self,
@@ -397,7 +399,9 @@ class MAML(MetaLearner):
         probe = probe_x.to(self.device) if probe_x is not None else None
         weights = self._task_weights(self._meta_parameters(), self._n_out(episode.n_way))
         weights = {name: w.detach().requires_grad_(True) for name, w in weights.items()}
-        record = StepRecorder(self._predict, self.spec.task_kind, episode, probe)
+        record = StepRecorder(
+            self._predict, self.spec.task_kind, episode, probe, self.recorded_steps
+        )
         steps = self.hparams.inner_steps_test
         with torch.enable_grad():
             for step in range(steps + 1):
@@ -458,6 +462,10 @@ class StepRecorder:
     then builds the ``Adaptation`` with its ``InnerStepCurve`` and ``RegressionFit``.
 
     Shared by MAML, first-order MAML and Reptile: ``predict(weights, x)`` is the learner's.
+    ``curve_steps``: record only the weights after steps 0..curve_steps (None: every step).
+    Scoring sets it: the query forward pass at every one of Reptile's 50 test steps costs
+    more than the step itself, and a score reads only the final prediction (and the
+    inner-step sweep its first steps). Recording never changes the adapted weights.
     """
 
     def __init__(
@@ -466,8 +474,13 @@ class StepRecorder:
         task_kind: TaskKind,
         episode: Episode,
         probe: torch.Tensor | None,
+        curve_steps: int | None = None,
     ):
+        if curve_steps is not None and probe is not None:
+            raise ValueError("a probe is recorded at every step: curve_steps must be None")
         self.predict, self.task_kind, self.episode, self.probe = predict, task_kind, episode, probe
+        self.curve_steps = curve_steps
+        self.calls = 0
         self.classification = task_kind == "classification"
         self.query_losses: list[float] = []
         self.query_accuracies: list[float] = []
@@ -475,6 +488,9 @@ class StepRecorder:
         self.probe_predictions: list[torch.Tensor] = []
 
     def __call__(self, weights: Weights, support_loss: torch.Tensor | None = None) -> None:
+        self.calls += 1
+        if self.curve_steps is not None and self.calls > self.curve_steps + 1:
+            return
         episode, predict = self.episode, self.predict
         with torch.no_grad():
             if support_loss is None:
@@ -502,13 +518,26 @@ class StepRecorder:
             records.append(
                 RegressionFit(probe_x=self.probe, step_predictions=tuple(self.probe_predictions))
             )
+        query_loss, query_accuracy = self._final_scores(query_prediction)
         return Adaptation(
             query_prediction=query_prediction,
-            query_loss=self.query_losses[-1],
-            query_accuracy=self.query_accuracies[-1] if self.classification else None,
+            query_loss=query_loss,
+            query_accuracy=query_accuracy,
             probe_prediction=self.probe_predictions[-1] if self.probe is not None else None,
             internals=tuple(records),
         )
+
+    def _final_scores(self, query_prediction: torch.Tensor) -> tuple[float, float | None]:
+        """Query loss and accuracy after the last step: the last recorded ones, or (when
+        the curve stops earlier) those of ``query_prediction``, the same weights' output."""
+        if self.curve_steps is None or self.calls <= self.curve_steps + 1:
+            return self.query_losses[-1], self.query_accuracies[-1] if self.classification else None
+        episode = self.episode
+        with torch.no_grad():
+            loss = task_loss(query_prediction, episode.query_y, self.task_kind).item()
+            if not self.classification:
+                return loss, None
+            return loss, accuracy(query_prediction, episode.query_y).item()
 
 
 class FOMAML(MAML):

@@ -114,6 +114,8 @@ class Reptile(MetaLearner):
     hparams_class = ReptileHyperparameters
     internals_records = (InnerStepCurve, RegressionFit)
     hparams: ReptileHyperparameters
+    # adapt's InnerStepCurve stops after this step (None: every step; see StepRecorder)
+    recorded_steps: int | None = None
 
     def __init__(
         self,
@@ -212,7 +214,9 @@ class Reptile(MetaLearner):
         """
         episode = episode.to(self.device)
         probe = probe_x.to(self.device) if probe_x is not None else None
-        record = StepRecorder(self._predict, self.spec.task_kind, episode, probe)
+        record = StepRecorder(
+            self._predict, self.spec.task_kind, episode, probe, self.recorded_steps
+        )
         adapted = self._train_on_support(
             episode,
             self.hparams.inner_steps_test,

@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from metalearn_core.compare.plan import ComparisonPlan
-from metalearn_core.compare.scoring import score_trainer
+from metalearn_core.compare.scoring import recorded_steps, score_trainer
 from metalearn_core.engine.trainer import Trainer
 
 logger = logging.getLogger(__name__)
@@ -34,15 +34,20 @@ def run_cell(
     run in ``save_dir/ALGO-seedS`` (on the machine that ran it)."""
     plan = ComparisonPlan.from_dict(plan_values)
     trainer = Trainer(plan.learner_config(algo, seed))
-    if plan.episodes is not None:
-        while trainer.divergence is None and trainer.episodes_seen < plan.episodes:
-            left = plan.episodes - trainer.episodes_seen
-            trainer.run_tick(
-                max_iterations=-(-left // trainer.meta_batch), max_seconds=TICK_SECONDS
-            )
-    else:
-        while trainer.divergence is None and trainer.train_seconds < plan.seconds:
-            trainer.run_tick(max_seconds=min(TICK_SECONDS, plan.seconds - trainer.train_seconds))
+    # validation reads only each episode's final score: no per-step query curve
+    with recorded_steps(trainer.learner, 0):
+        if plan.episodes is not None:
+            while trainer.divergence is None and trainer.episodes_seen < plan.episodes:
+                left = plan.episodes - trainer.episodes_seen
+                trainer.run_tick(
+                    max_iterations=-(-left // trainer.meta_batch), max_seconds=TICK_SECONDS
+                )
+        else:
+            while trainer.divergence is None and trainer.train_seconds < plan.seconds:
+                trainer.run_tick(
+                    max_seconds=min(TICK_SECONDS, plan.seconds - trainer.train_seconds)
+                )
+        trainer.finish_validation()
     logger.info("%s seed %d: %d episodes trained", algo, seed, trainer.episodes_seen)
     cell = score_trainer(trainer, plan, trainer.source(plan.test_split), seed)
     if save_dir is not None:

@@ -4,21 +4,29 @@ The main score is exactly ``evaluate`` (same sampler, same seed, same per-episod
 so the table's numbers are what ``python -m metalearn_core evaluate`` gives on the saved
 run. Then the same trained model at other shots and ways, and, for learners that adapt
 by gradient steps, after 0..k test-time inner steps.
+
+Cost: Reptile adapts with 50 test-time steps. Scoring asks the learners to record the
+query scores only after the steps it reads (``recorded_steps``; the query forward pass
+at every step cost more than the steps themselves), and reads the inner-step sweep off
+the main score's own adaptations (accuracy after step s of one trajectory is what a
+separate s-step adaptation gives: the inner optimiser does not look ahead), so the sweep
+covers all the test episodes at no extra cost.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from metalearn_core.algorithms.base import MetaLearner
+from metalearn_core.algorithms.base import Adaptation, MetaLearner
 from metalearn_core.algorithms.internals import InnerStepCurve
 from metalearn_core.data.episodes import EpisodeSampler, TaskSource
 from metalearn_core.engine.evaluation import mean_ci95, score_episodes
-from metalearn_core.engine.rng import derive_seed, reseeded
 
 if TYPE_CHECKING:
     from metalearn_core.compare.plan import ComparisonPlan
@@ -37,25 +45,79 @@ def parameter_count(learner: MetaLearner) -> int:
     return int(sum(seen.values()))
 
 
+@contextmanager
+def recorded_steps(learner: MetaLearner, steps: int | None) -> Iterator[None]:
+    """Within: a step learner's ``adapt`` records its curve after steps 0..``steps`` only
+    (its scores are unchanged); other learners are left as they are."""
+    if not hasattr(learner, "recorded_steps"):
+        yield
+        return
+    original = learner.recorded_steps
+    learner.recorded_steps = steps
+    try:
+        yield
+    finally:
+        learner.recorded_steps = original
+
+
 def episode_scores(
-    learner: MetaLearner, source: TaskSource, n_way: int, k_shot: int, q_query: int, count: int
+    learner: MetaLearner,
+    source: TaskSource,
+    n_way: int,
+    k_shot: int,
+    q_query: int,
+    count: int,
+    on_adaptation: Callable[[Adaptation], None] | None = None,
 ) -> np.ndarray:
     """Per-episode accuracy (classification) or MSE (regression) on the test episodes that
     ``evaluate(learner, source, n_way, k_shot, q_query, count, seed=TEST_SEED)`` scores."""
     sampler = EpisodeSampler(source, n_way, k_shot, q_query, seed=TEST_SEED)
-    scores = score_episodes(learner, sampler, count, TEST_SEED)
+    scores = score_episodes(learner, sampler, count, TEST_SEED, on_adaptation)
     return scores.accuracies if scores.accuracies is not None else scores.losses
 
 
+def curve_values(adaptation: Adaptation, steps: int, algo: str) -> list[float]:
+    """Query accuracy (MSE for regression) after inner steps 0..``steps`` of one adaptation."""
+    curve = adaptation.find(InnerStepCurve)
+    if curve is None:
+        raise ValueError(f"{algo} records no inner-step curve")
+    values = curve.query_accuracies if curve.query_accuracies is not None else curve.query_losses
+    return list(values)[: steps + 1]
+
+
+def summarise_steps(per_episode: list[list[float]]) -> list[dict[str, float]]:
+    """Mean and 95% interval over episodes after each number of steps."""
+    values = np.asarray(per_episode, dtype=np.float64)  # (episodes, steps + 1)
+    return [
+        {"steps": s, "mean": float(values[:, s].mean()), "ci95": mean_ci95(values[:, s])[1]}
+        for s in range(values.shape[1])
+    ]
+
+
 def _shape_row(
-    learner: MetaLearner, source: TaskSource, n_way: int, k_shot: int, q_query: int, count: int
+    learner: MetaLearner,
+    source: TaskSource,
+    n_way: int,
+    k_shot: int,
+    q_query: int,
+    count: int,
+    main: tuple[int, int, np.ndarray],
 ) -> dict[str, Any]:
+    """The score at one other episode shape on ``count`` episodes; at the main shape
+    ``main`` = (n_way, k_shot, per-episode scores), whose first ``count`` episodes are
+    those very episodes (same sampler seed, same shape), so they are read, not rerun."""
     row: dict[str, Any] = {"n_way": n_way, "k_shot": k_shot}
+    main_way, main_shot, main_scores = main
+    if (n_way, k_shot) == (main_way, main_shot) and count <= len(main_scores):
+        mean, ci95 = mean_ci95(main_scores[:count])
+        return {**row, "mean": mean, "ci95": ci95}
     try:
         source.check_episode_shape(n_way, k_shot, q_query)
     except ValueError as error:
         return {**row, "mean": None, "ci95": None, "skipped": str(error)}
-    mean, ci95 = mean_ci95(episode_scores(learner, source, n_way, k_shot, q_query, count))
+    with recorded_steps(learner, 0):  # only the final score is read
+        scores = episode_scores(learner, source, n_way, k_shot, q_query, count)
+    mean, ci95 = mean_ci95(scores)
     return {**row, "mean": mean, "ci95": ci95}
 
 
@@ -64,32 +126,21 @@ def inner_step_curve(
     count: int, steps: int,
 ) -> list[dict[str, float]]:  # fmt: skip
     """Mean query accuracy (MSE for regression) after 0..``steps`` test-time inner steps,
-    on the first ``count`` test episodes; the learner's own setting is restored after."""
+    on the first ``count`` test episodes, each from one ``steps``-step adaptation; the
+    learner's own setting is restored after. (``score_trainer`` reads the same off the
+    main score when the learner takes at least ``steps`` steps at test.)"""
     original = learner.hparams
     learner.hparams = dataclasses.replace(original, inner_steps_test=max(steps, 1))
-    sampler = EpisodeSampler(source, n_way, k_shot, q_query, seed=TEST_SEED)
-    per_episode = []
-    learner.eval()
+    per_episode: list[list[float]] = []
     try:
-        for index in range(count):
-            episode = sampler.sample().to(learner.device)
-            with reseeded(learner.generator, derive_seed(TEST_SEED, f"episode-{index}")):
-                adaptation = learner.adapt(episode)
-            curve = adaptation.find(InnerStepCurve)
-            if curve is None:
-                raise ValueError(f"{learner.name} records no inner-step curve")
-            values = (
-                curve.query_accuracies if curve.query_accuracies is not None else curve.query_losses
-            )
-            per_episode.append(list(values)[: steps + 1])
+        with recorded_steps(learner, steps):
+            episode_scores(
+                learner, source, n_way, k_shot, q_query, count,
+                lambda adaptation: per_episode.append(curve_values(adaptation, steps, learner.name)),
+            )  # fmt: skip
     finally:
         learner.hparams = original
-        learner.train()
-    values = np.asarray(per_episode, dtype=np.float64)  # (episodes, steps + 1)
-    return [
-        {"steps": s, "mean": float(values[:, s].mean()), "ci95": mean_ci95(values[:, s])[1]}
-        for s in range(values.shape[1])
-    ]
+    return summarise_steps(per_episode)
 
 
 def training_curves(trainer: Trainer) -> dict[str, dict[str, list]]:
@@ -136,22 +187,38 @@ def score_trainer(
     trainer.finish_validation()
     learner, config = trainer.learner, trainer.config
     n_way, k_shot, q_query = config.n_way, config.k_shot, plan.scoring_query
-    scores = episode_scores(learner, test_source, n_way, k_shot, q_query, plan.test_episodes)
+    sweep = plan.test_inner_steps
+    steps_learner = config.algo in STEP_LEARNERS
+    # the sweep rides on the main score when the learner's own adaptation is long enough
+    sweep_in_score = steps_learner and learner.hparams.inner_steps_test >= sweep
+    per_episode: list[list[float]] = []
+
+    def keep_curve(adaptation: Adaptation) -> None:
+        per_episode.append(curve_values(adaptation, sweep, config.algo))
+
+    with recorded_steps(learner, sweep if sweep_in_score else 0):
+        scores = episode_scores(
+            learner, test_source, n_way, k_shot, q_query, plan.test_episodes,
+            keep_curve if sweep_in_score else None,
+        )  # fmt: skip
     mean, ci95 = mean_ci95(scores)
     extra = plan.extra_episodes
+    main = (n_way, k_shot, scores)
     per_shot = [
-        _shape_row(learner, test_source, n_way, shot, q_query, extra) for shot in plan.test_shots
+        _shape_row(learner, test_source, n_way, shot, q_query, extra, main)
+        for shot in plan.test_shots
     ]
     per_way = []
     if trainer.task_kind == "classification":
         per_way = [
-            _shape_row(learner, test_source, way, k_shot, q_query, extra) for way in plan.test_ways
+            _shape_row(learner, test_source, way, k_shot, q_query, extra, main)
+            for way in plan.test_ways
         ]
     inner_steps = None
-    if config.algo in STEP_LEARNERS:
-        inner_steps = inner_step_curve(
-            learner, test_source, n_way, k_shot, q_query, extra, plan.test_inner_steps
-        )
+    if sweep_in_score:
+        inner_steps = summarise_steps(per_episode)
+    elif steps_learner:
+        inner_steps = inner_step_curve(learner, test_source, n_way, k_shot, q_query, extra, sweep)
     episodes = trainer.episodes_seen
     return {
         "algo": config.algo,

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from metalearn_core.algorithms.base import MetaLearner
+from metalearn_core.algorithms.base import Adaptation, MetaLearner
 from metalearn_core.data.episodes import Episode, EpisodeSampler, TaskSource
 from metalearn_core.engine.rng import derive_seed, reseeded
 
@@ -80,8 +81,10 @@ class EpisodeScoring:
         episodes: list[Episode] | EpisodeSampler,
         count: int,
         seed: int,
+        on_adaptation: Callable[[Adaptation], None] | None = None,
     ):
         self.learner, self.episodes, self.count, self.seed = learner, episodes, count, seed
+        self.on_adaptation = on_adaptation  # sees each episode's adaptation (its internals)
         self.losses: list[float] = []
         self.accuracies: list[float] = []
 
@@ -112,6 +115,8 @@ class EpisodeScoring:
         episode = episodes.sample() if isinstance(episodes, EpisodeSampler) else episodes[index]
         with reseeded(self.learner.generator, derive_seed(self.seed, f"episode-{index}")):
             adaptation = self.learner.adapt(episode.to(self.learner.device))
+        if self.on_adaptation is not None:
+            self.on_adaptation(adaptation)
         self.losses.append(float(adaptation.query_loss))
         if adaptation.query_accuracy is not None:
             self.accuracies.append(float(adaptation.query_accuracy))
@@ -126,10 +131,14 @@ class EpisodeScoring:
 
 
 def score_episodes(
-    learner: MetaLearner, episodes: list[Episode] | EpisodeSampler, count: int, seed: int
+    learner: MetaLearner,
+    episodes: list[Episode] | EpisodeSampler,
+    count: int,
+    seed: int,
+    on_adaptation: Callable[[Adaptation], None] | None = None,
 ) -> EpisodeScores:
     """Adapt to ``count`` episodes in one go (``EpisodeScoring``: eval mode, seeded)."""
-    scoring = EpisodeScoring(learner, episodes, count, seed)
+    scoring = EpisodeScoring(learner, episodes, count, seed, on_adaptation)
     scoring.advance()
     return scoring.scores()
 
