@@ -198,7 +198,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     config = RunConfig.from_dict(values)
     if args.config or args.no_recipe:
         return config
-    return with_recipe(config, schedule_given=args.lr_schedule is not None)
+    return with_recipe(
+        config, schedule_given=args.lr_schedule is not None, way_given="n_way" in values
+    )
 
 
 def _open_trainer(args: argparse.Namespace) -> Trainer:
