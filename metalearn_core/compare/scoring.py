@@ -8,9 +8,9 @@ by gradient steps, after 0..k test-time inner steps.
 Cost: Reptile adapts with 50 test-time steps. Scoring asks the learners to record the
 query scores only after the steps it reads (``recorded_steps``; the query forward pass
 at every step cost more than the steps themselves), and reads the inner-step sweep off
-the main score's own adaptations (accuracy after step s of one trajectory is what a
-separate s-step adaptation gives: the inner optimiser does not look ahead), so the sweep
-covers all the test episodes at no extra cost.
+the main score's own adaptations of its first ``extra_episodes`` episodes (accuracy after
+step s of one trajectory is what a separate s-step adaptation gives: the inner optimiser
+does not look ahead), so the sweep costs no adaptation of its own.
 """
 
 from __future__ import annotations
@@ -187,14 +187,19 @@ def score_trainer(
     trainer.finish_validation()
     learner, config = trainer.learner, trainer.config
     n_way, k_shot, q_query = config.n_way, config.k_shot, plan.scoring_query
+    extra = plan.extra_episodes
     sweep = plan.test_inner_steps
     steps_learner = config.algo in STEP_LEARNERS
-    # the sweep rides on the main score when the learner's own adaptation is long enough
+    # the sweep rides on the main score's first ``extra`` episodes when the learner's own
+    # adaptation is long enough (recording each step's query scores costs a forward pass)
     sweep_in_score = steps_learner and learner.hparams.inner_steps_test >= sweep
     per_episode: list[list[float]] = []
 
     def keep_curve(adaptation: Adaptation) -> None:
-        per_episode.append(curve_values(adaptation, sweep, config.algo))
+        if len(per_episode) < extra:
+            per_episode.append(curve_values(adaptation, sweep, config.algo))
+            if len(per_episode) == extra:  # the sweep's episodes are done: final scores only
+                learner.recorded_steps = 0
 
     with recorded_steps(learner, sweep if sweep_in_score else 0):
         scores = episode_scores(
@@ -202,7 +207,6 @@ def score_trainer(
             keep_curve if sweep_in_score else None,
         )  # fmt: skip
     mean, ci95 = mean_ci95(scores)
-    extra = plan.extra_episodes
     main = (n_way, k_shot, scores)
     per_shot = [
         _shape_row(learner, test_source, n_way, shot, q_query, extra, main)

@@ -65,7 +65,7 @@ def test_sweep_read_off_the_main_score_equals_separate_adaptations(algo):
     base = plan.base
     separate = inner_step_curve(
         trainer.learner, source, base.n_way, base.k_shot, base.q_query,
-        plan.test_episodes, plan.test_inner_steps,
+        plan.extra_episodes, plan.test_inner_steps,
     )  # fmt: skip
     assert [row["mean"] for row in cell["inner_steps"]] == [row["mean"] for row in separate]
     assert [row["ci95"] for row in cell["inner_steps"]] == [row["ci95"] for row in separate]
