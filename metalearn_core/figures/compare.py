@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 
 from metalearn_core.figures.training import bucket_means
@@ -38,26 +39,43 @@ def metric_lines_figure(
     Points whose y is None or NaN are left out; each line keeps at most ``MAX_POINTS``
     bucket means. ``percent``: y in [0, 1] drawn as a percentage; ``chance``: a dotted
     horizontal line at that value (1/N for accuracy).
+
+    The live page rebuilds three of these after every tick: the figure is made in one go
+    from plain dicts and numpy arrays (``update_layout`` and ``add_hline`` validated
+    property by property, ~40 ms for the three; now a few ms).
     """
-    figure = go.Figure()
+    traces = []
     for index, (name, (x, y)) in enumerate(lines.items()):
         if len(x) != len(y):
             raise ValueError(f"{name}: x has {len(x)} values but y has {len(y)}")
         kept = [(a, b) for a, b in zip(x, y, strict=True) if b is not None and b == b]
         xs, ys = bucket_means([a for a, _ in kept], [b for _, b in kept], MAX_POINTS)
-        figure.add_trace(
-            go.Scatter(
-                x=xs,
-                y=ys,
-                name=name,
-                mode="lines+markers" if len(xs) <= 30 else "lines",
-                line={"color": learner_color(index), "width": 2},
-                marker={"size": 5},
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": np.asarray(xs, dtype=np.float64),
+                "y": np.asarray(ys, dtype=np.float64),
+                "name": name,
+                "mode": "lines+markers" if len(xs) <= 30 else "lines",
+                "line": {"color": learner_color(index), "width": 2},
+                "marker": {"size": 5},
+            }
         )
+    layout = _layout(title, x_title, y_title, percent, height)
     if chance is not None:
-        figure.add_hline(y=chance, line={"dash": "dot", "color": "#888"}, annotation_text="chance")
-    return _laid_out(figure, title, x_title, y_title, percent, height)
+        layout["shapes"] = [
+            {
+                "type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y",
+                "y0": chance, "y1": chance, "line": {"dash": "dot", "color": "#888"},
+            }
+        ]  # fmt: skip
+        layout["annotations"] = [
+            {
+                "text": "chance", "xref": "x domain", "x": 1, "xanchor": "right",
+                "yref": "y", "y": chance, "yanchor": "bottom", "showarrow": False,
+            }
+        ]  # fmt: skip
+    return go.Figure(data=traces, layout=layout)
 
 
 def scores_by_figure(
@@ -93,14 +111,19 @@ def _laid_out(
     figure: go.Figure, title: str, x_title: str, y_title: str, percent: bool, height: int
 ) -> go.Figure:
     """The layout every comparison chart shares: title, axes, legend below the plot."""
-    figure.update_layout(
-        title={"text": title, "font": {"size": 14}},
-        height=height,
-        margin={"l": 50, "r": 10, "t": 40, "b": 40},
-        legend={"orientation": "h", "y": -0.25},
-        xaxis_title=x_title,
-        yaxis_title=y_title,
-    )
-    if percent:
-        figure.update_yaxes(tickformat=".0%")
+    figure.update_layout(_layout(title, x_title, y_title, percent, height))
     return figure
+
+
+def _layout(title: str, x_title: str, y_title: str, percent: bool, height: int) -> dict:
+    yaxis: dict = {"title": {"text": y_title}}
+    if percent:
+        yaxis["tickformat"] = ".0%"
+    return {
+        "title": {"text": title, "font": {"size": 14}},
+        "height": height,
+        "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
+        "legend": {"orientation": "h", "y": -0.25},
+        "xaxis": {"title": {"text": x_title}},
+        "yaxis": yaxis,
+    }
