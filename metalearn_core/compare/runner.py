@@ -68,6 +68,16 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def worker_plan_values(plan: ComparisonPlan) -> dict[str, Any]:
+    """The plan as worker processes get it: one torch thread each unless the plan sets
+    ``threads`` (torch's default, a thread per core in every worker, would have the
+    workers' threads fight over the same cores)."""
+    values = plan.to_dict()
+    if values["base"].get("threads") is None:
+        values["base"] = {**values["base"], "threads": 1}
+    return values
+
+
 def run_grid(
     plan: ComparisonPlan,
     *,
@@ -102,6 +112,7 @@ def run_grid(
             if on_cell:
                 on_cell(results[-1])
         return results
+    values = worker_plan_values(plan)
     # spawn: a fresh interpreter per worker (fork would copy torch's thread pools)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:

@@ -213,3 +213,12 @@ def test_a_zipped_comparison_folder_opens(tmp_path):
         parse_result_zip(b"not a zip")
     with pytest.raises(ComparisonError, match="not a comparison file"):
         parse_result_zip(_zip({"comparison.json": b'{"format": "other"}'}))
+
+
+def test_worker_processes_train_on_one_torch_thread_each(blobs_plan):
+    from metalearn_core.compare.runner import worker_plan_values
+
+    assert blobs_plan.base.threads is None
+    assert worker_plan_values(blobs_plan)["base"]["threads"] == 1
+    chosen = small_plan(base=blobs_plan.base.replace(threads=2))
+    assert worker_plan_values(chosen)["base"]["threads"] == 2
