@@ -1,0 +1,302 @@
+"""Be part of the inspector's episode: swap a support example, draw a query of your own.
+
+The inspector (``studio_ui.inspector``) draws a validation episode and the learner's
+adaptation to it. Under it a student can
+
+- swap one support example (a class, one of its shots) for another example of that
+  class: the swaps are kept per inspector (``EpisodeEdits`` in the session state, for one
+  episode seed at a time) and replayed on the drawn episode, which the learner then adapts
+  to again, so predictions, attention, prototypes and MAML's inner curve all follow;
+- draw a character on a canvas (glyphs and Omniglot runs): it is prepared like the data
+  set's images and classified against the episode's support set.
+
+The canvas is a small ``st.components.v2`` component: it sends its ink as
+``CANVAS_SIDE``² bytes in base64, which ``metalearn_core.data.drawing`` checks before use.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+import torch
+
+from metalearn_core.data.drawing import (
+    CANVAS_SIDE,
+    DRAWABLE_DATASETS,
+    decode_drawing,
+    drawing_to_input,
+    is_blank,
+)
+from metalearn_core.data.episode_edits import MAX_SWAPS, SupportSwap
+from metalearn_core.data.episodes import ClassificationSource, Episode
+from metalearn_core.engine import Trainer
+from studio_ui.i18n import _
+
+log = logging.getLogger("metalearn_studio.episode_play")
+
+CANVAS_PIXELS = 224  # the canvas's side on screen; its ink is sent at CANVAS_SIDE
+
+
+@dataclass
+class EpisodeEdits:
+    """The swaps made to one inspector's episode ``seed`` (``swaps_made`` seeds the next)."""
+
+    seed: int
+    swaps: tuple[SupportSwap, ...] = ()
+    swaps_made: int = 0
+    note: str | None = field(default=None)  # why the swaps were dropped, shown once
+
+
+def edits_key(key: str) -> str:
+    return f"{key}_edits"
+
+
+def current_edits(state: MutableMapping[str, Any], key: str, seed: int) -> EpisodeEdits:
+    """The edits of inspector ``key`` for episode ``seed``; another episode starts afresh."""
+    edits = state.get(edits_key(key))
+    if not isinstance(edits, EpisodeEdits) or edits.seed != seed:
+        edits = EpisodeEdits(seed)
+        state[edits_key(key)] = edits
+    return edits
+
+
+def add_swap(state: MutableMapping[str, Any], key: str, seed: int) -> None:
+    """Swap in another example at the chosen (label, shot); each swap draws from a seed of
+    its own."""
+    label, shot = state.get(f"{key}_swap_label"), state.get(f"{key}_swap_shot")
+    if not isinstance(label, int) or not isinstance(shot, int):
+        return
+    edits = current_edits(state, key, seed)
+    if len(edits.swaps) >= MAX_SWAPS:
+        edits.note = _("At most {count} swaps per episode: undo them to swap again.").format(
+            count=MAX_SWAPS
+        )
+        return
+    edits.swaps = (*edits.swaps, SupportSwap(int(label), int(shot), seed=edits.swaps_made))
+    edits.swaps_made += 1
+
+
+def undo_swaps(state: MutableMapping[str, Any], key: str, seed: int) -> None:
+    edits = current_edits(state, key, seed)
+    edits.swaps = ()
+
+
+def can_swap(trainer: Trainer) -> bool:
+    """Only a classification source has other examples of a class to swap in."""
+    return isinstance(trainer.source("val"), ClassificationSource)
+
+
+def render_swap_controls(trainer: Trainer, episode: Episode, key: str, seed: int) -> None:
+    """Choose a class and one of its shots, and swap another example of it in."""
+    edits = current_edits(st.session_state, key, seed)
+    st.markdown(_("**Swap a support example** and watch the predictions and internals change."))
+    label_column, shot_column, swap_column, undo_column = st.columns(
+        [3, 2, 2, 2], vertical_alignment="bottom"
+    )
+    names = episode.class_names or tuple(str(k) for k in range(episode.n_way))
+    label_column.selectbox(
+        _("class"),
+        range(episode.n_way),
+        format_func=lambda k: _("label {label}: {name}").format(label=k, name=names[k]),
+        key=f"{key}_swap_label",
+    )
+    shot_column.selectbox(
+        _("shot"),
+        range(episode.k_shot),
+        format_func=lambda s: str(s + 1),
+        key=f"{key}_swap_shot",
+    )
+    swap_column.button(
+        _("Swap in another"),
+        on_click=add_swap,
+        args=(st.session_state, key, seed),
+        key=f"{key}_swap",
+        help=_("Replace this support example with another example of its class."),
+    )
+    undo_column.button(
+        _("Undo swaps"),
+        on_click=undo_swaps,
+        args=(st.session_state, key, seed),
+        disabled=not edits.swaps,
+        key=f"{key}_undo_swaps",
+    )
+    if edits.note:
+        st.info(edits.note)
+        edits.note = None
+    if edits.swaps:
+        count = len(edits.swaps)
+        st.caption(
+            _(
+                "Swaps made: {count}. The figures above show the edited episode, adapted again."
+            ).format(count=count)
+        )
+
+
+# ---- the drawing canvas -------------------------------------------------------------------
+
+_CANVAS_HTML = """<div class="ml-draw">
+  <canvas class="ml-draw-canvas" width="{pixels}" height="{pixels}"></canvas>
+  <button class="ml-draw-clear" type="button"></button>
+</div>"""
+
+_CANVAS_CSS = """
+.ml-draw { display: flex; flex-direction: column; align-items: flex-start; gap: 0.4rem; }
+.ml-draw-canvas { background: #ffffff; border: 1px solid #bbbbbb; border-radius: 4px;
+  touch-action: none; cursor: crosshair; }
+.ml-draw-clear { font: inherit; padding: 0.2rem 0.8rem; border: 1px solid #bbbbbb;
+  border-radius: 4px; background: #f6f6f6; cursor: pointer; }
+"""
+
+# Strokes are drawn in black on white; the ink sent is their opacity (0 paper, 255 ink),
+# averaged down to side x side, so what Python receives is always exactly side² bytes.
+_CANVAS_JS = """export default function (component) {
+  const { data, parentElement, setStateValue } = component;
+  const canvas = parentElement.querySelector(".ml-draw-canvas");
+  const clear = parentElement.querySelector(".ml-draw-clear");
+  clear.textContent = data.clear_label;
+  const side = data.side;
+  const context = canvas.getContext("2d");
+  context.lineCap = "round";
+  context.lineJoin = "round";
+  context.lineWidth = canvas.width / 14;
+  context.strokeStyle = "#000000";
+  let drawing = false;
+  const at = (event) => {
+    const box = canvas.getBoundingClientRect();
+    return [(event.clientX - box.left) * canvas.width / box.width,
+            (event.clientY - box.top) * canvas.height / box.height];
+  };
+  const send = () => {
+    const small = document.createElement("canvas");
+    small.width = side; small.height = side;
+    const smallContext = small.getContext("2d");
+    smallContext.drawImage(canvas, 0, 0, side, side);
+    const pixels = smallContext.getImageData(0, 0, side, side).data;
+    let text = "";
+    for (let i = 3; i < pixels.length; i += 4) text += String.fromCharCode(pixels[i]);
+    setStateValue("ink", btoa(text));
+  };
+  canvas.onpointerdown = (event) => {
+    drawing = true;
+    canvas.setPointerCapture(event.pointerId);
+    const [x, y] = at(event);
+    context.beginPath(); context.moveTo(x, y); context.lineTo(x, y); context.stroke();
+  };
+  canvas.onpointermove = (event) => {
+    if (!drawing) return;
+    const [x, y] = at(event);
+    context.lineTo(x, y); context.stroke();
+  };
+  const finish = () => { if (drawing) { drawing = false; send(); } };
+  canvas.onpointerup = finish;
+  canvas.onpointerleave = finish;
+  clear.onclick = () => {
+    context.clearRect(0, 0, canvas.width, canvas.height);
+    setStateValue("ink", "");
+  };
+}"""
+
+_canvas = st.components.v2.component(
+    "metalearn_studio.drawing_canvas",
+    html=_CANVAS_HTML.format(pixels=CANVAS_PIXELS),
+    css=_CANVAS_CSS,
+    js=_CANVAS_JS,
+)
+
+
+def can_draw(trainer: Trainer) -> bool:
+    """Drawings stand in for glyphs and Omniglot characters (one channel, ink high)."""
+    return trainer.config.dataset in DRAWABLE_DATASETS and trainer.task_kind == "classification"
+
+
+@dataclass(frozen=True)
+class DrawingVerdict:
+    """A drawing as the learner sees it, and its class probabilities against the support."""
+
+    image: torch.Tensor  # (1, H, W) in [0, 1]
+    probabilities: torch.Tensor  # (N,)
+
+
+def classify_drawing(
+    trainer: Trainer, episode: Episode, payload: object, seed: int
+) -> DrawingVerdict | None:
+    """The canvas's ``payload`` classified against ``episode``'s support set; None for an
+    empty canvas. Raises ``ValueError`` for a payload that is not a canvas's ink."""
+    if payload in (None, ""):
+        return None
+    ink = decode_drawing(payload)
+    if is_blank(ink):
+        return None
+    image = drawing_to_input(ink, tuple(episode.support_x.shape[1:]))
+    probabilities = trainer.classify_example(episode, image, split="val", seed=seed)
+    return DrawingVerdict(image, probabilities)
+
+
+def canvas_key(key: str) -> str:
+    return f"{key}_canvas"
+
+
+def render_drawing(trainer: Trainer, episode: Episode, key: str, seed: int) -> None:
+    """A canvas; what is drawn on it, classified by the learner against the support set."""
+    st.markdown(
+        _(
+            "**Draw a character** and see the learner classify it against this episode's "
+            "support set."
+        )
+    )
+    pad, result_column = st.columns([1, 2])
+    with pad:
+        result = _canvas(
+            key=canvas_key(key),
+            data={"side": CANVAS_SIDE, "clear_label": _("Clear")},
+            default={"ink": ""},
+            height=CANVAS_PIXELS + 48,
+            on_ink_change=lambda: None,
+        )
+    payload = getattr(result, "ink", None)
+    with result_column:
+        try:
+            verdict = classify_drawing(trainer, episode, payload, seed)
+        except ValueError as error:
+            log.warning("drawing refused: %s", error)
+            st.warning(_("The drawing could not be read: {reason}").format(reason=error))
+            return
+        if verdict is None:
+            st.caption(_("Draw with the mouse or a finger; the scores appear here."))
+            return
+        names = episode.class_names or tuple(str(k) for k in range(episode.n_way))
+        best = int(verdict.probabilities.argmax())
+        st.markdown(
+            _("The learner says: **label {label}** ({name}).").format(label=best, name=names[best])
+        )
+        picture, scores = st.columns([1, 3])
+        picture.image(
+            verdict.image[0].numpy(), caption=_("as the learner sees it"), clamp=True, width=96
+        )
+        probability = _("probability")
+        scores.dataframe(
+            [
+                {_("label"): k, _("class"): names[k], probability: float(p)}
+                for k, p in enumerate(verdict.probabilities.tolist())
+            ],
+            hide_index=True,
+            column_config={
+                probability: st.column_config.ProgressColumn(
+                    probability, min_value=0.0, max_value=1.0, format="%.2f"
+                )
+            },
+        )
+
+
+def render_episode_play(trainer: Trainer, episode: Episode, key: str, seed: int) -> None:
+    """The controls under the Train page's inspector: swaps, and the canvas where it fits."""
+    if can_swap(trainer):
+        with st.container(border=True):
+            render_swap_controls(trainer, episode, key, seed)
+    if can_draw(trainer):
+        with st.container(border=True):
+            render_drawing(trainer, episode, key, seed)

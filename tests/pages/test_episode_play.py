@@ -1,0 +1,70 @@
+"""Be part of the inspector's episode on the Train page: swap a support example, draw a query.
+
+One page load serves the whole test (the opening run: Prototypical Networks on glyphs),
+so the file stays at a few AppTest runs.
+"""
+
+from __future__ import annotations
+
+import torch
+from streamlit.testing.v1 import AppTest
+
+from metalearn_core.algorithms.internals import EmbeddingView
+from metalearn_core.data.drawing import CANVAS_SIDE, encode_drawing
+from studio_ui import train_session as session
+from studio_ui.episode_play import canvas_key, current_edits
+from studio_ui.live_chart import shown_figures
+from studio_ui.serving import REPO_ROOT
+
+TRAIN_PAGE = str(REPO_ROOT / "pages" / "train.py")
+KEY = "train_inspect"
+
+
+def _episode_figure(app: AppTest) -> str:
+    return repr(shown_figures(app)[KEY]["figure"]["data"])
+
+
+def test_a_swap_changes_the_episode_and_the_prototypes_then_undo_restores_it():
+    app = AppTest.from_file(TRAIN_PAGE, default_timeout=90).run()
+    assert not app.exception, app.exception
+    trainer = app.session_state[session.KEY].trainer
+    episode, adaptation = trainer.inspect(seed=0)
+    before = _episode_figure(app)
+    assert app.button(key=f"{KEY}_undo_swaps").disabled
+
+    app.selectbox(key=f"{KEY}_swap_label").set_value(2).run()
+    app.button(key=f"{KEY}_swap").click().run()
+    assert not app.exception, app.exception
+    swaps = current_edits(app.session_state, KEY, 0).swaps
+    assert [(s.label, s.shot) for s in swaps] == [(2, 0)]
+    assert _episode_figure(app) != before  # another image in the support row of label 2
+    assert any("Swaps made: 1" in c.value for c in app.caption)
+    # what the page shows is the edited episode, adapted again: label 2's prototype moved
+    from metalearn_core.data.episode_edits import apply_swaps
+
+    edited = apply_swaps(episode, trainer.source("val"), swaps)
+    _, readapted = trainer.adapt_episode(edited, seed=0)
+    moved = (
+        readapted.find(EmbeddingView).prototypes - adaptation.find(EmbeddingView).prototypes
+    ).norm(dim=1) > 1e-6
+    assert moved.tolist() == [k == 2 for k in range(episode.n_way)]
+
+    app.button(key=f"{KEY}_undo_swaps").click().run()
+    assert current_edits(app.session_state, KEY, 0).swaps == ()
+    assert _episode_figure(app) == before
+
+    # a drawing (a stroke) is classified against the support set; a hostile one is refused
+    ink = torch.zeros(CANVAS_SIDE, CANVAS_SIDE, dtype=torch.uint8)
+    ink[10:54, 30:34] = 255
+    app.session_state[canvas_key(KEY)] = {"ink": encode_drawing(ink)}
+    app.run()
+    assert not app.exception, app.exception
+    assert any("The learner says" in m.value for m in app.markdown)
+    table = app.dataframe[-1].value
+    assert len(table) == episode.n_way
+    assert abs(table.iloc[:, -1].sum() - 1.0) < 1e-4
+
+    app.session_state[canvas_key(KEY)] = {"ink": "A" * 100_000}
+    app.run()
+    assert not app.exception, app.exception
+    assert any("could not be read" in w.value for w in app.warning)
