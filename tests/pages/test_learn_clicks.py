@@ -39,8 +39,9 @@ def test_placed_points_on_the_sinusoid_adapt_the_curve():
     assert not at.exception, at.exception
     traces = {t.get("name"): t for t in clickable_chart(at, "learn_maml_points")["data"]}
     assert numbers(traces["your support points"]["y"]) == [3.0, 3.0, 3.0]
-    start, adapted = numbers(traces["θ (meta-learned start)"]["y"]), numbers(
-        traces["θ' (adapted)"]["y"]
+    start, adapted = (
+        numbers(traces["θ (meta-learned start)"]["y"]),
+        numbers(traces["θ' (adapted)"]["y"]),
     )
     assert adapted != start
     losses = {m.label: float(m.value) for m in at.metric if "your points" in m.label}
