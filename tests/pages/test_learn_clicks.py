@@ -18,6 +18,7 @@ from tests.pages.test_learn_pages import numbers, open_page
 def _short_lessons(monkeypatch):
     monkeypatch.setattr(learn, "LESSON_META_STEPS", 3)
     monkeypatch.setattr(learn, "GAN_DEFAULT_STEPS", 0)
+    monkeypatch.setattr(learn, "GAN_META_ITERATIONS", 2)
 
 
 def clickable_chart(at: AppTest, points_key: str) -> dict:
