@@ -268,6 +268,13 @@ def render_drawing(trainer: Trainer, episode: Episode, key: str, seed: int) -> N
         if verdict is None:
             st.caption(_("Draw with the mouse or a finger; the scores appear here."))
             return
+        if trainer.episodes_seen == 0:
+            st.caption(
+                _(
+                    "This learner has not trained yet: it gives every class about the same "
+                    "score. Train it for a while, then draw again."
+                )
+            )
         names = episode.class_names or tuple(str(k) for k in range(episode.n_way))
         best = int(verdict.probabilities.argmax())
         st.markdown(
