@@ -64,7 +64,12 @@ def swap_support_example(
         raise ValueError(f"only a classification source has examples to swap in, got {source!r}")
     row = support_index(episode, swap.label, swap.shot)
     examples = source.class_tensor(_source_class(episode, source, swap.label))  # (S_c, *X)
-    held = torch.cat([episode.support_x, episode.query_x]).to(examples.device, examples.dtype)
+    held = torch.cat(  # the episode's examples of this class, support and query: (E, *X)
+        [
+            episode.support_x[episode.support_y == swap.label],
+            episode.query_x[episode.query_y == swap.label],
+        ]
+    ).to(examples.device, examples.dtype)
     # (S_c, E): does example s equal example e of the episode?
     same = (examples.flatten(1).unsqueeze(1) == held.flatten(1).unsqueeze(0)).all(dim=2)
     unused = (~same.any(dim=1)).nonzero().flatten()
