@@ -8,7 +8,10 @@ adaptation to it. Under it a student can
   episode seed at a time) and replayed on the drawn episode, which the learner then adapts
   to again, so predictions, attention, prototypes and MAML's inner curve all follow;
 - draw a character on a canvas (glyphs and Omniglot runs): it is prepared like the data
-  set's images and classified against the episode's support set.
+  set's images and classified against the episode's support set;
+- click to place the support points of a regression task (sinusoid runs): the learner
+  (MAML, Reptile, a neural process...) adapts to them, its curve after each inner step drawn
+  against the episode's true function (``studio_ui.plot_clicks``).
 
 The canvas is a small ``st.components.v2`` component: it sends its ink as
 ``CANVAS_SIDE``² bytes in base64, which ``metalearn_core.data.drawing`` checks before use.
@@ -17,13 +20,18 @@ The canvas is a small ``st.components.v2`` component: it sends its ink as
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
+import plotly.graph_objects as go
 import streamlit as st
 import torch
 
+from metalearn_core.algorithms.base import Adaptation
+from metalearn_core.algorithms.internals import RegressionFit
 from metalearn_core.data.drawing import (
     CANVAS_SIDE,
     DRAWABLE_DATASETS,
@@ -31,10 +39,22 @@ from metalearn_core.data.drawing import (
     drawing_to_input,
     is_blank,
 )
-from metalearn_core.data.episode_edits import MAX_SWAPS, SupportSwap
+from metalearn_core.data.episode_edits import MAX_SWAPS, SupportSwap, with_support_set
 from metalearn_core.data.episodes import ClassificationSource, Episode
 from metalearn_core.engine import Trainer
+from metalearn_core.engine.trainer import DEFAULT_PROBE_RANGE, PROBE_POINTS
+from metalearn_core.figures import episodes as figures
+from metalearn_core.figures.lessons import add_click_grid
 from studio_ui.i18n import _
+from studio_ui.live_chart import CHART_CONFIG
+from studio_ui.plot_clicks import (
+    MAX_PLACED_POINTS,
+    PlacedPoints,
+    chart_key,
+    clear_points,
+    handle_click,
+    placed_points,
+)
 
 log = logging.getLogger("metalearn_studio.episode_play")
 
@@ -299,8 +319,111 @@ def render_drawing(trainer: Trainer, episode: Episode, key: str, seed: int) -> N
         )
 
 
+# ---- support points placed by clicking (regression runs) ------------------------------------
+
+
+def can_place_points(trainer: Trainer, episode: Episode) -> bool:
+    """A 1-D regression run (sinusoid): a click gives a point (x, y) of its support set."""
+    return trainer.task_kind == "regression" and tuple(episode.support_x.shape[1:]) == (1,)
+
+
+def placed_points_key(key: str) -> str:
+    return f"{key}_placed"
+
+
+def placement_ranges(
+    trainer: Trainer, episode: Episode
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Where a point may be placed: the source's inputs, and targets a little past the
+    episode's (a sinusoid of amplitude up to 5: about ±6)."""
+    low, high = getattr(trainer.source("val"), "input_range", DEFAULT_PROBE_RANGE)
+    targets = torch.cat([episode.support_y.reshape(-1), episode.query_y.reshape(-1)]).abs()
+    limit = max(1.0, math.ceil(1.2 * float(targets.max())))
+    return (float(low), float(high)), (-float(limit), float(limit))
+
+
+def placed_support_figure(
+    trainer: Trainer, episode: Episode, points: PlacedPoints, seed: int
+) -> tuple[go.Figure, Adaptation | None]:
+    """The task's true function and the learner adapted on the placed points (with the
+    curve after each inner step), or the bare task when no point is placed yet."""
+    source = trainer.source("val")
+    low, high = getattr(source, "input_range", DEFAULT_PROBE_RANGE)
+    probe_x = torch.linspace(low, high, PROBE_POINTS).unsqueeze(1)  # (P, 1)
+    true_function = getattr(source, "true_function", None)
+    true_y = true_function(probe_x, episode.task_params) if true_function else None
+    if not points.xy:
+        bare = replace(episode, support_x=episode.support_x[:0], support_y=episode.support_y[:0])
+        return figures.regression_figure(bare, probe_x, true_y, title=""), None
+    placed = torch.tensor(points.xy, dtype=torch.float32)  # (K', 2): x, y
+    edited = with_support_set(episode, placed[:, :1], placed[:, 1:])
+    _, adaptation = trainer.adapt_episode(edited, split="val", seed=seed)
+    fit = adaptation.find(RegressionFit)
+    steps = list(fit.step_predictions) if fit is not None else []
+    figure = figures.regression_figure(
+        edited,
+        fit.probe_x.detach().cpu() if fit is not None else probe_x,
+        true_y,
+        steps,
+        probe_std=fit.probe_std if fit is not None else None,
+        title="",
+    )
+    return figure, adaptation
+
+
+def render_placed_support(trainer: Trainer, episode: Episode, key: str, seed: int) -> None:
+    """Click to place support points; the learner adapts to them, its curve follows."""
+    points_key = placed_points_key(key)
+    points = placed_points(st.session_state, points_key)
+    x_range, y_range = placement_ranges(trainer, episode)
+    st.markdown(
+        _(
+            "**Place the support points yourself**: click on the chart to add a support "
+            "point (at most {limit}) and watch the learner adapt to them. The dashed line "
+            "is this episode's true function."
+        ).format(limit=MAX_PLACED_POINTS)
+    )
+    controls, picture = st.columns([1, 3])
+    with controls:
+        st.button(
+            _("Clear the points"),
+            on_click=clear_points,
+            args=(st.session_state, points_key),
+            disabled=not points.xy,
+            key=f"{key}_clear_placed",
+        )
+        st.caption(
+            _("{count} of {limit} points placed.").format(
+                count=len(points), limit=MAX_PLACED_POINTS
+            )
+        )
+    try:
+        figure, adaptation = placed_support_figure(trainer, episode, points, seed)
+    except ValueError as error:
+        log.warning("placed points refused: %s", error)
+        st.warning(_("These points cannot be used: {reason}").format(reason=error))
+        return
+    if adaptation is not None:
+        controls.metric(_("query loss"), f"{adaptation.query_loss:.3f}")
+    add_click_grid(figure, x_range, y_range)
+    figure.update_xaxes(range=list(x_range))
+    figure.update_yaxes(range=list(y_range))
+    with picture:
+        st.plotly_chart(
+            figure,
+            key=chart_key(st.session_state, points_key),
+            on_select=partial(handle_click, st.session_state, points_key, x_range, y_range),
+            selection_mode="points",
+            config=CHART_CONFIG,
+        )
+
+
 def render_episode_play(trainer: Trainer, episode: Episode, key: str, seed: int) -> None:
-    """The controls under the Train page's inspector: swaps, and the canvas where it fits."""
+    """The controls under the Train page's inspector: swaps, the canvas, placed points,
+    where each fits the run."""
+    if can_place_points(trainer, episode):
+        with st.container(border=True):
+            render_placed_support(trainer, episode, key, seed)
     if can_swap(trainer):
         with st.container(border=True):
             render_swap_controls(trainer, episode, key, seed)

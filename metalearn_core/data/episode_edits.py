@@ -109,3 +109,37 @@ def with_query_example(episode: Episode, example: torch.Tensor) -> Episode:
     query_x = episode.query_x.clone()
     query_x[0] = example.to(query_x.device, query_x.dtype)
     return replace(episode, query_x=query_x)
+
+
+MAX_PLACED_SUPPORT = 100  # support points a student may place on a regression task
+
+
+def with_support_set(episode: Episode, support_x: torch.Tensor, support_y: torch.Tensor) -> Episode:
+    """A regression ``episode`` whose support set is the given points (the query set, the
+    task and its true function stay): a student's own support points to adapt on.
+
+    Args:
+        support_x: (K', *X) inputs, support_y: (K', 1) targets, 1 <= K' <= MAX_PLACED_SUPPORT.
+    """
+    if episode.n_way != 1 or episode.support_y.dim() != 2:
+        raise ValueError("only a regression episode takes support points placed by hand")
+    count = len(support_x)
+    if not 1 <= count <= MAX_PLACED_SUPPORT:
+        raise ValueError(f"give 1 to {MAX_PLACED_SUPPORT} support points, got {count}")
+    if tuple(support_x.shape[1:]) != tuple(episode.support_x.shape[1:]) or tuple(
+        support_y.shape
+    ) != (count, 1):
+        raise ValueError(
+            f"support points must be ({count}, {', '.join(map(str, episode.support_x.shape[1:]))})"
+            f" inputs and ({count}, 1) targets, got {tuple(support_x.shape)} and "
+            f"{tuple(support_y.shape)}"
+        )
+    if not (torch.isfinite(support_x).all() and torch.isfinite(support_y).all()):
+        raise ValueError("support points must be finite numbers")
+    like = episode.support_x
+    return replace(
+        episode,
+        support_x=support_x.to(like.device, like.dtype),
+        support_y=support_y.to(episode.support_y.device, episode.support_y.dtype),
+        k_shot=count,
+    )

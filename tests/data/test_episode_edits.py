@@ -86,3 +86,23 @@ def test_with_query_example_replaces_the_first_query(episode):
     assert torch.equal(edited.support_x, episode.support_x)
     with pytest.raises(ValueError, match="input shape"):
         with_query_example(episode, torch.zeros(1, 4, 4))
+
+
+def test_placed_support_points_replace_a_regression_support_set():
+    from metalearn_core.data.episode_edits import with_support_set
+    from metalearn_core.data.sinusoid import SinusoidSource
+
+    episode = EpisodeSampler(SinusoidSource("val"), 1, 5, 4, seed=0).sample()
+    points_x, points_y = torch.tensor([[-1.0], [2.0]]), torch.tensor([[0.5], [-3.0]])
+    placed = with_support_set(episode, points_x, points_y)
+    assert placed.k_shot == 2 and torch.equal(placed.support_y, points_y)
+    assert torch.equal(placed.query_x, episode.query_x) and placed.task_params == episode.task_params
+    with pytest.raises(ValueError, match="1 to 100"):
+        with_support_set(episode, torch.zeros(0, 1), torch.zeros(0, 1))
+    with pytest.raises(ValueError, match="finite"):
+        with_support_set(episode, torch.tensor([[float("nan")]]), torch.zeros(1, 1))
+    with pytest.raises(ValueError, match="targets"):
+        with_support_set(episode, torch.zeros(2, 1), torch.zeros(2))
+    classification = EpisodeSampler(numbered_source(), 3, 2, 2, seed=5).sample()
+    with pytest.raises(ValueError, match="only a regression episode"):
+        with_support_set(classification, torch.zeros(1, 1, 3, 3), torch.zeros(1, 1))

@@ -6,6 +6,8 @@ so the file stays at a few AppTest runs.
 
 from __future__ import annotations
 
+import json
+
 import torch
 from streamlit.testing.v1 import AppTest
 
@@ -13,7 +15,7 @@ from metalearn_core.algorithms.internals import EmbeddingView
 from metalearn_core.data.drawing import CANVAS_SIDE, encode_drawing
 from studio_ui import train_session as session
 from studio_ui.episode_play import canvas_key, current_edits
-from studio_ui.live_chart import shown_figures
+from studio_ui.live_chart import shown_figures, trace_values
 from studio_ui.serving import REPO_ROOT
 
 TRAIN_PAGE = str(REPO_ROOT / "pages" / "train.py")
@@ -68,3 +70,34 @@ def test_a_swap_changes_the_episode_and_the_prototypes_then_undo_restores_it():
     app.run()
     assert not app.exception, app.exception
     assert any("could not be read" in w.value for w in app.warning)
+
+
+def test_placed_support_points_are_what_the_learner_adapts_to():
+    from studio_ui.plot_clicks import PlacedPoints, chart_key
+    from tests.pages.test_train import choose
+
+    app = AppTest.from_file(TRAIN_PAGE, default_timeout=90).run()
+    choose(app, "sinusoid", "maml")
+    assert not app.exception, app.exception
+    points_key = f"{KEY}_placed"
+
+    def placed_chart() -> dict:
+        key = chart_key(app.session_state, points_key)
+        found = [c for c in app.get("plotly_chart") if c.proto.id.endswith(key)]
+        assert len(found) == 1, f"no chart {key!r}"
+        return json.loads(found[0].proto.spec)
+
+    names = [t.get("name") for t in placed_chart()["data"]]
+    assert names[0] == "true function" and names[-1] == "click grid" and "step 0" not in names
+
+    app.session_state[points_key] = PlacedPoints(xy=[(-3.0, 4.0), (0.0, 4.0), (3.0, 4.0)])
+    app.run()
+    assert not app.exception, app.exception
+    traces = {t.get("name"): t for t in placed_chart()["data"]}
+    assert trace_values(traces["support"], "y") == [4.0, 4.0, 4.0]
+    steps = [name for name in traces if name and name.startswith("step ")]
+    assert len(steps) >= 2, "MAML's curve after each inner step"
+    first, last = (trace_values(traces[steps[i]], "y") for i in (0, -1))
+    assert first != last
+    # the last curve is closer to the placed points than the start
+    assert abs(sum(last) / len(last) - 4.0) < abs(sum(first) / len(first) - 4.0)
