@@ -96,7 +96,9 @@ def test_placed_support_points_replace_a_regression_support_set():
     points_x, points_y = torch.tensor([[-1.0], [2.0]]), torch.tensor([[0.5], [-3.0]])
     placed = with_support_set(episode, points_x, points_y)
     assert placed.k_shot == 2 and torch.equal(placed.support_y, points_y)
-    assert torch.equal(placed.query_x, episode.query_x) and placed.task_params == episode.task_params
+    assert (
+        torch.equal(placed.query_x, episode.query_x) and placed.task_params == episode.task_params
+    )
     with pytest.raises(ValueError, match="1 to 100"):
         with_support_set(episode, torch.zeros(0, 1), torch.zeros(0, 1))
     with pytest.raises(ValueError, match="finite"):
