@@ -39,14 +39,20 @@ from metalearn_core.data.drawing import (
     drawing_to_input,
     is_blank,
 )
-from metalearn_core.data.episode_edits import MAX_SWAPS, SupportSwap, with_support_set
+from metalearn_core.data.episode_edits import (
+    MAX_SWAPS,
+    SupportSwap,
+    with_placed_support,
+    with_support_set,
+)
 from metalearn_core.data.episodes import ClassificationSource, Episode
 from metalearn_core.engine import Trainer
 from metalearn_core.engine.trainer import DEFAULT_PROBE_RANGE, PROBE_POINTS
 from metalearn_core.figures import episodes as figures
+from metalearn_core.figures.internals import internals_figures
 from metalearn_core.figures.lessons import add_click_grid
 from studio_ui.i18n import _
-from studio_ui.live_chart import CHART_CONFIG
+from studio_ui.live_chart import CHART_CONFIG, STATIC_CHART_CONFIG
 from studio_ui.plot_clicks import (
     MAX_PLACED_POINTS,
     PlacedPoints,
@@ -323,8 +329,12 @@ def render_drawing(trainer: Trainer, episode: Episode, key: str, seed: int) -> N
 
 
 def can_place_points(trainer: Trainer, episode: Episode) -> bool:
-    """A 1-D regression run (sinusoid): a click gives a point (x, y) of its support set."""
-    return trainer.task_kind == "regression" and tuple(episode.support_x.shape[1:]) == (1,)
+    """A 1-D regression run (sinusoid): a click gives a point (x, y) of its support set;
+    a run on 2-D points (blobs): a click gives a support point of the chosen class."""
+    shape = tuple(episode.support_x.shape[1:])
+    if trainer.task_kind == "regression":
+        return shape == (1,)
+    return shape == (2,)
 
 
 def placed_points_key(key: str) -> str:
@@ -336,10 +346,35 @@ def placement_ranges(
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     """Where a point may be placed: the source's inputs, and targets a little past the
     episode's (a sinusoid of amplitude up to 5: about ±6)."""
+    if trainer.task_kind == "classification":  # 2-D points: the episode's box, padded
+        both = torch.cat([episode.support_x, episode.query_x]).detach().cpu()
+        low_corner, high_corner = both.min(dim=0).values, both.max(dim=0).values
+        pad = 0.25 * float((high_corner - low_corner).max()) + 0.1
+        return tuple(
+            (math.floor(float(low_corner[i]) - pad), math.ceil(float(high_corner[i]) + pad))
+            for i in range(2)
+        )
     low, high = getattr(trainer.source("val"), "input_range", DEFAULT_PROBE_RANGE)
     targets = torch.cat([episode.support_y.reshape(-1), episode.query_y.reshape(-1)]).abs()
     limit = max(1.0, math.ceil(1.2 * float(targets.max())))
     return (float(low), float(high)), (-float(limit), float(limit))
+
+
+def placed_points_figure(
+    trainer: Trainer, episode: Episode, points: PlacedPoints, seed: int
+) -> tuple[go.Figure, Adaptation, Episode]:
+    """A 2-D episode whose classes with placed points take those as their support,
+    adapted again: the points with the predictions (and the adaptation, the episode)."""
+    edited = episode
+    if points.xy:
+        edited = with_placed_support(
+            episode,
+            torch.tensor(points.xy, dtype=torch.float32),  # (P, 2)
+            torch.tensor(points.labels, dtype=torch.int64),  # (P,)
+        )
+    edited, adaptation = trainer.adapt_episode(edited, split="val", seed=seed)
+    figure = figures.episode_points_figure(edited, adaptation.query_prediction, title="")
+    return figure, adaptation, edited
 
 
 def placed_support_figure(
@@ -376,15 +411,36 @@ def render_placed_support(trainer: Trainer, episode: Episode, key: str, seed: in
     points_key = placed_points_key(key)
     points = placed_points(st.session_state, points_key)
     x_range, y_range = placement_ranges(trainer, episode)
-    st.markdown(
-        _(
-            "**Place the support points yourself**: click on the chart to add a support "
-            "point (at most {limit}) and watch the learner adapt to them. The dashed line "
-            "is this episode's true function."
-        ).format(limit=MAX_PLACED_POINTS)
-    )
+    classification = trainer.task_kind == "classification"
+    if classification:
+        st.markdown(
+            _(
+                "**Place the support points yourself**: choose a class and click on the "
+                "chart to add a support point of it (at most {limit}). A class with placed "
+                "points takes them as its whole support set; watch the predictions and the "
+                "prototypes move."
+            ).format(limit=MAX_PLACED_POINTS)
+        )
+    else:
+        st.markdown(
+            _(
+                "**Place the support points yourself**: click on the chart to add a support "
+                "point (at most {limit}) and watch the learner adapt to them. The dashed "
+                "line is this episode's true function."
+            ).format(limit=MAX_PLACED_POINTS)
+        )
+    class_key = f"{key}_placed_class"
     controls, picture = st.columns([1, 3])
     with controls:
+        if classification:
+            st.selectbox(
+                _("class of the next point"),
+                range(episode.n_way),
+                format_func=lambda k: _("label {label}: {name}").format(
+                    label=k, name=episode.class_names[k] if episode.class_names else k
+                ),
+                key=class_key,
+            )
         st.button(
             _("Clear the points"),
             on_click=clear_points,
@@ -398,12 +454,17 @@ def render_placed_support(trainer: Trainer, episode: Episode, key: str, seed: in
             )
         )
     try:
-        figure, adaptation = placed_support_figure(trainer, episode, points, seed)
+        if classification:
+            figure, adaptation, edited = placed_points_figure(trainer, episode, points, seed)
+        else:
+            figure, adaptation = placed_support_figure(trainer, episode, points, seed)
     except ValueError as error:
         log.warning("placed points refused: %s", error)
         st.warning(_("These points cannot be used: {reason}").format(reason=error))
         return
-    if adaptation is not None:
+    if adaptation is not None and adaptation.query_accuracy is not None:
+        controls.metric(_("query accuracy"), f"{100 * adaptation.query_accuracy:.0f}%")
+    elif adaptation is not None:
         controls.metric(_("query loss"), f"{adaptation.query_loss:.3f}")
     add_click_grid(figure, x_range, y_range)
     figure.update_xaxes(range=list(x_range))
@@ -412,10 +473,28 @@ def render_placed_support(trainer: Trainer, episode: Episode, key: str, seed: in
         st.plotly_chart(
             figure,
             key=chart_key(st.session_state, points_key),
-            on_select=partial(handle_click, st.session_state, points_key, x_range, y_range),
+            on_select=partial(
+                handle_click,
+                st.session_state,
+                points_key,
+                x_range,
+                y_range,
+                class_key if classification else None,
+            ),
             selection_mode="points",
             config=CHART_CONFIG,
         )
+    if classification and points.xy:
+        # the learner's internals for the edited episode: prototypes, distances, attention
+        extras = internals_figures(edited, adaptation)[:2]
+        for index, (column, (caption, extra)) in enumerate(
+            zip(st.columns(2), extras, strict=False)
+        ):
+            with column:
+                st.plotly_chart(
+                    extra, config=STATIC_CHART_CONFIG, key=f"{key}_placed_internals_{index}"
+                )
+                st.caption(caption)
 
 
 def render_episode_play(trainer: Trainer, episode: Episode, key: str, seed: int) -> None:

@@ -143,3 +143,42 @@ def with_support_set(episode: Episode, support_x: torch.Tensor, support_y: torch
         support_y=support_y.to(episode.support_y.device, episode.support_y.dtype),
         k_shot=count,
     )
+
+
+def with_placed_support(episode: Episode, points: torch.Tensor, labels: torch.Tensor) -> Episode:
+    """A classification ``episode`` whose class k's support is the points placed with label
+    k, for each class that has any; the other classes keep their own support examples.
+
+    The support stays class by class; ``k_shot`` keeps the episode's nominal value even where
+    a class now has more or fewer points (the learners read the labels, not ``k_shot``).
+
+    Args:
+        points: (P, *X) inputs, 1 <= P <= MAX_PLACED_SUPPORT; labels: (P,) in 0..N-1.
+    """
+    if episode.support_y.dim() != 1:
+        raise ValueError("only a classification episode takes labelled points")
+    count = len(points)
+    if not 1 <= count <= MAX_PLACED_SUPPORT or labels.shape != (count,):
+        raise ValueError(
+            f"give 1 to {MAX_PLACED_SUPPORT} points with one label each, got "
+            f"{tuple(points.shape)} and {tuple(labels.shape)}"
+        )
+    if tuple(points.shape[1:]) != tuple(episode.support_x.shape[1:]):
+        raise ValueError(
+            f"points must have the episode's input shape {tuple(episode.support_x.shape[1:])}, "
+            f"got {tuple(points.shape[1:])}"
+        )
+    if not torch.isfinite(points).all():
+        raise ValueError("points must be finite numbers")
+    if labels.min() < 0 or labels.max() >= episode.n_way:
+        raise ValueError(f"labels must lie in 0..{episode.n_way - 1}, got {labels.tolist()}")
+    like = episode.support_x
+    points = points.to(like.device, like.dtype)
+    labels = labels.to(episode.support_y.device, episode.support_y.dtype)
+    xs, ys = [], []
+    for label in range(episode.n_way):
+        placed = labels == label
+        own = episode.support_y == label
+        xs.append(points[placed] if placed.any() else like[own])
+        ys.append(labels[placed] if placed.any() else episode.support_y[own])
+    return replace(episode, support_x=torch.cat(xs), support_y=torch.cat(ys))

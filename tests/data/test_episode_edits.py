@@ -108,3 +108,34 @@ def test_placed_support_points_replace_a_regression_support_set():
     classification = EpisodeSampler(numbered_source(), 3, 2, 2, seed=5).sample()
     with pytest.raises(ValueError, match="only a regression episode"):
         with_support_set(classification, torch.zeros(1, 1, 3, 3), torch.zeros(1, 1))
+
+
+def test_placed_points_replace_the_support_of_their_classes_only():
+    from metalearn_core.data.episode_edits import with_placed_support
+    from metalearn_core.data.episodes import Episode
+
+    support_x = torch.tensor(
+        [[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.5, 5.0], [9.0, 0.0], [9.1, 0.0]]
+    )
+    episode = Episode(
+        support_x, torch.tensor([0, 0, 1, 1, 2, 2]), torch.zeros(3, 2), torch.tensor([0, 1, 2]),
+        n_way=3, k_shot=2, q_query=1,
+    )  # fmt: skip
+    placed = with_placed_support(
+        episode, torch.tensor([[-1.0, 2.0], [3.0, 3.0], [3.0, 4.0]]), torch.tensor([2, 0, 0])
+    )
+    assert placed.support_y.tolist() == [0, 0, 1, 1, 2]  # still class by class
+    assert placed.support_x.tolist() == [
+        [3.0, 3.0],
+        [3.0, 4.0],
+        [5.0, 5.0],
+        [5.5, 5.0],
+        [-1.0, 2.0],
+    ]
+    assert torch.equal(placed.query_x, episode.query_x)
+    with pytest.raises(ValueError, match="0..2"):
+        with_placed_support(episode, torch.zeros(1, 2), torch.tensor([3]))
+    with pytest.raises(ValueError, match="input shape"):
+        with_placed_support(episode, torch.zeros(1, 3), torch.tensor([0]))
+    with pytest.raises(ValueError, match="1 to 100"):
+        with_placed_support(episode, torch.zeros(101, 2), torch.zeros(101, dtype=torch.int64))

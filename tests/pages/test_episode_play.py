@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
@@ -101,3 +102,35 @@ def test_placed_support_points_are_what_the_learner_adapts_to():
     assert first != last
     # the last curve is closer to the placed points than the start
     assert abs(sum(last) / len(last) - 4.0) < abs(sum(first) / len(first) - 4.0)
+
+
+def test_placed_points_of_a_blob_class_move_its_prototype():
+    from studio_ui.plot_clicks import PlacedPoints, chart_key
+    from tests.pages.test_train import choose
+
+    app = AppTest.from_file(TRAIN_PAGE, default_timeout=90).run()
+    choose(app, "blobs", "protonet", n_way=3, k_shot=2)
+    assert not app.exception, app.exception
+    points_key = f"{KEY}_placed"
+    trainer = app.session_state[session.KEY].trainer
+    episode, adaptation = trainer.inspect(seed=0)
+    before = adaptation.find(EmbeddingView).prototypes
+
+    app.selectbox(key=f"{KEY}_placed_class").set_value(1).run()
+    far = (float(episode.support_x[:, 0].max()) + 1.0, float(episode.support_x[:, 1].max()) + 1.0)
+    app.session_state[points_key] = PlacedPoints(xy=[far], labels=[1])
+    app.run()
+    assert not app.exception, app.exception
+    key = chart_key(app.session_state, points_key)
+    chart = [c for c in app.get("plotly_chart") if c.proto.id.endswith(key)]
+    traces = {t.get("name"): t for t in json.loads(chart[0].proto.spec)["data"]}
+    assert trace_values(traces["support 1"], "x") == pytest.approx([far[0]])
+    assert len(trace_values(traces["support 0"], "x")) == 2  # the other classes keep theirs
+    internals = [c for c in app.get("plotly_chart") if f"{KEY}_placed_internals_" in c.proto.id]
+    assert internals, "the learner's internals for the edited episode"
+    from metalearn_core.data.episode_edits import with_placed_support
+
+    edited = with_placed_support(episode, torch.tensor([far]), torch.tensor([1]))
+    after = trainer.adapt_episode(edited, seed=0)[1].find(EmbeddingView).prototypes
+    moved = (after - before).norm(dim=1) > 1e-6
+    assert moved.tolist() == [False, True, False]
