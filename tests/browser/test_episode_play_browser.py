@@ -34,3 +34,22 @@ def test_a_drawn_character_is_classified_and_a_swap_redraws_the_episode(streamli
     assert page.locator('[data-testid="stException"]').count() == 0
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "train-episode-play.png"), full_page=True)
+
+
+def test_a_click_on_a_sinusoid_places_a_support_point_the_learner_adapts_to(streamlit_server, page):
+    from tests.browser.sidebar import choose
+
+    page.goto(f"{streamlit_server.url}/train")
+    page.get_by_role("heading", name="Episode inspector").wait_for(timeout=90_000)
+    choose(page, "Data set", "Sinusoid regression")
+    page.get_by_text("0 of 20 points placed.").wait_for(timeout=90_000)
+    area = page.locator('[class*="st-key-train_inspect_placed_chart_0"] .nsewdrag').first
+    area.scroll_into_view_if_needed()
+    box = area.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+    page.get_by_text("1 of 20 points placed.").wait_for(timeout=60_000)
+    chart = page.locator('[class*="st-key-train_inspect_placed_chart_1"] .js-plotly-plot')
+    chart.wait_for()
+    names = chart.evaluate("div => div.data.map(trace => trace.name)")
+    assert "support" in names and any(str(n).startswith("step") for n in names), names
+    assert page.locator('[data-testid="stException"]').count() == 0
