@@ -126,7 +126,8 @@ def settings_widgets() -> dict[str, Any]:
         offered,
         format_func=algorithm_title,
         key=KEY + "algos",
-        max_selections=MAX_LEARNERS,
+        # no max_selections: a fifth learner (a browser can send one) gets the plan's
+        # clear message instead of Streamlit's exception
         help="Learners of the data set's kind of task; they train on the same episodes",
     )
     regression = kind == "regression"

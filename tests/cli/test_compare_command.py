@@ -69,3 +69,21 @@ def test_compare_zero_budget_is_an_argument_error(tmp_path, capsys):
               "--out", str(tmp_path / "o")])  # fmt: skip
     assert exit_info.value.code == 2
     assert "--episodes: 0 is invalid: must be at least 1" in capsys.readouterr().err
+
+
+def test_compare_zero_minutes_is_an_argument_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", "--algos", "protonet,maml", "--dataset", "blobs", "--minutes", "0",
+              "--out", str(tmp_path / "o")])  # fmt: skip
+    assert exit_info.value.code == 2
+    assert "--minutes: 0 is invalid: must be a finite number > 0" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_compare_out_must_be_a_folder_and_the_file_is_kept(tmp_path, capsys):
+    foreign = tmp_path / "notes.txt"
+    foreign.write_text("someone's notes")
+    assert main(["compare", "--algos", "protonet,maml", *SMALL, "--out", str(foreign)]) == 2
+    err = capsys.readouterr().err
+    assert "is a file, not a folder" in err and "Traceback" not in err
+    assert foreign.read_text() == "someone's notes"

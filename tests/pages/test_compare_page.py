@@ -172,3 +172,69 @@ def test_prepared_comparisons_open_at_once(app):
     assert not app.exception, app.exception
     assert f"the prepared comparison {name}" in app.success[0].value
     assert len(app.dataframe[0].value) == len(app.session_state[session.RESULT]["learners"])
+
+
+def test_learners_of_another_kind_are_refused_and_lose_nothing(app):
+    choose(app, ["protonet", "maml"])
+    built = app.session_state[session.COMPARISON]
+    choose(app, ["protonet", "cnp"])  # the CNP learns regression, blobs is classification
+    assert not app.exception, app.exception
+    assert "These settings cannot run" in app.error[0].value
+    assert "cnp" not in app.session_state[session.COMPARISON].trainers
+    assert app.session_state[session.COMPARISON] is built
+
+
+def test_five_learners_get_a_clear_message_and_lose_nothing(app):
+    choose(app, ["protonet", "maml"])
+    app.button(key="compare_step").click().run()
+    trained = app.session_state[session.COMPARISON]
+    choose(app, ["protonet", "maml", "fomaml", "reptile", "matchingnet"])
+    assert not app.exception, app.exception
+    assert "2 to 4 learners, got 5" in app.error[0].value
+    assert app.session_state[session.COMPARISON] is trained
+    assert trained.trainers["protonet"].iteration == 1
+
+
+def test_a_zero_budget_never_runs_and_loses_nothing(app):
+    choose(app, ["protonet", "maml"])
+    app.button(key="compare_step").click().run()
+    app.number_input(key=KEY + "episodes").set_value(0).run()
+    assert not app.exception, app.exception
+    assert app.number_input(key=KEY + "episodes").value == 1  # the widget's minimum
+    # the trained comparison stays until the new settings are asked for
+    assert "discards its training" in app.warning[0].value
+    assert app.session_state[session.COMPARISON].trainers["protonet"].iteration == 1
+
+
+def test_unreadable_files_are_refused_and_lose_nothing(app, tmp_path):
+    folder, _ = _result_folder(tmp_path)
+    app.text_input(key="compare_folder").set_value(str(folder))
+    app.button(key="compare_open_folder").click().run()
+    kept = app.session_state[session.RESULT]
+    garbled = tmp_path / "garbled"
+    garbled.mkdir()
+    (garbled / "comparison.json").write_bytes(b"\x00\xff{not json")
+    app.text_input(key="compare_folder").set_value(str(garbled))
+    app.button(key="compare_open_folder").click().run()
+    assert not app.exception, app.exception
+    assert "Could not open the folder" in app.error[0].value
+    app.file_uploader(key=session.UPLOAD_KEY).set_value(
+        ("broken.zip", b"PK\x03\x04 not really a zip", "application/zip")
+    ).run()
+    assert not app.exception, app.exception
+    assert "Could not open the uploaded broken.zip" in app.error[0].value
+    assert app.session_state[session.RESULT] is kept
+
+
+def test_every_prepared_comparison_opens(app):
+    prepared = session.prepared_comparisons()
+    assert "glyphs-5w1s-others" in prepared and "sinusoid-10shot" in prepared
+    for name, path in prepared.items():
+        app.selectbox(key="compare_prepared").set_value(name).run()  # the button's name
+        app.button(key="compare_open_prepared").click().run()
+        assert not app.exception, (name, app.exception)
+        assert f"the prepared comparison {name}" in app.success[0].value
+        result = app.session_state[session.RESULT]
+        assert result == json.loads(path.read_text())
+        assert len(app.dataframe[0].value) == len(result["learners"])
+        assert result["machine"] and result["command"].startswith("python -m metalearn_core")
