@@ -28,6 +28,8 @@ from metalearn_core.gan.fewshot_tasks import (
     unseen_task,
 )
 from metalearn_core.gan.toy_gan import PRESETS, ToyGAN, ToyGANConfig
+from studio_ui.classroom import check_runs_budget
+from studio_ui.sessions import track_run
 
 log = logging.getLogger("metalearn_studio.gan")
 
@@ -163,7 +165,8 @@ class LabSession:
         gan = self.model
         changed = [n for n in STRUCTURE if gan and getattr(gan.config, n) != getattr(wanted, n)]
         if gan is None or (changed and not self.has_trained()):
-            self.model = ToyGAN(wanted)
+            check_runs_budget("gan", 1)
+            self.model = track_run(ToyGAN(wanted))
             return []
         gan.set_hyperparameters(**{n: getattr(wanted, n) for n in LIVE})
         return [f"{n.replace('_', ' ')} {getattr(gan.config, n)}" for n in changed]
@@ -224,7 +227,8 @@ class FewShotSession:
         for other in [k for k, m in self.models.items() if m.iteration == 0]:
             del self.models[other]
         if fs is None:
-            fs = FewShotGAN(DOMAIN_CONFIGS[name].replace(seed=seed), domain.draw_task)
+            check_runs_budget("fewshot_gan", 1)
+            fs = track_run(FewShotGAN(DOMAIN_CONFIGS[name].replace(seed=seed), domain.draw_task))
         self.models[key] = fs  # the most recently chosen goes last
         self.current = key
         self._limit_kept()
