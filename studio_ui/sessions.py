@@ -134,7 +134,8 @@ def empty_state(state: Any) -> None:
     button's callback is a bound method of the page's state (``TrainSession.play``):
     it would keep the run alive until Streamlit drops the session itself, minutes later
     or never. Those records are cleared too (``SessionState.clear``, what
-    ``st.session_state.clear()`` does in the session's own script run).
+    ``st.session_state.clear()`` does in the session's own script run, and the widgets'
+    metadata, which that leaves; private to Streamlit 1.67, hence looked up with care).
     """
     for key in list(state.filtered_state):
         try:
@@ -142,9 +143,14 @@ def empty_state(state: Any) -> None:
         except (KeyError, AttributeError):  # a widget's value: dropped with the session
             pass
     inner, lock = getattr(state, "_state", None), getattr(state, "_lock", None)
-    if inner is not None and lock is not None and hasattr(inner, "clear"):
-        with lock:
-            inner.clear()
+    if inner is None or lock is None or not hasattr(inner, "clear"):
+        return  # not Streamlit's session state (tests): its keys were all there was
+    with lock:
+        inner.clear()
+        # SessionState.clear keeps the widgets' metadata, whose callbacks hold the runs
+        metadata = getattr(getattr(inner, "_new_widget_state", None), "widget_metadata", None)
+        if isinstance(metadata, dict):
+            metadata.clear()
 
 
 def forget_session(session_id: str) -> None:
