@@ -9,6 +9,7 @@ import time
 import pytest
 
 from metalearn_core.engine.limits import ServerLimits
+from studio_ui.serving import REPO_ROOT
 from studio_ui.training_slots import STALE_SECONDS, TrainerTurns, TrainingSlots
 
 
@@ -149,6 +150,10 @@ def test_the_limits_hold_the_trainers_and_the_turn():
     )
     assert (limits.max_training_sessions, limits.training_slice_seconds) == (4, 0.5)
     assert ServerLimits().max_training_sessions == 2  # one per core of a 2-core server
+    # the commented copy in deploy/ states the defaults
+    assert ServerLimits.from_toml((REPO_ROOT / "deploy" / "classroom.toml").read_text()) == (
+        ServerLimits()
+    )
     for bad in ("0", "-1", "100", '"soon"', "true"):
         with pytest.raises(ValueError, match="training_slice_seconds"):
             ServerLimits.from_toml(f"[classroom]\ntraining_slice_seconds = {bad}\n")
