@@ -217,15 +217,15 @@ def play_loop(
     if not session.playing:
         return
     # trains only while it holds one of the server's few trainers (studio_ui.training_slots)
-    turns = TrainerTurns(queue_notice, lambda: st.session_state[LAB_KEY].playing)
-    for tick in range(1, int(session.play_ticks) + 1):
-        if not turns.wait():
-            return  # paused while waiting in line
-        gan.train(10**9, max_seconds=TICK_SECONDS)
-        redraw_all(gan, options, metrics_slot, charts, tick)
-        turns.done()
-        if gan.divergence is not None:
-            break
+    with TrainerTurns(queue_notice, lambda: st.session_state[LAB_KEY].playing) as turns:
+        for tick in range(1, int(session.play_ticks) + 1):
+            if not turns.wait():
+                return  # paused while waiting in line
+            gan.train(10**9, max_seconds=TICK_SECONDS)
+            redraw_all(gan, options, metrics_slot, charts, tick)
+            turns.done()
+            if gan.divergence is not None:
+                break
     session.pause()
     st.rerun()
 

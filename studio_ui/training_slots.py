@@ -190,6 +190,9 @@ class TrainerTurns:
         self.still_playing = still_playing
         self.session_id = current_session_id() if session_id is None else session_id
         self.slots = training_slots() if slots is None else slots
+        # a session runs one script at a time: this run's loop is the only one it has, and
+        # whatever an earlier run held (however it ended) is free again
+        self.slots.leave(self.session_id)
         limits = server_limits()
         self.slots.configure(limits.max_training_sessions, limits.training_slice_seconds)
         self.waited_seconds = 0.0

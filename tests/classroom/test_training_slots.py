@@ -157,3 +157,15 @@ def test_the_limits_hold_the_trainers_and_the_turn():
     for bad in ("0", "-1", "100", '"soon"', "true"):
         with pytest.raises(ValueError, match="training_slice_seconds"):
             ServerLimits.from_toml(f"[classroom]\ntraining_slice_seconds = {bad}\n")
+
+
+def test_a_new_page_run_frees_what_the_sessions_earlier_run_held(monkeypatch):
+    """A run that ended by an exception (st.rerun, a press) never reached its release."""
+    monkeypatch.setattr(
+        "studio_ui.classroom.server_limits", lambda: ServerLimits(max_training_sessions=1)
+    )
+    slots = TrainingSlots(capacity=1)
+    assert slots.try_acquire("student")  # the earlier run's loop, ended without release
+    assert not slots.try_acquire("other")
+    TrainerTurns(FakeNotice(), lambda: True, session_id="student", slots=slots)
+    assert not slots.known("student") and slots.try_acquire("other")
