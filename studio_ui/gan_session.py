@@ -245,9 +245,11 @@ class FewShotSession:
                 f"{name}, seed {seed} ({dropped.iteration} meta-iterations) was let go."
             )
 
-    def run_pending(self, progress: Callable[[int, int], None]) -> None:
+    def run_pending(self, progress: Callable[[int, int], None], turns: Any = None) -> None:
         """Run the meta-training a button asked for; ``progress(done, total)`` after each
-        iteration. Stops early if meta-training diverges."""
+        iteration. Stops early if meta-training diverges. ``turns`` (a
+        ``training_slots.TrainerTurns``) holds one of the server's trainers for each
+        iteration: the press waits in line like a Play loop, and takes turns with it."""
         action, self.pending = self.pending, None
         fs = self.model
         if action is None or fs is None:
@@ -258,9 +260,13 @@ class FewShotSession:
                 f"got {action.iterations}"
             )
         for done in range(1, action.iterations + 1):
+            if turns is not None and not turns.wait():
+                break
             if not fs.meta_train_step():
                 break
             progress(done, action.iterations)
+            if turns is not None:
+                turns.done()
         self._limit_kept()
 
     @property

@@ -4,7 +4,8 @@ others wait in line, and the turns rotate fairly.
 Measured (BENCHMARKS.md, "A class on one server"): with thirty Play loops training at
 once on two cores, each got a thirtieth of the CPU in tiny slices, their redraws took
 the rest, and a press waited seconds behind them. So a Play loop (the Train page's, the
-Compare page's, the GAN Lab's) first takes one of a few *slots*, one per core by
+Compare page's, the GAN Lab's; the few-shot GAN page's Meta-train press too) first
+takes one of a few *slots*, one per core by
 default, and gives it back when it stops. Sessions without a slot wait in one line,
 first come first served (not a race on a lock: the longest waiter is next), sleeping
 between looks at their place, without redrawing anything but their place in line.

@@ -32,7 +32,7 @@ its comparison (2 to 4), the GAN Lab's GAN (1) and the few-shot GAN page's curre
 (1); the default 6 lets a student keep a run, a four-learner comparison and a GAN.
 
 At most ``max_training_sessions`` sessions train at once (a session's Train, Compare
-or GAN Lab Play loop); the others wait in line, first come first served, and a
+or GAN Lab Play loop, or its few-shot GAN Meta-train press); the others wait in line, first come first served, and a
 session that has trained for ``training_slice_seconds`` while others wait goes to the
 back of the line. The default is 2, the cores of a 2-core server: each run trains on
 one thread, so two trainers keep both cores busy and nothing waits on a third.
