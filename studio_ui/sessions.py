@@ -13,8 +13,10 @@ What this module adds, for every session of the process:
 - ``register_session()`` (each run of ``app.py``) records the session and, on the Train
   page, gives its run a token in the URL (``?run=...``);
 - a reaper thread empties the state of a session whose websocket has been closed for
-  30 s (``METALEARN_ORPHAN_SECONDS``), so its memory comes back within a minute of the
-  tab closing;
+  30 s (``METALEARN_ORPHAN_SECONDS``), its widgets' callbacks, uploads and the process's
+  per-session records included, so its memory comes back within a minute of the tab
+  closing; every two seconds it also gives a closed tab's trainer to the next in line
+  (``training_slots``);
 - ``claim_run()``: a tab reloaded within that time finds its run again by the URL's
   token (a run is handed over only from a session that is no longer connected, so a
   copied URL never shares a live run).
