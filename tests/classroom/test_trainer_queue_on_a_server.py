@@ -81,3 +81,25 @@ def test_a_closed_holders_trainer_goes_to_the_next_in_line(server):
         assert waiter.wait_for(lambda s: (s.count("Episodes") or 0) > before, PRESS_SECONDS)
     finally:
         waiter.close()
+
+
+def test_a_comparison_playing_holds_one_trainer_as_one_session(server):
+    """The Compare page's loop takes the one trainer: a Train page's Play waits in line."""
+    from studio_ui.student_client import StudentClient
+
+    from .conftest import LOAD_SECONDS
+
+    address = f"127.0.0.1:{server.port}"
+    comparing = StudentClient(address, page="compare")
+    student = open_train_page(address)
+    try:
+        assert comparing.wait_for(lambda s: "compare_play_pause" in s.buttons, LOAD_SECONDS)
+        comparing.press("compare_play_pause")
+        assert comparing.wait_for(lambda s: s.label("compare_play_pause") == "Pause", PRESS_SECONDS)
+        time.sleep(1.0)  # its loop has the trainer
+        student.press(PLAY)
+        assert student.wait_for(lambda s: any(IN_LINE in n for n in s.notices), PRESS_SECONDS)
+        assert comparing.errors == [] and student.errors == []
+    finally:
+        comparing.close()
+        student.close()
