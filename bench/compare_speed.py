@@ -11,7 +11,8 @@ Method
    comparison, budget raised so that it does not end), Play, wait 3 s, then for
    ``--seconds`` read each learner's episode count from the progress line at both ends and
    count the loss chart's completed redraws (``Plotly.react`` calls, its div's
-   ``data-draws``). Each learner gets half of every tick, so the aim is each at least 40% of its
+   ``data-draws``). Each learner gets half of the training time (over a few ticks: one whose
+   step outlasts its share sits out the ticks it owes), so the aim is each at least 40% of its
    own command-line rate (interleaving costing at most 20% of the 50% it is given).
 3. Workers: the same grid of ``compare`` cells (two learners x two seeds, an episode
    budget) with ``--workers 1`` and ``--workers 2``: wall-clock seconds and the ratio.
