@@ -25,8 +25,8 @@ from metalearn_core.figures.compare import metric_lines_figure, scores_by_figure
 from studio_ui import compare_session as session
 from studio_ui.inspector import render_inspector
 from studio_ui.live_chart import CHART_CONFIG, STATIC_CHART_CONFIG, live_chart, show_figure
+from studio_ui.run_presets import algorithm_title
 from studio_ui.runtime import ensure_entrypoint
-from studio_ui.train_settings import algorithm_title
 
 log = logging.getLogger("metalearn_studio.compare")
 CHART_HEIGHT = 300

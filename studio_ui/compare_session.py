@@ -34,8 +34,7 @@ from metalearn_core.compare import (
 )
 from metalearn_core.engine import RunConfig
 from studio_ui.data import sources_for
-from studio_ui.serving import REPO_ROOT
-from studio_ui.train_settings import (
+from studio_ui.run_presets import (
     algorithm_title,
     dataset_description,
     dataset_kind,
@@ -43,6 +42,7 @@ from studio_ui.train_settings import (
     dataset_title,
     needs_folder,
 )
+from studio_ui.serving import REPO_ROOT
 
 log = logging.getLogger("metalearn_studio.compare")
 
