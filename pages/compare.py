@@ -304,6 +304,7 @@ def results_section(result: dict) -> None:
 
 ensure_entrypoint()
 session.init_state()
+link = session.open_settings()  # a link's settings, checked before any widget reads them
 st.title("Compare")
 st.caption(
     "Two to four learners, the same training episodes in the same order, an equal budget, "
@@ -312,7 +313,7 @@ st.caption(
 )
 with st.sidebar:
     st.header("Comparison settings")
-    values = session.settings_widgets()
+    values = session.settings_widgets(link)
 show_messages()
 sync_with_settings(values)
 open_panel()
