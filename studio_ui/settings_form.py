@@ -130,7 +130,8 @@ def widget_label(param: Param) -> str:
 
 
 def draw(link: PageLink, name: str, *, label: str | None = None, help: str | None = None,
-         target: Any = None, as_radio: bool = False, **extra: Any) -> Any:  # fmt: skip
+         target: Any = None, as_radio: bool = False, as_slider: bool = False,
+         **extra: Any) -> Any:  # fmt: skip
     """The widget of setting ``name`` (in ``target``, a column or the sidebar; default:
     where the page is drawing); returns its value, which the link records. A hidden
     control is not drawn: its URL value, or its default, applies."""
@@ -163,7 +164,10 @@ def draw(link: PageLink, name: str, *, label: str | None = None, help: str | Non
             return link.record(name, list(value))
         if name in st.session_state and st.session_state[name] not in options:
             st.session_state[name] = default  # e.g. an algorithm of the other kind of task
-        if as_radio:
+        if as_slider:
+            value = surface.select_slider(label, options, value=default, format_func=shown,
+                                          **common)  # fmt: skip
+        elif as_radio:
             value = surface.radio(label, options, index=options.index(default),
                                   format_func=shown, horizontal=True, **common)  # fmt: skip
         else:
@@ -174,6 +178,10 @@ def draw(link: PageLink, name: str, *, label: str | None = None, help: str | Non
     assert info is not None
     if info.kind is bool:
         return link.record(name, bool(surface.checkbox(label, value=bool(default), **common)))
+    if info.kind is int and as_slider:
+        value = surface.slider(label, int(info.low), int(info.high), value=int(default),
+                               **common)  # fmt: skip
+        return link.record(name, int(value))
     if info.kind is int:
         limits = number_limits(info, param.unset_as_zero)
         value = surface.number_input(label, value=int(default or 0), **limits, **common)
@@ -181,7 +189,8 @@ def draw(link: PageLink, name: str, *, label: str | None = None, help: str | Non
     if info.kind is float:
         # a step a tenth of the default: +/- moves a learning rate of 1e-3 by 1e-4
         step = info.step or (abs(default) / 10 if default else 0.01)
-        value = surface.number_input(label, value=float(default), step=step, format="%g",
+        common.setdefault("format", "%g")
+        value = surface.number_input(label, value=float(default), step=step,
                                      **number_limits(info), **common)  # fmt: skip
         return link.record(name, float(value))
     if info.kind is str:
