@@ -109,7 +109,7 @@ class CompareSettings:
     """The Compare page's own settings (the data set, episode shape and seed are the
     Train form's, ``settings_form.run_params``): help and limits for its widgets and links."""
 
-    budget: Literal["episodes", "seconds"] = setting(
+    budget_kind: Literal["episodes", "seconds"] = setting(
         EPISODES, label=N_("Equal budget of"), help=N_("Every learner trains for as long")
     )
     episodes: int = setting(
@@ -167,16 +167,16 @@ def compare_params() -> PageParams:
     params = [
         shared["dataset"], shared["data_dir"], learners, shared["n_way"], shared["k_shot"],
         shared["q_query"], shared["seed"],
-        _own("budget", options=lambda values: (EPISODES, SECONDS),
+        _own("budget_kind", options=lambda values: (EPISODES, SECONDS),
              label=BUDGET_TITLES.__getitem__),
-        _own("episodes", applies=lambda values: values[KEY + "budget"] == EPISODES),
-        _own("seconds", applies=lambda values: values[KEY + "budget"] == SECONDS),
+        _own("episodes", applies=lambda values: values[KEY + "budget_kind"] == EPISODES),
+        _own("seconds", applies=lambda values: values[KEY + "budget_kind"] == SECONDS),
         _own("recipes"), _own("test_episodes"), _own("extra_episodes"), _own("validate_every"),
         Param(KEY + "val_episodes", default=lambda values: 50,
               info=page_info(CONFIG_SETTINGS["val_episodes"]),
               server_cap=server_cap("val_episodes")),
     ]  # fmt: skip
-    return PageParams(PAGE, tuple(params), {"scoring": SCORING, "share": ()})
+    return PageParams(PAGE, tuple(params), {"scoring": SCORING, "share": ()}, prefix=KEY)
 
 
 register_page(PAGE, compare_params)
@@ -221,7 +221,7 @@ def settings_widgets(link: PageLink | None = None) -> dict[str, Any]:
         with column:
             shape[name] = draw(link, KEY + name, disabled=regression and name == "n_way")
     seed = draw(link, KEY + "seed")
-    budget_kind = draw(link, KEY + "budget", as_radio=True)
+    budget_kind = draw(link, KEY + "budget_kind", as_radio=True)
     budget = draw(link, KEY + ("episodes" if budget_kind == EPISODES else "seconds"))
     recipes = draw(link, KEY + "recipes")
     scoring = {}

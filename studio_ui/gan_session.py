@@ -122,7 +122,7 @@ def lab_params() -> PageParams:
         Param(LAB_PREFIX + name, default=lambda values: True, info=_flag(name, label))
         for name, label in VIEW_OPTIONS.items()
     ]
-    return PageParams(LAB_PAGE, tuple(params), {"preset": (), SHARE: ()})
+    return PageParams(LAB_PAGE, tuple(params), {"preset": (), SHARE: ()}, prefix=LAB_PREFIX)
 
 
 def _rates(values: Values) -> list[float]:
@@ -155,7 +155,7 @@ def fewshot_params() -> PageParams:
                                high=max(c.adapt_steps for c in DOMAIN_CONFIGS.values())),
               applies=lambda values: True),
     ]  # fmt: skip
-    return PageParams(FEWSHOT_PAGE, tuple(params), {SHARE: ()})
+    return PageParams(FEWSHOT_PAGE, tuple(params), {SHARE: ()}, prefix=FEWSHOT_PREFIX)
 
 
 register_page(LAB_PAGE, lab_params)

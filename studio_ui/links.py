@@ -183,6 +183,10 @@ class PageParams:
     page: str  # the page's URL path, e.g. "train"
     params: tuple[Param, ...]
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    prefix: str = ""  # the page's key prefix: a name without it is taken as well
+    # another way to name a setting, given the (resolved) names and values asked for:
+    # Train takes a hyperparameter's bare name for the chosen algorithm's
+    alias: Callable[[str, Mapping[str, Any]], str | None] | None = None
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.params]
@@ -194,6 +198,32 @@ class PageParams:
 
     def hideable(self) -> set[str]:
         return set(self.by_name) | set(self.groups)
+
+    def resolve(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """``given`` with every name as the page declares it (``dataset`` on Compare is
+        ``cmp_dataset``; ``inner_lr`` on Train is the chosen algorithm's); names that
+        resolve to nothing stay, to be reported."""
+        resolved: dict[str, Any] = {}
+        later: dict[str, Any] = {}
+        for name, value in given.items():
+            if name in self.by_name or self.prefix + name not in self.by_name:
+                (resolved if name in self.by_name else later)[name] = value
+            else:
+                resolved.setdefault(self.prefix + name, value)
+        for name, value in later.items():
+            target = self.alias(name, resolved) if self.alias is not None else None
+            if target in self.by_name and target not in resolved:
+                resolved[target] = value
+            else:
+                resolved[name] = value
+        return resolved
+
+    def hide_name(self, name: str) -> str | None:
+        """The declared control (or group) a hide list's ``name`` means, or None."""
+        for candidate in (name, self.prefix + name):
+            if candidate in self.by_name or candidate in self.groups:
+                return candidate
+        return None
 
     def check_all(
         self, given: Mapping[str, Any], parse: bool
@@ -216,7 +246,15 @@ class PageParams:
                 continue
             try:
                 raw = given[param.name]
-                value = param.parse(raw, values) if parse else param.check(raw, values)
+                if not parse and isinstance(raw, str):
+                    raw, from_texts = [raw], True  # a setup may give a URL's text
+                else:
+                    from_texts = parse or (
+                        param.options is not None
+                        and isinstance(raw, list | tuple)
+                        and all(isinstance(item, str) for item in raw)
+                    )
+                value = param.parse(list(raw), values) if from_texts else param.check(raw, values)
             except ValueError as error:
                 notes.append(f"{param.name}: {error}")
                 continue
@@ -322,14 +360,15 @@ def _hide_list(texts: list[str] | None, spec: PageParams) -> tuple[frozenset[str
     if len(text) > MAX_VALUE_LENGTH * 4:
         return frozenset(), [_("hide: longer than {n} characters").format(n=MAX_VALUE_LENGTH * 4)]
     names = [n.strip() for n in text.split(",") if n.strip()][:MAX_HIDDEN]
-    known = spec.hideable()
-    unknown = [_short(n) for n in names if n not in known]
-    notes = [_("hide: {name} is not a control of this page").format(name=n) for n in unknown]
+    notes: list[str] = []
     hidden: set[str] = set()
     for name in names:
-        if name in known:
-            hidden.add(name)
-            hidden.update(spec.groups.get(name, ()))
+        known = spec.hide_name(name)
+        if known is None:
+            notes.append(_("hide: {name} is not a control of this page").format(name=_short(name)))
+            continue
+        hidden.add(known)
+        hidden.update(spec.groups.get(known, ()))
     return frozenset(hidden), notes
 
 
@@ -340,26 +379,29 @@ def _clean_url(spec: PageParams) -> None:
     session for the page to show."""
     given = _query_texts()
     hidden, notes = _hide_list(given.get(HIDE_PARAM), spec)
-    settings = {k: v for k, v in given.items() if k in spec.by_name}
-    for key in given:
-        if key not in spec.by_name and key not in GLOBAL_PARAMS:
+    resolved = spec.resolve({k: v for k, v in given.items() if k not in GLOBAL_PARAMS})
+    settings = {k: v for k, v in resolved.items() if k in spec.by_name}
+    for key in resolved:
+        if key not in spec.by_name:
             notes.append(_("{name} is not a setting of this page").format(name=_short(key)))
     _values, accepted, setting_notes = spec.check_all(settings, parse=True)
     notes += setting_notes
     changed = False
-    for key, texts in given.items():
-        if key in GLOBAL_PARAMS:
-            continue
+    for key in [k for k in given if k not in GLOBAL_PARAMS and k not in resolved]:
+        del st.query_params[key]  # named another way: written below under its own name
+        changed = True
+    for key, texts in resolved.items():
         wanted = None
         if key in accepted:
             param = spec.by_name[key]
             value = accepted[key]
             wanted = param.texts(value) if key in hidden else param.widget_texts(value)
-            if wanted == texts:
+            if wanted == texts and key in given:
                 continue
         try:
             if wanted is None:
-                del st.query_params[key]
+                if key in given:
+                    del st.query_params[key]
             else:
                 st.query_params[key] = wanted
             changed = True
@@ -431,21 +473,7 @@ def apply_setup(page: str, setup: Mapping[str, Any]) -> list[str]:
         A note per setting left out (empty when all applied).
     """
     spec = page_params(page)
-    as_texts = {k: v for k, v in setup.items() if isinstance(v, str)}
-    native = {k: v for k, v in setup.items() if not isinstance(v, str)}
-    given: dict[str, Any] = {}
-    notes: list[str] = []
-    for name, text in as_texts.items():
-        param = spec.by_name.get(name)
-        if param is not None and param.options is None and param.info is not None:
-            try:
-                given[name] = _from_text(param.info, text) if param.info.kind is not str else text
-            except ValueError as error:
-                notes.append(f"{name}: {error}")
-        else:
-            given[name] = text
-    given.update(native)
-    values, _accepted, more = spec.check_all(given, parse=False)
+    values, _accepted, notes = spec.check_all(spec.resolve(setup), parse=False)
     for name, value in values.items():
         st.session_state[name] = list(value) if isinstance(value, list) else value
-    return notes + more
+    return notes

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import streamlit as st
@@ -40,6 +40,7 @@ from studio_ui.run_presets import (
     algorithms_for,
     dataset_description,
     dataset_kind,
+    dataset_names,
     default_algorithm,
     preset_config,
 )
@@ -147,7 +148,24 @@ def train_params() -> PageParams:
               info=page_info(CONFIG_SETTINGS[name]), server_cap=server_cap(name))
         for name in ("val_every", "val_episodes")
     ]  # fmt: skip
-    return PageParams(PAGE, tuple(params), HIDE_GROUPS)
+    return PageParams(PAGE, tuple(params), HIDE_GROUPS, alias=_hparam_alias)
+
+
+def _hparam_alias(name: str, asked: Mapping[str, Any]) -> str | None:
+    """A hyperparameter named alone (``inner_lr``) is the chosen algorithm's."""
+
+    def last(value: Any) -> Any:
+        return value[-1] if isinstance(value, list) and value else value
+
+    dataset = last(asked.get("dataset", DEFAULT_DATASET))
+    if dataset not in dataset_names():
+        return None
+    by_title = {algorithm_title(a): a for a in algorithms_for(dataset)}
+    algo = last(asked.get("algo")) or default_algorithm(dataset)
+    algo = by_title.get(algo, algo)
+    if algo not in ALGORITHMS or name not in settings_of(ALGORITHMS[algo].hparams_class):
+        return None
+    return hparam_key(algo, name)
 
 
 register_page(PAGE, train_params)
