@@ -32,8 +32,11 @@ PAGES = {name: str(REPO_ROOT / "pages" / f"{name}.py") for name in
 def page_with(page: str, query: dict[str, Any] | list[tuple[str, str]], **state: Any) -> AppTest:
     at = AppTest.from_file(PAGES[page], default_timeout=120)
     pairs = query.items() if isinstance(query, dict) else query
-    for name, value in pairs:
-        at.query_params[name] = value
+    grouped: dict[str, list[str]] = {}
+    for name, value in pairs:  # a key given twice is a list, as a browser sends it
+        grouped.setdefault(name, []).append(value)
+    for name, values in grouped.items():
+        at.query_params[name] = values if len(values) > 1 else values[0]
     for key, value in state.items():
         at.session_state[key] = value
     return at.run()
@@ -122,7 +125,9 @@ def train_setup(algo: str, dataset: str) -> dict[str, Any]:
         if param.name in setup or not param.applies(values) or param.name == "data_dir":
             continue
         values[param.name] = setup[param.name] = another_value(param, values)
-    setup.update({"val_every": 0, "width": 8})  # no validation: the runs stay quick
+    setup["val_every"] = 0  # no validation: the runs stay quick
+    if "width" in setup:
+        setup["width"] = 8
     return setup
 
 
