@@ -151,9 +151,8 @@ def fewshot_params() -> PageParams:
               info=_choice("scratch_lr", N_("Adaptation learning rate, from scratch")),
               options=_rates),
         Param(FEWSHOT_PREFIX + "step", default=lambda v: DOMAIN_CONFIGS[v[domain]].adapt_steps,
-              info=SettingInfo("step", int, False, "", N_("After adaptation step"), low=0,
-                               high=max(c.adapt_steps for c in DOMAIN_CONFIGS.values())),
-              applies=lambda values: True),
+              info=_choice("step", N_("After adaptation step")),
+              options=lambda v: list(range(DOMAIN_CONFIGS[v[domain]].adapt_steps + 1))),
     ]  # fmt: skip
     return PageParams(FEWSHOT_PAGE, tuple(params), {SHARE: ()}, prefix=FEWSHOT_PREFIX)
 

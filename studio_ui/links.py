@@ -36,10 +36,10 @@ from streamlit.errors import StreamlitAPIException
 
 from metalearn_core.settings import ConfigError, SettingInfo, check_setting
 from studio_ui.i18n import LANGUAGE_KEY, LANGUAGES, _, current_language, translations
+from studio_ui.sessions import RUN_PARAM  # a student's run token: never in a shared link
 
 HIDE_PARAM = "hide"
 LESSON_PARAM = "lesson"  # read by the lessons (studio_ui.lessons), kept here
-RUN_PARAM = "run"  # the Train page's own run token: never part of a shared link
 # Parameters the pages read elsewhere; a link keeps them (but a student's run token).
 GLOBAL_PARAMS = (LANGUAGE_KEY, HIDE_PARAM, LESSON_PARAM, RUN_PARAM)
 MAX_VALUE_LENGTH = 200  # characters of one value (a data folder's path is the longest)
@@ -105,8 +105,8 @@ class Param:
             raise ValueError(_("longer than {n} characters").format(n=MAX_VALUE_LENGTH))
         try:
             checked = check_setting(self.info, value, self.name)
-        except ConfigError as error:
-            raise ValueError(_("must be {allowed}").format(allowed=error.allowed[8:])) from None
+        except ConfigError:
+            raise ValueError(_("must be {allowed}").format(allowed=self.info.allowed())) from None
         if self.server_cap is not None and checked is not None and checked > self.server_cap:
             raise ValueError(_("this server allows at most {n}").format(n=self.server_cap))
         return checked
