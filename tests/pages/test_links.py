@@ -191,6 +191,7 @@ def test_a_hostile_train_url_opens_the_defaults_with_a_note():
         ("protonet.outer_lr", "nan"),
         ("width", "-3"),
         ("embedding_2d", "maybe"),
+        ("hide", "seed," * 1000),  # a hide list past its cap hides nothing
     ]  # fmt: skip
     at = page_with("train", query)
     assert not at.exception and not at.error
@@ -199,6 +200,7 @@ def test_a_hostile_train_url_opens_the_defaults_with_a_note():
                  "maml.inner_lr", "protonet.outer_lr", "width", "embedding_2d"):  # fmt: skip
         assert f"{name}" in note, name
     assert "given 2 times" in note and f"longer than {MAX_VALUE_LENGTH} characters" in note
+    assert "hide: longer than" in note and "seed" in {w.key for w in at.number_input}
     assert "must be an integer in 1..100" in note
     config = at.session_state[TRAIN_STATE].trainer.config
     assert (config.dataset, config.algo, config.k_shot, config.n_way, config.seed) == (
@@ -260,9 +262,13 @@ def test_a_compare_link_round_trips_and_hostile_learners_are_refused():
     (note,) = [w.value for w in hostile.warning]
     assert "cmp_algos: choose 2 to 4" in note and "cmp_episodes: must be" in note
     assert hostile.session_state[compare_session.COMPARISON].plan.algos == ("protonet", "maml")
-    kinds = page_with("compare", {"algos": "protonet,cnp"})  # a name without the prefix
-    (note,) = [w.value for w in kinds.warning]
+    kinds = page_with("compare", {"algos": "protonet,cnp", "hide": "scoring,seed"})
+    (note,) = [w.value for w in kinds.warning]  # a name without the prefix is taken too
     assert "'cnp' is not offered here" in note
+    shown = {w.key for w in kinds.number_input}
+    assert "cmp_test_episodes" not in shown and "cmp_seed" not in shown and "cmp_k_shot" in shown
+    assert "Scoring" not in [e.label for e in kinds.expander]
+    assert kinds.session_state[compare_session.COMPARISON].plan.test_episodes == 600
 
 
 def test_gan_lab_link_round_trips():
