@@ -152,8 +152,12 @@ def draw(link: PageLink, name: str, *, label: str | None = None, help: str | Non
     if param.options is not None:
         options = list(param.options(link.values))
 
+        # worded now, in the page's language: Streamlit (and AppTest) may format an
+        # option later, outside this run
+        labels = {option: _(param.label(option)) for option in options}
+
         def shown(option: Any) -> str:
-            return _(param.label(option))
+            return labels.get(option, str(option))
 
         if param.items is not None:
             held = st.session_state.get(name)

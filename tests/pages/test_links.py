@@ -331,3 +331,12 @@ def test_a_setup_for_a_lesson_is_written_into_the_form_checked_like_a_link():
     assert any("mystery is not a setting" in n for n in notes)
     with pytest.raises(ValueError, match="no page 'nowhere'"):
         page_params("nowhere")
+
+
+def test_a_chinese_link_says_what_it_ignored_in_chinese_and_keeps_its_language():
+    at = page_with("train", {"algo": "maml", "bogus": "1"}, lang="zh_CN")
+    assert not at.exception
+    (note,) = [w.value for w in at.warning]
+    assert note.startswith("链接中的部分设置被忽略") and "bogus 不是本页的设置" in note
+    assert widget(at, "algo").value == "maml"
+    assert link_query(shown_link(at)) == [("algo", "maml"), ("lang", "zh_CN")]
