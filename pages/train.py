@@ -17,7 +17,7 @@ import streamlit as st
 
 from metalearn_core.docmath import update_rules
 from metalearn_core.engine import Trainer
-from metalearn_core.figures.training import learning_curves_figure
+from metalearn_core.figures.training import learning_curves_spec
 from studio_ui import train_session as session
 from studio_ui.formulas import formulas_expander
 from studio_ui.inspector import render_inspector
@@ -28,6 +28,7 @@ from studio_ui.live_chart import (
     live_chart,
     show_figure,
 )
+from studio_ui.live_metrics import MetricsRow
 from studio_ui.runtime import ensure_entrypoint
 from studio_ui.sessions import (
     claim_run,
@@ -42,17 +43,17 @@ from studio_ui.train_settings import run_summary, settings_form
 log = logging.getLogger("metalearn_studio.train")
 CURVES_HEIGHT = 360
 VALIDATION_SLICE = 0.1  # seconds of validation per Slow tick
+# Seconds between two values of each counter while playing: the episodes count moves
+# with every redraw; the others need not (each value sent costs the browser a render).
+METRICS_MIN_SECONDS = (0.0, 0.5, 0.5, 0.0)
 
 # ----------------------------------------------------------------------------- live area
 
 
-def live_metrics(trainer: Trainer, wall_rate: float | None) -> None:
-    """The episode counter, meta-iterations, episodes/s and the latest validation."""
-    columns = st.columns(4)
-    columns[0].metric("Episodes", f"{trainer.episodes_seen:,}")
-    columns[1].metric("Meta-iterations", f"{trainer.iteration:,}")
+def live_metrics(trainer: Trainer, wall_rate: float | None) -> list[tuple[str, str]]:
+    """(label, value) of the episode counter, meta-iterations, episodes/s and the latest
+    validation."""
     rate = wall_rate if wall_rate is not None else trainer.episodes_per_second
-    columns[2].metric("Episodes / s", f"{rate:.1f}")
     last = trainer.history.last_validation
     progress = trainer.validation_progress
     scoring = f" (scoring {progress[0]}/{progress[1]})" if progress is not None else ""
@@ -62,7 +63,12 @@ def live_metrics(trainer: Trainer, wall_rate: float | None) -> None:
         label, value = "Validation MSE", f"{last.mean:.3f} ± {last.ci95:.3f}"
     else:
         label, value = "Validation accuracy", f"{100 * last.mean:.1f}% ± {100 * last.ci95:.1f}"
-    columns[3].metric(label + scoring, value)
+    return [
+        ("Episodes", f"{trainer.episodes_seen:,}"),
+        ("Meta-iterations", f"{trainer.iteration:,}"),
+        ("Episodes / s", f"{rate:.1f}"),
+        (label + scoring, value),
+    ]
 
 
 def curves_figure(trainer: Trainer):
@@ -70,7 +76,7 @@ def curves_figure(trainer: Trainer):
     train = trainer.history.train_arrays()
     val = trainer.history.validation_arrays()
     regression = trainer.task_kind == "regression"
-    return learning_curves_figure(
+    return learning_curves_spec(
         train["episodes"].tolist(),
         train["loss"].tolist(),
         None if regression else train["accuracy"].tolist(),
@@ -85,7 +91,11 @@ def curves_figure(trainer: Trainer):
 
 
 def draw_live(
-    trainer: Trainer, metrics_slot, chart: LiveChart, redraw: int, wall_rate: float | None = None
+    trainer: Trainer,
+    metrics: MetricsRow,
+    chart: LiveChart,
+    redraw: int,
+    wall_rate: float | None = None,
 ) -> None:
     """Redraw the counter and the curves; ``redraw`` numbers the redraws of this run.
 
@@ -93,8 +103,7 @@ def draw_live(
     (``redraw > 0``) it is static (no hover or zoom handlers): the browser draws it in
     less time, leaving more of the CPU to training.
     """
-    with metrics_slot.container():
-        live_metrics(trainer, wall_rate)
+    metrics.show(live_metrics(trainer, wall_rate))
     config = STATIC_CHART_CONFIG if redraw else CHART_CONFIG
     show_figure(chart, curves_figure(trainer), config=config, revision=redraw)
 
@@ -241,10 +250,10 @@ if trainer.divergence is not None:
 speed = session.SPEEDS[controls(state, trainer)]
 
 with st.container(key="train_counter"):
-    metrics_slot = st.empty()
+    metrics = MetricsRow.mount(METRICS_MIN_SECONDS)
 with st.container(key="train_chart"):
     chart = live_chart("train_curves", height=CURVES_HEIGHT)
-draw_live(trainer, metrics_slot, chart, redraw=0)
+draw_live(trainer, metrics, chart, redraw=0)
 
 inspector_title, inspector_button = st.columns([4, 1], vertical_alignment="bottom")
 inspector_title.subheader("Episode inspector")
@@ -275,7 +284,7 @@ while session.is_playing():
             )
     now = time.perf_counter()
     rate = (trainer.episodes_seen - start_episodes) / (now - started)
-    draw_live(trainer, metrics_slot, chart, redraws, rate)
+    draw_live(trainer, metrics, chart, redraws, rate)
     log.debug("tick %.3f s, redraw %.3f s", now - tick_start, time.perf_counter() - now)
     if trainer.divergence is not None:
         state.pause()

@@ -47,9 +47,12 @@ class Speed:
     inspect_every: float  # seconds between inspector refreshes while playing
 
 
+# Normal: ticks of 0.07 s give about 12 redraws a second (a tick ends after the step in
+# progress, ~10 ms later; a redraw costs the server ~3 ms), so the chart keeps above 10
+# redraws a second with training still most of the time (BENCHMARKS.md, "Live training page").
 SPEEDS = {
     "Slow": Speed("Slow", None, 0.6, 0.0),
-    "Normal": Speed("Normal", 0.12, 0.0, 3.0),
+    "Normal": Speed("Normal", 0.07, 0.0, 3.0),
     "Fast": Speed("Fast", 0.5, 0.0, 6.0),
 }
 DEFAULT_SPEED = "Normal"

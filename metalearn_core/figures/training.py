@@ -4,12 +4,18 @@ Pure builders: numbers in, ``plotly.graph_objects.Figure`` out. The page redraws
 this figure after every training tick, so long histories are reduced to at most
 ``max_points`` bucket means per line: the curve the class sees stays smooth and
 the redraw stays cheap however long the run.
+
+``learning_curves_spec`` returns the same figure as plotly's JSON structure (plain
+dicts and lists): the live page sends that after each tick, since building and
+validating a ``go.Figure`` of it costs ~4 ms and serialising it ~1 ms (measured),
+against ~0.3 ms for the plain structure, on a redraw budget of a few milliseconds.
+``learning_curves_figure`` is that structure as a (validated) ``go.Figure``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import plotly.graph_objects as go
 
@@ -65,7 +71,12 @@ def _band_polygon(
     return list(x) + list(x)[::-1], upper + lower[::-1]
 
 
-def learning_curves_figure(
+def learning_curves_figure(*args: Any, **kwargs: Any) -> go.Figure:
+    """``learning_curves_spec`` (same arguments) as a ``go.Figure``."""
+    return go.Figure(learning_curves_spec(*args, **kwargs))
+
+
+def learning_curves_spec(
     train_episodes: Sequence[float],
     train_loss: Sequence[float],
     train_accuracy: Sequence[float] | None = None,
@@ -79,7 +90,7 @@ def learning_curves_figure(
     smooth: int = 5,
     height: int = 360,
     train_name: str = "train",
-) -> go.Figure:
+) -> dict[str, Any]:
     """Training loss on the left, accuracy (or MSE) on the right, validation with its band.
 
     Args:
@@ -98,7 +109,8 @@ def learning_curves_figure(
             (``"pretraining batch"`` for a learner that pretrains on all classes).
 
     Returns:
-        A two-panel figure. Traces are named ``train loss`` and ``train accuracy`` (with
+        A two-panel figure as plotly's JSON structure (``{"data": [...], "layout": {...}}``,
+        plain dicts and lists of Python numbers and text). Traces are named ``train loss`` and ``train accuracy`` (with
         ``train_name`` for "train"; both always there, empty and out of the legend before
         the first step, so that each panel has its axes), ``validation band`` and
         ``validation (95% CI)`` (only with validation points; a regression run without
@@ -115,7 +127,7 @@ def learning_curves_figure(
     # The training lines are there even before the first step (empty, out of the legend):
     # plotly.js draws a panel's axes only when some trace lives on them.
     x, y = bucket_means(train_episodes, train_loss, max_points)
-    traces: list[go.Scatter] = [
+    traces: list[dict[str, Any]] = [
         _line(x, trailing_mean(y, smooth), f"{train_name} loss", TRAIN_COLOR, LEFT)
     ]
     if train_accuracy is not None:
@@ -130,29 +142,31 @@ def learning_curves_figure(
         half = [scale * float(v) for v in val_ci95]
         band_x, band_y = _band_polygon(x, mean, half)
         traces.append(
-            go.Scatter(
-                x=band_x,
-                y=band_y,
-                fill="toself",
-                fillcolor=BAND_FILL,
-                mode="lines",
-                line={"width": 0},
-                hoverinfo="skip",
-                name="validation band",
-                showlegend=False,
+            {
+                "type": "scatter",
+                "x": band_x,
+                "y": band_y,
+                "fill": "toself",
+                "fillcolor": BAND_FILL,
+                "mode": "lines",
+                "line": {"width": 0},
+                "hoverinfo": "skip",
+                "name": "validation band",
+                "showlegend": False,
                 **RIGHT,
-            )
+            }
         )
         traces.append(
-            go.Scatter(
-                x=x,
-                y=mean,
-                mode="lines+markers",
-                line={"color": VAL_COLOR, "width": 3},
-                marker={"size": 8},
-                name="validation (95% CI)",
+            {
+                "type": "scatter",
+                "x": x,
+                "y": mean,
+                "mode": "lines+markers",
+                "line": {"color": VAL_COLOR, "width": 3},
+                "marker": {"size": 8},
+                "name": "validation (95% CI)",
                 **RIGHT,
-            )
+            }
         )
     shapes, chance_label = [], {}
     if chance is not None and metric == "accuracy":
@@ -204,7 +218,7 @@ def learning_curves_figure(
         layout["yaxis2"]["range"] = [0, 100]
     if not train_loss and not val_mean:
         layout["annotations"].append(waiting_note("Press Play or Step: curves appear as it trains"))
-    return go.Figure(data=traces, layout=layout)
+    return {"data": traces, "layout": layout}
 
 
 def waiting_note(text: str) -> dict:
@@ -225,11 +239,11 @@ LEFT = {"xaxis": "x", "yaxis": "y"}
 RIGHT = {"xaxis": "x2", "yaxis": "y2"}
 
 
-def _line(x: list[float], y: list[float], name: str, color: str, axes: dict) -> go.Scatter:
-    return go.Scatter(
-        x=x, y=y, mode="lines", line={"color": color, "width": 2}, name=name,
-        showlegend=bool(x), **axes,
-    )  # fmt: skip
+def _line(x: list[float], y: list[float], name: str, color: str, axes: dict) -> dict[str, Any]:
+    return {
+        "type": "scatter", "x": x, "y": y, "mode": "lines",
+        "line": {"color": color, "width": 2}, "name": name, "showlegend": bool(x), **axes,
+    }  # fmt: skip
 
 
 def _panel_title(text: str, x: float) -> dict:
