@@ -55,9 +55,10 @@ class Speed:
     inspect_every: float  # seconds between inspector refreshes while playing
 
 
-# Normal: ticks of 0.07 s give about 12 redraws a second (a tick ends after the step in
-# progress, ~10 ms later; a redraw costs the server ~3 ms), so the chart keeps above 10
-# redraws a second with training still most of the time (BENCHMARKS.md, "Live training page").
+# Normal: ticks of 0.07 s give about 12 redraws a second on the quick demo (a tick ends
+# after the step in progress, ~10 ms later; a redraw costs the server ~3.5 ms of CPU), so
+# the chart keeps above 10 redraws a second while training fills ~95% of the loop's time
+# (BENCHMARKS.md, "Live training page"). Many students playing stretch it (sessions.py).
 SPEEDS = {
     "Slow": Speed("Slow", None, 0.6, 0.0),
     "Normal": Speed("Normal", 0.07, 0.0, 3.0),
