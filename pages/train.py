@@ -2,8 +2,9 @@
 
 Live mechanism (chosen by measurement, see BENCHMARKS.md "Live training page"): while
 playing, the end of this script loops over short training ticks and redraws after each:
-the counter through an ``st.empty()`` placeholder, the charts through
-``studio_ui.live_chart`` (redrawn in place, never remounted). Any button press or page
+the counters through ``studio_ui.live_metrics`` (each in its own slot, sent only when it
+changed), the curves through ``studio_ui.live_chart`` (redrawn in place, never remounted,
+sent as plotly's plain JSON). Any button press or page
 change reruns the script, which stops the loop at its next redraw, so Pause, Reset and
 leaving the page act within one tick.
 """
