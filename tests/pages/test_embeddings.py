@@ -125,7 +125,7 @@ def test_maml_features_before_and_after_the_inner_steps(maml_run):
     assert _headings(at) == ["initial network", "trained (2 steps)"]
     at.radio(key="embed_view").set_value("Before and after the inner steps").run()
     _clean(at)
-    assert _headings(at) == ["before the inner steps", "after 1 inner step(s)"]
+    assert _headings(at) == ["before the inner steps", "after 1 inner step"]
     before, after = _figures(at)
     assert _traces(before)["support"]["x"] == _traces(after)["support"]["x"]
     assert "first inner step moves the head alone" in at.info[0].value
