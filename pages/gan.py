@@ -38,8 +38,10 @@ from studio_ui.gan_session import (
     PAGE_MAX_SEED,
     STRUCTURE,
     LabSession,
+    gan_labels,
     reported_errors,
 )
+from studio_ui.i18n import _
 from studio_ui.live_chart import (
     CHART_CONFIG,
     STATIC_CHART_CONFIG,
@@ -62,81 +64,82 @@ def settings_ui(session: LabSession) -> dict:
     defaults = PRESETS["pacgan"][1]
     for name in (*STRUCTURE, *LIVE):
         st.session_state.setdefault(LAB_PREFIX + name, getattr(defaults, name))
-    with st.expander("Settings", expanded=True):
+    with st.expander(_("Settings"), expanded=True):
         top = st.columns([2, 1])
-        top[0].selectbox("Lesson preset", list(PRESETS), key="gan_preset",
-                         format_func=lambda name: PRESETS[name][0])  # fmt: skip
-        top[1].button("Load preset", key="gan_load_preset", on_click=lambda: session.load_preset(
+        top[0].selectbox(_("Lesson preset"), list(PRESETS), key="gan_preset",
+                         format_func=lambda name: _(PRESETS[name][0]))  # fmt: skip
+        top[1].button(_("Load preset"), key="gan_load_preset", on_click=lambda: session.load_preset(
             st.session_state["gan_preset"], st.session_state))  # fmt: skip
         data = st.columns(5)
-        data[0].selectbox("Data", list(TOY_DATASETS), key="gan_dataset",
-                          format_func=lambda name: make_toy_dataset(name).title)  # fmt: skip
-        data[1].selectbox("Loss", LOSSES, key="gan_loss", format_func=LOSS_TITLES.get)
-        data[2].number_input("Pack (m)", min_value=1, max_value=8, step=1, key="gan_pack",
-                             help="PacGAN: the discriminator judges m samples at once")  # fmt: skip
-        data[3].number_input("Batch", min_value=1, max_value=PAGE_MAX_BATCH, step=16,
+        data[0].selectbox(_("Data"), list(TOY_DATASETS), key="gan_dataset",
+                          format_func=lambda name: _(make_toy_dataset(name).title))  # fmt: skip
+        data[1].selectbox(_("Loss"), LOSSES, key="gan_loss",
+                          format_func=lambda loss: _(LOSS_TITLES[loss]))  # fmt: skip
+        data[2].number_input(_("Pack (m)"), min_value=1, max_value=8, step=1, key="gan_pack",
+                             help=_("PacGAN: the discriminator judges m samples at once"))  # fmt: skip
+        data[3].number_input(_("Batch"), min_value=1, max_value=PAGE_MAX_BATCH, step=16,
                              key="gan_batch_size")  # fmt: skip
-        data[4].number_input("Seed", min_value=0, max_value=PAGE_MAX_SEED, step=1,
+        data[4].number_input(_("Seed"), min_value=0, max_value=PAGE_MAX_SEED, step=1,
                              key="gan_seed")  # fmt: skip
         live = st.columns(4)
-        live[0].number_input("Generator lr", min_value=0.0, max_value=MAX_LEARNING_RATE,
+        live[0].number_input(_("Generator lr"), min_value=0.0, max_value=MAX_LEARNING_RATE,
                              step=1e-4, format="%.5f", key="gan_g_lr")  # fmt: skip
-        live[1].number_input("Discriminator lr", min_value=0.0, max_value=MAX_LEARNING_RATE,
+        live[1].number_input(_("Discriminator lr"), min_value=0.0, max_value=MAX_LEARNING_RATE,
                              step=1e-4, format="%.5f", key="gan_d_lr")  # fmt: skip
-        live[2].number_input("D steps per step", min_value=1, max_value=MAX_STEPS_PER_SIDE,
+        live[2].number_input(_("D steps per step"), min_value=1, max_value=MAX_STEPS_PER_SIDE,
                              step=1, key="gan_d_steps")  # fmt: skip
-        live[3].number_input("G steps per step", min_value=1, max_value=MAX_STEPS_PER_SIDE,
+        live[3].number_input(_("G steps per step"), min_value=1, max_value=MAX_STEPS_PER_SIDE,
                              step=1, key="gan_g_steps")  # fmt: skip
-        st.caption("Data, loss, pack, batch and seed make a new GAN (a trained one is kept "
-                   "until you start the new one); learning rates and steps per side apply "
-                   "at once, even while playing.")  # fmt: skip
+        st.caption(_("Data, loss, pack, batch and seed make a new GAN (a trained one is kept "
+                     "until you start the new one); learning rates and steps per side apply "
+                     "at once, even while playing."))  # fmt: skip
     return {name: st.session_state[LAB_PREFIX + name] for name in (*STRUCTURE, *LIVE)}
 
 
 def controls(session: LabSession, gan: ToyGAN) -> None:
     columns = st.columns(5)
     disabled = gan.divergence is not None
-    columns[0].button("Step D", on_click=session.step, args=("discriminator",),
+    columns[0].button(_("Step D"), on_click=session.step, args=("discriminator",),
                       key="gan_step_d", disabled=disabled,
-                      help="discriminator updates only")  # fmt: skip
-    columns[1].button("Step G", on_click=session.step, args=("generator",), key="gan_step_g",
-                      disabled=disabled, help="generator updates only")  # fmt: skip
-    columns[2].button("Step both", on_click=session.step, args=("both",),
+                      help=_("discriminator updates only"))  # fmt: skip
+    columns[1].button(_("Step G"), on_click=session.step, args=("generator",), key="gan_step_g",
+                      disabled=disabled, help=_("generator updates only"))  # fmt: skip
+    columns[2].button(_("Step both"), on_click=session.step, args=("both",),
                       key="gan_step_both", disabled=disabled)  # fmt: skip
     playing = session.playing
     # One button whose label toggles: its fixed key keeps it in place in the browser (two
     # buttons would leave the old one on screen, greyed, while the loop runs).
     columns[3].button(
-        "Pause" if playing else "Play",
+        _("Pause") if playing else _("Play"),
         on_click=session.pause if playing else session.play,
         key="gan_play_pause",
         disabled=disabled and not playing,
         icon=":material/pause:" if playing else ":material/play_arrow:",
         type="secondary" if playing else "primary",
     )
-    columns[4].button("Reset", on_click=session.reset, key="gan_reset",
+    columns[4].button(_("Reset"), on_click=session.reset, key="gan_reset",
                       icon=":material/restart_alt:")  # fmt: skip
 
 
 def view_options() -> dict[str, bool]:
     columns = st.columns(3)
     return {
-        "heatmap": columns[0].checkbox("Discriminator heatmap", value=True, key="gan_show_heat"),
-        "grid": columns[1].checkbox("Warped noise grid", value=True, key="gan_show_grid"),
-        "arrows": columns[2].checkbox("Generator gradients", value=True, key="gan_show_arrows"),
+        "heatmap": columns[0].checkbox(_("Discriminator heatmap"), value=True, key="gan_show_heat"),
+        "grid": columns[1].checkbox(_("Warped noise grid"), value=True, key="gan_show_grid"),
+        "arrows": columns[2].checkbox(_("Generator gradients"), value=True, key="gan_show_arrows"),
     }
 
 
 def draw_metrics(gan: ToyGAN) -> None:
     columns = st.columns(6)
-    columns[0].metric("Steps", f"{gan.steps:,}")
-    columns[1].metric("D loss", _fmt(gan.last_d_loss))
-    columns[2].metric("G loss", _fmt(gan.last_g_loss))
+    columns[0].metric(_("Steps"), f"{gan.steps:,}")
+    columns[1].metric(_("D loss"), _fmt(gan.last_d_loss))
+    columns[2].metric(_("G loss"), _fmt(gan.last_g_loss))
     if gan.coverage_history:
         latest = gan.coverage_history[-1]
-        columns[3].metric("Modes", f"{latest['modes']}/{len(gan.dataset.modes)}")
-        columns[4].metric("High quality", f"{latest['high_quality']:.0%}")
-        columns[5].metric("Reverse KL", f"{latest['reverse_kl']:.3f}")
+        columns[3].metric(_("Modes"), f"{latest['modes']}/{len(gan.dataset.modes)}")
+        columns[4].metric(_("High quality"), f"{latest['high_quality']:.0%}")
+        columns[5].metric(_("Reverse KL"), f"{latest['reverse_kl']:.3f}")
 
 
 def _fmt(value: float) -> str:
@@ -166,7 +169,7 @@ def mount_charts(gan: ToyGAN) -> LabCharts:
 
 def draw_field(gan: ToyGAN, options: dict[str, bool], chart: LiveChart, config: dict) -> None:
     real = gan.dataset.sample(VIEW_POINTS, torch.Generator().manual_seed(gan.config.seed + 5))
-    heat_label = "P(real)" if gan.config.loss == "nonsaturating" else "score"
+    heat_label = _("P(real)") if gan.config.loss == "nonsaturating" else _("score")
     figure = gan_lab_figure(
         real,
         gan.sample(VIEW_POINTS),
@@ -179,6 +182,7 @@ def draw_field(gan: ToyGAN, options: dict[str, bool], chart: LiveChart, config: 
         arrows=_arrows(gan) if options["arrows"] else None,
         modes=gan.dataset.modes,
         height=FIELD_HEIGHT,
+        words=gan_labels(),
     )
     show_figure(chart, figure, config=config)
 
@@ -189,11 +193,12 @@ def _arrows(gan: ToyGAN):
 
 
 def draw_curves(gan: ToyGAN, charts: LabCharts, config: dict) -> None:
-    losses = loss_curves_figure(list(gan.history), height=CURVE_HEIGHT)
+    words = gan_labels()
+    losses = loss_curves_figure(list(gan.history), height=CURVE_HEIGHT, words=words)
     show_figure(charts.losses, losses, config=config)
     if charts.coverage is not None:
         coverage = coverage_figure(
-            list(gan.coverage_history), len(gan.dataset.modes), height=CURVE_HEIGHT
+            list(gan.coverage_history), len(gan.dataset.modes), height=CURVE_HEIGHT, words=words
         )
         show_figure(charts.coverage, coverage, config=config)
 
@@ -224,46 +229,58 @@ def play_loop(session: LabSession, gan, options, metrics_slot, charts: LabCharts
 def lab(session: LabSession) -> None:
     values = settings_ui(session)
     gan = None
-    with reported_errors("The GAN's settings", on_error=session.pause):
+    with reported_errors(_("The GAN's settings"), on_error=session.pause):
         kept = session.sync(ToyGANConfig(**values))
         gan = session.model
         if kept:  # never drop a trained GAN silently
             st.warning(
-                f"The GAN below keeps its {gan.steps:,} steps and its own {', '.join(kept)}: "
-                "the new settings make a new GAN.",
+                _(
+                    "The GAN below keeps its {steps} steps and its own {settings}: the new "
+                    "settings make a new GAN."
+                ).format(steps=f"{gan.steps:,}", settings=", ".join(kept)),
                 icon=":material/info:",
             )
-            st.button("Start a new GAN with these settings", on_click=session.reset,
+            st.button(_("Start a new GAN with these settings"), on_click=session.reset,
                       key="gan_new_run")  # fmt: skip
     if gan is None:
         return
-    with reported_errors("The step", on_error=session.pause):
+    with reported_errors(_("The step"), on_error=session.pause):
         session.run_pending()
     if gan.divergence:
-        st.warning(gan.divergence, icon=":material/warning:")
+        st.warning(
+            _("The GAN diverged: {detail}").format(detail=gan.divergence),
+            icon=":material/warning:",
+        )
     loss = gan.config.loss  # its two objectives, from the core's docstring
-    formulas_expander(f"What the two networks minimise: {LOSS_TITLES[loss]}", [OBJECTIVES[loss]])
+    formulas_expander(
+        _("What the two networks minimise: {loss}").format(loss=_(LOSS_TITLES[loss])),
+        [OBJECTIVES[loss]],
+    )
     controls(session, gan)
     options = view_options()
     metrics_slot = st.empty()
     charts = mount_charts(gan)
     redraw_all(gan, options, metrics_slot, charts, 0)
     if gan.dataset.modes is not None and gan.steps > 0:
-        with st.expander("Samples per mode (the reverse-KL picture)"):
+        with st.expander(_("Samples per mode (the reverse-KL picture)")):
             coverage = gan.evaluate()
-            st.plotly_chart(mode_counts_figure(coverage.counts, coverage.high_quality_counts),
-                            key="gan_mode_counts", config=CHART_CONFIG)  # fmt: skip
-    with reported_errors("Playing", on_error=session.pause):
+            figure = mode_counts_figure(
+                coverage.counts, coverage.high_quality_counts, words=gan_labels()
+            )
+            st.plotly_chart(figure, key="gan_mode_counts", config=CHART_CONFIG)
+    with reported_errors(_("Playing"), on_error=session.pause):
         play_loop(session, gan, options, metrics_slot, charts)
 
 
 ensure_entrypoint()  # a first visit straight to /gan still goes through app.py
-st.title("GAN Lab")
+st.title(_("GAN Lab"))
 st.markdown(
-    "A 2-D GAN, one update at a time. Real points (green) and generated points (purple) "
-    "over the discriminator's verdict. Lines: the generator's image of a square grid of "
-    "noise. Orange arrows: where the generator's next update pushes each generated point. "
-    "A GAN that learns a new distribution from a few examples is on the "
-    "**Few-shot GAN** page."
+    _(
+        "A 2-D GAN, one update at a time. Real points (green) and generated points (purple) "
+        "over the discriminator's verdict. Lines: the generator's image of a square grid of "
+        "noise. Orange arrows: where the generator's next update pushes each generated "
+        "point. A GAN that learns a new distribution from a few examples is on the "
+        "**Few-shot GAN** page."
+    )
 )
 lab(LabSession.of(st.session_state))
