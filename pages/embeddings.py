@@ -24,7 +24,7 @@ from metalearn_core.embedding_space import (
     TSNE_PERPLEXITY,
     EmbeddedEpisode,
 )
-from metalearn_core.figures.embedding_space import SpaceLabels, image_art, space_figure
+from metalearn_core.figures.embedding_space import SpaceWords, image_art, space_figure
 from studio_ui.embedding_space import (
     COMPARISON,
     TRAIN_RUN,
@@ -33,7 +33,7 @@ from studio_ui.embedding_space import (
     held_out_source,
     subjects,
 )
-from studio_ui.i18n import N_, _, ngettext
+from studio_ui.i18n import N_, _, ngettext, translated_words
 from studio_ui.live_chart import CHART_CONFIG
 from studio_ui.runtime import ensure_entrypoint
 
@@ -189,22 +189,9 @@ def axis_titles(projection) -> tuple[str, str]:
     return projection.axis_titles
 
 
-def space_labels() -> SpaceLabels:
+def space_labels() -> SpaceWords:
     """The figure's legend and hover words in the session's language."""
-    return SpaceLabels(
-        nearest_prototype=_("nearest prototype"),
-        prototypes=_("prototypes"),
-        support=_("support"),
-        query=_("query"),
-        query_right=_("query right"),
-        query_wrong=_("query wrong"),
-        regions=_("prototype regions"),
-        class_name=_("class {label}"),
-        point=_("<b>{name}</b> (label {label}), {role}"),
-        nearest_is=_("nearest prototype: {name}"),
-        own_class=_("its own class"),
-        prototype=_("prototype of <b>{name}</b> (label {label}): its support points' mean"),
-    )
+    return translated_words(SpaceWords())
 
 
 def show_space(

@@ -8,8 +8,9 @@ import streamlit as st
 from metalearn_core.data.episodes import EpisodeSampler
 from metalearn_core.engine.config import DataSettings
 from metalearn_core.figures.episodes import episode_picture
+from metalearn_core.figures.words import EpisodeWords
 from studio_ui.data import cached_task_source
-from studio_ui.i18n import _
+from studio_ui.i18n import _, translated_words
 from studio_ui.learn import formula
 from studio_ui.live_chart import STATIC_CHART_CONFIG
 from studio_ui.runtime import ensure_entrypoint
@@ -64,6 +65,7 @@ with right:
             title=_("{n_way}-way {k_shot}-shot: {count} support examples").format(
                 n_way=n_way, k_shot=k_shot, count=n_way * k_shot
             ),
+            words=translated_words(EpisodeWords()),
         ),
         config=STATIC_CHART_CONFIG,
         key="learn_families_episode",

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import streamlit as st
 
-from metalearn_core.figures.gan import GanLabels
+from metalearn_core.figures.gan import GanWords
 from metalearn_core.gan.fewshot import FewShotGAN
 from metalearn_core.gan.fewshot_tasks import (
     DOMAIN_CONFIGS,
@@ -29,7 +29,7 @@ from metalearn_core.gan.fewshot_tasks import (
     unseen_task,
 )
 from metalearn_core.gan.toy_gan import PRESETS, ToyGAN, ToyGANConfig
-from studio_ui.i18n import N_, _
+from studio_ui.i18n import N_, _, translated_words
 
 log = logging.getLogger("metalearn_studio.gan")
 
@@ -295,27 +295,6 @@ class FewShotSession:
         return self._comparison[1]
 
 
-def gan_labels() -> GanLabels:
+def gan_labels() -> GanWords:
     """The GAN figures' words in the session's language."""
-    return GanLabels(
-        real=_("real"),
-        generated=_("generated"),
-        modes=_("modes"),
-        grid=_("warped noise grid"),
-        gradient=_("generator gradient"),
-        discriminator=_("discriminator"),
-        generator=_("generator"),
-        losses=_("Losses"),
-        step=_("step"),
-        loss=_("loss"),
-        press_to_train=_("Press Step or Play to train"),
-        modes_covered=_("modes covered"),
-        high_quality_share=_("high-quality share"),
-        high_quality=_("high quality"),
-        coverage=_("Mode coverage"),
-        measured_while_training=_("Measured while it trains"),
-        mode=_("mode {index}"),
-        other=_("other"),
-        samples_per_mode=_("Samples per nearest mode"),
-        k_examples=_("K examples"),
-    )
+    return translated_words(GanWords())

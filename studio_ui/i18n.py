@@ -14,10 +14,14 @@ language. Widgets keyed by their page keep their value when their label changes 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gettext
 import threading
 from pathlib import Path
+from typing import TypeVar
+
+Words = TypeVar("Words")
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
@@ -94,6 +98,21 @@ def current_language() -> str:
 def _(message: str) -> str:
     """``message`` in the session's language."""
     return translations(current_language()).gettext(message)
+
+
+def translated_words(words: Words) -> Words:
+    """A copy of a figure's words dataclass (``metalearn_core.figures``' ``*Words``) with
+    every text in the session's language. The core marks their English defaults with its
+    no-op ``N_``, so Babel extracts them; a figure builder then takes the copy as its
+    ``words`` argument, and never imports gettext itself."""
+    return dataclasses.replace(
+        words,  # type: ignore[type-var]
+        **{
+            field.name: _(value)
+            for field in dataclasses.fields(words)  # type: ignore[arg-type]
+            if isinstance(value := getattr(words, field.name), str)
+        },
+    )
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:

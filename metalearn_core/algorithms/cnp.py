@@ -53,6 +53,7 @@ from metalearn_core.algorithms.internals import ContextCodes, Internals, Regress
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
 from metalearn_core.settings import setting
 from metalearn_core.spec import ProblemSpec
+from metalearn_core.words import N_
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def _flatten_inputs(x: torch.Tensor, leading: int) -> torch.Tensor:
     return x.reshape(*x.shape[:leading], -1)
 
 
-CODES_CAPTION = (
+CODES_CAPTION = N_(
     "The encoder's code r_i of each support point (x_i, y_i), and their mean r (last row): the "
     "decoder sees only r, so the order of the support points never matters, and more points "
     "refine one fixed-size summary."

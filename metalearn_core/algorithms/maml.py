@@ -92,6 +92,7 @@ from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
 from metalearn_core.models import build_backbone
 from metalearn_core.settings import setting
 from metalearn_core.spec import ProblemSpec
+from metalearn_core.words import N_
 
 logger = logging.getLogger(__name__)
 
@@ -447,7 +448,7 @@ class MAML(MetaLearner):
 
 
 # What step 0 of the inner-step chart is, for the learners that start from a meta-learned θ.
-META_LEARNED_START = (
+META_LEARNED_START = N_(
     "Query loss after each inner step: step 0 is the meta-learned initialisation, before it "
     "has seen the support set (for classification its head starts at zero: chance)."
 )

@@ -66,6 +66,7 @@ from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
 from metalearn_core.models import build_backbone, embedding_dim
 from metalearn_core.settings import setting
 from metalearn_core.spec import ProblemSpec
+from metalearn_core.words import N_
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +188,7 @@ def episode_logits(slot_logits: torch.Tensor, label_slots: torch.Tensor) -> torc
     return slot_logits.gather(2, index)
 
 
-ATTENTION_CAPTION = (
+ATTENTION_CAPTION = N_(
     "Each query's attention over the support examples in the last attention layer (mean over "
     "heads). The network reads what it attends to through further layers, so the prediction "
     "(✓/✗, row labels) need not be the most attended class."

@@ -67,6 +67,7 @@ from metalearn_core.models import build_backbone, embedding_dim
 from metalearn_core.models.init import reset_parameters
 from metalearn_core.settings import setting
 from metalearn_core.spec import ProblemSpec
+from metalearn_core.words import N_
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ def cosine_logits(features: torch.Tensor, weight: torch.Tensor, scale: float) ->
     return scale * F.normalize(features, dim=-1) @ F.normalize(weight, dim=-1).T
 
 
-STEP_ZERO_CAPTION = (
+STEP_ZERO_CAPTION = N_(
     "Query loss after each fine-tuning step: step 0 is the pretrained network with a head "
     "imprinted from the support set's class means (nearest class mean); later steps "
     "fine-tune it."

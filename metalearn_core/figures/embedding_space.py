@@ -25,6 +25,7 @@ from metalearn_core.figures.style import (
     base_layout,
     class_color,
 )
+from metalearn_core.words import N_
 
 ART_SIZE = 14  # characters per side of a hover image: 500 of them stay small
 ART_SHADES = "\u00a0.:-=+*#%@"  # light to dark; a no-break space, which SVG text keeps
@@ -32,22 +33,22 @@ LINE_COLOR = "rgba(90, 90, 90, 0.35)"
 
 
 @dataclass(frozen=True)
-class SpaceLabels:
+class SpaceWords:
     """Every word the figure shows (legend and hover), English by default; a page passes
     them in its language. ``{name}`` and ``{label}`` are filled in per point."""
 
-    nearest_prototype: str = "nearest prototype"
-    prototypes: str = "prototypes"
-    support: str = "support"
-    query: str = "query"
-    query_right: str = "query right"
-    query_wrong: str = "query wrong"
-    regions: str = "prototype regions"
-    class_name: str = "class {label}"
-    point: str = "<b>{name}</b> (label {label}), {role}"
-    nearest_is: str = "nearest prototype: {name}"
-    own_class: str = "its own class"
-    prototype: str = "prototype of <b>{name}</b> (label {label}): its support points' mean"
+    nearest_prototype: str = N_("nearest prototype")
+    prototypes: str = N_("prototypes")
+    support: str = N_("support")
+    query: str = N_("query")
+    query_right: str = N_("query right")
+    query_wrong: str = N_("query wrong")
+    regions: str = N_("prototype regions")
+    class_name: str = N_("class {label}")
+    point: str = N_("<b>{name}</b> (label {label}), {role}")
+    nearest_is: str = N_("nearest prototype: {name}")
+    own_class: str = N_("its own class")
+    prototype: str = N_("prototype of <b>{name}</b> (label {label}): its support points' mean")
 
 
 def image_art(examples: torch.Tensor, size: int = ART_SIZE) -> list[str]:
@@ -82,7 +83,7 @@ def _hover(
     class_names: tuple[str, ...],
     images: list[str] | None,
     nearest: torch.Tensor | None = None,
-    words: SpaceLabels = SpaceLabels(),
+    words: SpaceWords = SpaceWords(),
 ) -> list[str]:
     texts = []
     for i, label in enumerate(labels.tolist()):
@@ -99,7 +100,7 @@ def _hover(
     return texts
 
 
-def _class_name(label: int, class_names: tuple[str, ...], words: SpaceLabels) -> str:
+def _class_name(label: int, class_names: tuple[str, ...], words: SpaceWords) -> str:
     return class_names[label] if label < len(class_names) else words.class_name.format(label=label)
 
 
@@ -118,7 +119,7 @@ def embedding_space_figure(
     region_distance: str | None = None,
     title: str | None = None,
     height: int = 520,
-    words: SpaceLabels = SpaceLabels(),
+    words: SpaceWords = SpaceWords(),
 ) -> go.Figure:
     """The points of one embedding space in 2-D, with prototypes and each query's nearest one.
 
@@ -132,7 +133,7 @@ def embedding_space_figure(
         support_images, query_images: hover pictures, one string per point (``image_art``).
         region_distance: ``"euclidean"`` or ``"cosine"`` to shade the region each prototype
             wins; only for points drawn as they are (a 2-D embedding), where it is true.
-        words: the legend's and the hover's words (``SpaceLabels``), in the page's language.
+        words: the legend's and the hover's words (``SpaceWords``), in the page's language.
 
     Returns:
         Traces ``nearest prototype`` (lines), ``prototypes``, ``support``, ``query right``,
@@ -247,7 +248,7 @@ def space_figure(
     images: list[str] | None = None,
     title: str | None = None,
     axis_titles: tuple[str, str] | None = None,
-    words: SpaceLabels = SpaceLabels(),
+    words: SpaceWords = SpaceWords(),
 ) -> go.Figure:
     """``embedding_space_figure`` for one space and its projection; ``images``: one hover
     picture per example, support first (``image_art`` of the episode's support then query).

@@ -25,6 +25,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from metalearn_core.figures.training import waiting_note
+from metalearn_core.words import N_
 
 REAL_COLOR = "#1a9850"
 FAKE_COLOR = "#7b3294"
@@ -43,33 +44,33 @@ ArrayLike = np.ndarray | torch.Tensor | Sequence
 
 
 @dataclass(frozen=True)
-class GanLabels:
+class GanWords:
     """Every word the GAN figures show (legends, titles, axes, notes), English by default;
     a page passes them in its language. ``{index}`` is filled in per mode."""
 
-    real: str = "real"
-    generated: str = "generated"
-    modes: str = "modes"
-    grid: str = "warped noise grid"
-    gradient: str = "generator gradient"
-    discriminator: str = "discriminator"
-    generator: str = "generator"
-    losses: str = "Losses"
-    step: str = "step"
-    loss: str = "loss"
-    press_to_train: str = "Press Step or Play to train"
-    modes_covered: str = "modes covered"
-    high_quality_share: str = "high-quality share"
-    high_quality: str = "high quality"
-    coverage: str = "Mode coverage"
-    measured_while_training: str = "Measured while it trains"
-    mode: str = "mode {index}"
-    other: str = "other"
-    samples_per_mode: str = "Samples per nearest mode"
-    k_examples: str = "K examples"
+    real: str = N_("real")
+    generated: str = N_("generated")
+    modes: str = N_("modes")
+    grid: str = N_("warped noise grid")
+    gradient: str = N_("generator gradient")
+    discriminator: str = N_("discriminator")
+    generator: str = N_("generator")
+    losses: str = N_("Losses")
+    step: str = N_("step")
+    loss: str = N_("loss")
+    press_to_train: str = N_("Press Step or Play to train")
+    modes_covered: str = N_("modes covered")
+    high_quality_share: str = N_("high-quality share")
+    high_quality: str = N_("high quality")
+    coverage: str = N_("Mode coverage")
+    measured_while_training: str = N_("Measured while it trains")
+    mode: str = N_("mode {index}")
+    other: str = N_("other")
+    samples_per_mode: str = N_("Samples per nearest mode")
+    k_examples: str = N_("K examples")
 
 
-ENGLISH = GanLabels()
+ENGLISH = GanWords()
 
 
 def _np(values: ArrayLike) -> np.ndarray:
@@ -111,7 +112,7 @@ def gan_lab_figure(
     modes: ArrayLike | None = None,
     title: str | None = None,
     height: int = 520,
-    words: GanLabels = ENGLISH,
+    words: GanWords = ENGLISH,
 ) -> go.Figure:
     """The GAN Lab view.
 
@@ -192,7 +193,7 @@ def loss_curves_figure(
     *,
     max_points: int = 300,
     height: int = 260,
-    words: GanLabels = ENGLISH,
+    words: GanWords = ENGLISH,
 ) -> go.Figure:
     """Discriminator and generator loss against step; records need step, d_loss, g_loss."""
     fig = go.Figure()
@@ -217,7 +218,7 @@ def coverage_figure(
     num_modes: int,
     *,
     height: int = 260,
-    words: GanLabels = ENGLISH,
+    words: GanWords = ENGLISH,
 ) -> go.Figure:
     """Modes covered (left axis, 0..num_modes) and high-quality share (right axis, 0..1)."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
@@ -248,7 +249,7 @@ def coverage_figure(
 
 
 def mode_counts_figure(
-    counts: Sequence[int], high_quality_counts: Sequence[int], *, words: GanLabels = ENGLISH
+    counts: Sequence[int], high_quality_counts: Sequence[int], *, words: GanWords = ENGLISH
 ) -> go.Figure:
     """Generated samples per mode, split into high quality and the rest."""
     counts_arr, high = np.asarray(counts), np.asarray(high_quality_counts)
@@ -273,7 +274,7 @@ def fewshot_points_figure(
     modes: ArrayLike | None = None,
     extent: float = 2.0,
     height: int = 380,
-    words: GanLabels = ENGLISH,
+    words: GanWords = ENGLISH,
 ) -> go.Figure:
     """Side-by-side 2-D panels (e.g. "meta-learned start", "from scratch"), each showing
     the K examples, that panel's generated points (S, 2) and the task's modes."""
