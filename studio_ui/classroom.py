@@ -32,6 +32,7 @@ from metalearn_core.engine.limits import (
     served_data_dir,
     untrusted_run_config,
 )
+from studio_ui.i18n import _
 
 SESSION_FOLDER_KEY = "classroom_session_folder"
 
@@ -67,8 +68,9 @@ def check_upload_size(size: int, name: str, limits: ServerLimits | None = None) 
     limits = limits or server_limits()
     if size > limits.max_upload_bytes:
         raise ValueError(
-            f"{name} is {size:,} bytes; this server takes uploads of at most "
-            f"{limits.max_upload_bytes:,} bytes"
+            _("{file} is {size} bytes; this server takes uploads of at most {most} bytes").format(
+                file=name, size=f"{size:,}", most=f"{limits.max_upload_bytes:,}"
+            )
         )
 
 

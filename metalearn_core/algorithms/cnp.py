@@ -162,7 +162,7 @@ class ConditionalNeuralProcess(MetaLearner):
     """
 
     name: ClassVar[str] = "cnp"
-    title: ClassVar[str] = "Conditional Neural Process"
+    title: ClassVar[str] = N_("Conditional Neural Process")
     summary: ClassVar[str] = (
         "Model-based (regression): an encoder turns each support point into a code, their "
         "mean r summarises the task, and a decoder predicts a mean and an uncertainty at "

@@ -178,7 +178,7 @@ class MAML(MetaLearner):
     """Second-order MAML (first-order with ``hparams.first_order``); see the module docstring."""
 
     name = "maml"
-    title = "MAML"
+    title = N_("MAML")
     summary = (
         "Optimisation-based: learns a starting point θ from which one gradient step on "
         "the support set fits a new task, differentiating through that step (second "
@@ -523,7 +523,7 @@ class FOMAML(MAML):
     """
 
     name = "fomaml"
-    title = "First-order MAML"
+    title = N_("First-order MAML")
     summary = (
         "MAML without the second-order terms: the meta-gradient is the query gradient at "
         "the adapted weights. Cheaper per step, often about as accurate."

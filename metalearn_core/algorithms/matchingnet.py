@@ -164,7 +164,7 @@ class MatchingNet(MetaLearner):
     """Matching Networks; see the module docstring for the rule and an example."""
 
     name = "matchingnet"
-    title = "Matching Networks"
+    title = N_("Matching Networks")
     summary = (
         "Metric-based: a query's label is the attention-weighted vote of the support "
         "labels, the attention a softmax over cosine similarities of embeddings. No "

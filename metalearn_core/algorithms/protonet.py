@@ -110,7 +110,7 @@ class ProtoNet(MetaLearner):
     """Prototypical Networks; see the module docstring for the rule and an example."""
 
     name = "protonet"
-    title = "Prototypical Networks"
+    title = N_("Prototypical Networks")
     summary = (
         "Metric-based: embeds every example; a class's prototype is the mean embedding of "
         "its support examples and a query takes the class of the nearest prototype. Tick "

@@ -212,7 +212,7 @@ class SNAILLearner(MetaLearner):
     """
 
     name: ClassVar[str] = "snail"
-    title: ClassVar[str] = "Attentive sequence learner (SNAIL-style)"
+    title: ClassVar[str] = N_("Attentive sequence learner (SNAIL-style)")
     summary: ClassVar[str] = (
         "Model-based: a network reads the labelled support set as a sequence and answers "
         "each query in one forward pass. It first has to learn to read labels at all: "

@@ -140,7 +140,7 @@ class TransferLearner(MetaLearner):
     """
 
     name: ClassVar[str] = "transfer"
-    title: ClassVar[str] = "Transfer learning (pretrain + fine-tune)"
+    title: ClassVar[str] = N_("Transfer learning (pretrain + fine-tune)")
     summary: ClassVar[str] = (
         "The baseline: pretrains one classifier on all training classes (no episodes), "
         "then labels a new episode by its support class means, optionally fine-tuning a "

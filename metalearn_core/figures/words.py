@@ -73,3 +73,25 @@ class EpisodeWords:
 
 
 ENGLISH = EpisodeWords()
+
+
+@dataclass(frozen=True)
+class CurveWords:
+    """The learning curves' words (``training.learning_curves_figure``)."""
+
+    train: str = N_("train")
+    train_loss: str = N_("{name} loss")
+    train_accuracy: str = N_("{name} accuracy")
+    validation: str = N_("validation")
+    validation_band: str = N_("validation band")
+    validation_ci: str = N_("validation (95% CI)")
+    chance: str = N_("chance")
+    episodes: str = N_("episodes")
+    accuracy: str = N_("accuracy (%)")
+    validation_mse: str = N_("validation MSE")
+    training_loss: str = N_("training loss")
+    training_mse: str = N_("training MSE")
+    waiting: str = N_("Press Play or Step: curves appear as it trains")
+
+
+ENGLISH_CURVES = CurveWords()
