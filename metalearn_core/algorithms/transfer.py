@@ -147,7 +147,7 @@ class TransferLearner(MetaLearner):
         "fresh head. A strong reference for every meta-learner."
     )
     # its steps classify mini-batches among all training classes, not N-way queries
-    train_metric_name: ClassVar[str] = "pretraining batch"
+    train_metric_name: ClassVar[str] = N_("pretraining batch")
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("classification",)
     hparams_class: ClassVar[type[Hyperparameters]] = TransferHyperparameters
     internals_records = (EmbeddingView, InnerStepCurve)
