@@ -33,7 +33,7 @@ from studio_ui.embedding_space import (
     held_out_source,
     subjects,
 )
-from studio_ui.i18n import N_, _, ngettext, translated_words
+from studio_ui.i18n import N_, _, ngettext, shown_as, translated_words
 from studio_ui.live_chart import CHART_CONFIG
 from studio_ui.runtime import ensure_entrypoint
 
@@ -57,10 +57,13 @@ def _within(value: int, low: int, high: int) -> int:
 def examples_ui(subject: Subject) -> dict:
     """The examples to draw: split, classes, shots, queries and seed."""
     config = subject.first.config
-    mode = st.radio(_("Examples"), (CHOSEN, MANY), format_func=_, horizontal=True, key=KEY + "mode")
+    mode = st.radio(
+        _("Examples"), (CHOSEN, MANY), format_func=shown_as((CHOSEN, MANY)), horizontal=True,
+        key=KEY + "mode",
+    )  # fmt: skip
     split = st.selectbox(
         _("Held-out classes from"), ("val", "test"), key=KEY + "split",
-        format_func=lambda split: _(SPLIT_TITLES[split]),
+        format_func=shown_as(SPLIT_TITLES),
         help=_("Classes never seen in meta-training: the validation or the test split."),
     )  # fmt: skip
     columns = st.columns(4)
@@ -254,7 +257,13 @@ st.markdown(
 
 offered = subjects()
 label = (
-    st.radio(_("Look at"), tuple(offered), format_func=_, horizontal=True, key=KEY + "subject")
+    st.radio(
+        _("Look at"),
+        tuple(offered),
+        format_func=shown_as(tuple(offered)),
+        horizontal=True,
+        key=KEY + "subject",
+    )  # fmt: skip
     if len(offered) > 1
     else next(iter(offered))
 )
@@ -287,7 +296,9 @@ if label == TRAIN_RUN and subject.first.config.algo in INNER_LOOP_LEARNERS:
 if label != TRAIN_RUN:
     view = "learners"
 elif len(views) > 1:
-    view = st.radio(_("Side by side"), views, format_func=_, horizontal=True, key=KEY + "view")
+    view = st.radio(
+        _("Side by side"), views, format_func=shown_as(views), horizontal=True, key=KEY + "view"
+    )
 else:
     view = INITIAL_TRAINED
 examples = examples_ui(subject)

@@ -30,7 +30,7 @@ from studio_ui.gan_session import (
     gan_labels,
     reported_errors,
 )
-from studio_ui.i18n import N_, _
+from studio_ui.i18n import N_, _, shown_as
 from studio_ui.live_chart import CHART_CONFIG
 from studio_ui.runtime import ensure_entrypoint
 
@@ -59,7 +59,7 @@ def choices_ui(session: FewShotSession) -> tuple[str, int, int]:
     """The task set, meta-iterations per press and seed."""
     columns = st.columns([2, 1, 1])
     name = columns[0].radio(_("Tasks"), list(DOMAIN_CONFIGS), horizontal=True,
-                            format_func=lambda name: _(DOMAIN_TITLES.get(name, name)),
+                            format_func=shown_as(DOMAIN_TITLES),
                             key="fewshot_gan_domain")  # fmt: skip
     iterations = columns[1].number_input(
         _("Meta-iterations per press"), min_value=1, max_value=MAX_PRESS_ITERATIONS, value=50,

@@ -41,7 +41,7 @@ from studio_ui.gan_session import (
     gan_labels,
     reported_errors,
 )
-from studio_ui.i18n import _
+from studio_ui.i18n import _, shown_as
 from studio_ui.live_chart import (
     CHART_CONFIG,
     STATIC_CHART_CONFIG,
@@ -67,14 +67,15 @@ def settings_ui(session: LabSession) -> dict:
     with st.expander(_("Settings"), expanded=True):
         top = st.columns([2, 1])
         top[0].selectbox(_("Lesson preset"), list(PRESETS), key="gan_preset",
-                         format_func=lambda name: _(PRESETS[name][0]))  # fmt: skip
+                         format_func=shown_as({n: p[0] for n, p in PRESETS.items()}))  # fmt: skip
         top[1].button(_("Load preset"), key="gan_load_preset", on_click=lambda: session.load_preset(
             st.session_state["gan_preset"], st.session_state))  # fmt: skip
         data = st.columns(5)
         data[0].selectbox(_("Data"), list(TOY_DATASETS), key="gan_dataset",
-                          format_func=lambda name: _(make_toy_dataset(name).title))  # fmt: skip
+                          format_func=shown_as({n: make_toy_dataset(n).title
+                                                for n in TOY_DATASETS}))  # fmt: skip
         data[1].selectbox(_("Loss"), LOSSES, key="gan_loss",
-                          format_func=lambda loss: _(LOSS_TITLES[loss]))  # fmt: skip
+                          format_func=shown_as(LOSS_TITLES))  # fmt: skip
         data[2].number_input(_("Pack (m)"), min_value=1, max_value=8, step=1, key="gan_pack",
                              help=_("PacGAN: the discriminator judges m samples at once"))  # fmt: skip
         data[3].number_input(_("Batch"), min_value=1, max_value=PAGE_MAX_BATCH, step=16,

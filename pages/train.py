@@ -21,7 +21,7 @@ from metalearn_core.figures.training import learning_curves_figure
 from metalearn_core.figures.words import CurveWords
 from studio_ui import train_session as session
 from studio_ui.formulas import formulas_expander
-from studio_ui.i18n import _, ngettext, translated_words
+from studio_ui.i18n import _, ngettext, shown_as, translated_words
 from studio_ui.inspector import render_inspector
 from studio_ui.live_chart import (
     CHART_CONFIG,
@@ -186,7 +186,7 @@ def controls(state: TrainSession, trainer: Trainer) -> str:
     speed = columns[3].segmented_control(
         _("Speed"),
         list(session.SPEEDS),
-        format_func=lambda name: _(session.SPEEDS[name].label),
+        format_func=shown_as({name: speed.label for name, speed in session.SPEEDS.items()}),
         default=session.DEFAULT_SPEED,
         key="train_speed",
         persist_state="session",

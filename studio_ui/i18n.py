@@ -18,8 +18,9 @@ import dataclasses
 import functools
 import gettext
 import threading
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 Words = TypeVar("Words")
 
@@ -113,6 +114,20 @@ def translated_words(words: Words) -> Words:
             if isinstance(value := getattr(words, field.name), str)
         },
     )
+
+
+def shown_as(labels: Mapping[Any, str] | Iterable[str]) -> Callable[[Any], str]:
+    """A widget's ``format_func`` for options that stay English values (so that a language
+    switch keeps the choice): each option shown as its label in the session's language.
+
+    ``labels`` maps each option to its English label, or lists options that are their own
+    labels. The labels are translated now, during the page's run: a format function
+    called later, outside it (``AppTest`` formats values between runs), still answers in
+    the language the page was drawn in.
+    """
+    pairs = labels.items() if isinstance(labels, Mapping) else ((o, o) for o in labels)
+    translated = {option: _(label) for option, label in pairs}
+    return lambda option: translated.get(option, str(option))
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
