@@ -21,9 +21,10 @@ import pandas as pd
 import streamlit as st
 
 from metalearn_core.compare import Comparison
+from metalearn_core.compare.results import ReadingWords, reading
 from metalearn_core.figures.compare import metric_lines_figure, scores_by_figure
 from studio_ui import compare_session as session
-from studio_ui.i18n import _
+from studio_ui.i18n import _, translated_words
 from studio_ui.inspector import render_inspector
 from studio_ui.live_chart import CHART_CONFIG, STATIC_CHART_CONFIG, live_chart, show_figure
 from studio_ui.runtime import ensure_entrypoint
@@ -223,6 +224,16 @@ def results_table(result: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def reading_in_language(result: dict) -> str:
+    """The result's reading in the session's language: worded again from its numbers (the
+    file's own ``reading`` is English, as the command line wrote it), or the file's own
+    when a file opened from elsewhere lacks a number the wording needs."""
+    try:
+        return reading(result, words=translated_words(ReadingWords()), title=learner_name)
+    except (KeyError, TypeError, ValueError, IndexError):
+        return result["reading"]
+
+
 def results_section(result: dict) -> None:
     st.subheader(_("Results"))
     plan = result.get("plan", {})
@@ -242,7 +253,7 @@ def results_section(result: dict) -> None:
         )
     )
     st.dataframe(results_table(result), hide_index=True, key="compare_table")
-    st.info(result["reading"], icon=":material/insights:")
+    st.info(reading_in_language(result), icon=":material/insights:")
     metric = result["metric"]
     percent = metric == "accuracy"
     y_title = _("accuracy") if percent else _("MSE")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 import shutil
 from pathlib import Path
@@ -177,3 +178,39 @@ def test_outside_a_session_the_interface_is_english():
     assert i18n._("Why meta-learning") == "Why meta-learning"
     with pytest.raises(ValueError, match="unknown language"):
         i18n.translations("xx")
+
+
+def test_the_core_words_dataclasses_are_extracted_and_translated():
+    # Each figure's or reading's words: every English default is in the catalog, and a
+    # comparison's reading worded in Chinese keeps its numbers.
+    from metalearn_core.compare.results import ReadingWords, reading
+    from metalearn_core.figures.embedding_space import SpaceWords
+    from metalearn_core.figures.gan import GanWords
+    from metalearn_core.figures.words import CurveWords, EpisodeWords
+
+    chinese = i18n.translations("zh_CN")
+    for words in (ReadingWords(), SpaceWords(), GanWords(), CurveWords(), EpisodeWords()):
+        for field in dataclasses.fields(words):
+            english = getattr(words, field.name)
+            words_only = PLACEHOLDER.sub("", english)  # "q{index} · {label}" has no words
+            assert chinese.gettext(english) != english or not re.search("[a-z]{3}", words_only), (
+                type(words).__name__,
+                field.name,
+            )
+    zh_words = ReadingWords(
+        **{
+            f.name: chinese.gettext(getattr(ReadingWords(), f.name))
+            for f in dataclasses.fields(ReadingWords)
+        }
+    )
+    row = {"ci95": 0.01, "seconds_per_episode": 0.002, "episodes": 10, "seconds": 1.0}
+    result = {
+        "metric": "accuracy",
+        "learners": {
+            "protonet": {"algo": "protonet", "accuracy": 0.8, **row},
+            "maml": {"algo": "maml", "accuracy": 0.6, **row},
+        },
+    }
+    text = reading(result, words=zh_words, title=lambda algo: chinese.gettext(algo.upper()))
+    assert text.startswith("PROTONET在测试准确率上领先:80.0% ± 1.0%")
+    assert "20.0 个百分点" in text and "不重叠" in text
