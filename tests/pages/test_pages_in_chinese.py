@@ -52,6 +52,8 @@ def test_the_train_page_in_chinese():
     assert [_button(at, key) for key in ("train_step", "train_reset")] == ["单步", "重置"]
     assert _metric_labels(at)[:3] == ["Episode 数", "元迭代次数", "Episode / 秒"]
     assert at.subheader[0].value == "Episode 检查器"
+    # the update rule's sentence, from the algorithm's docstring (the quick demo: ProtoNet)
+    assert any(m.value.startswith("每个类别 n 由其支持样本嵌入的均值表示") for m in at.markdown)
     curves = shown_figures(at)["train_curves"]["figure"]
     assert curves["layout"]["xaxis"]["title"]["text"] == "episode 数"
     assert "按“运行”或“单步”" in curves["layout"]["annotations"][-1]["text"]
