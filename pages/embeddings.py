@@ -14,6 +14,7 @@ import streamlit as st
 import torch
 
 from metalearn_core import embedding_space as space_core
+from metalearn_core.algorithms import ALGORITHMS
 from metalearn_core.data.episodes import Episode
 from metalearn_core.embedding_space import (
     INNER_LOOP_LEARNERS,
@@ -165,8 +166,8 @@ def spaces_for(
 def space_title(name: str, subject: Subject) -> str:
     """A space's heading in the session's language (the names of ``spaces_for``)."""
     trainer = subject.first
-    if subject.label == COMPARISON:
-        return name
+    if subject.label == COMPARISON:  # a learner, by its algorithm's name
+        return _(getattr(ALGORITHMS.get(name), "title", name))
     if name == "before":
         return _("before the inner steps")
     if name == "after":

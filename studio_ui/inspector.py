@@ -79,9 +79,10 @@ def episode_words() -> EpisodeWords:
 
 
 def scalar_details(adaptation: Adaptation) -> dict[str, str]:
-    """The numbers the learner's records report, by readable name, to 3 digits."""
+    """The numbers the learner's records report, by readable name (in the session's
+    language: the core marks the names with ``N_``), to 3 digits."""
     return {
-        name: f"{value:.3g}" if isinstance(value, float) else str(value)
+        _(name): f"{value:.3g}" if isinstance(value, float) else str(value)
         for record in adaptation.internals
         for name, value in record.scalars().items()
     }

@@ -214,4 +214,4 @@ def test_the_compare_pages_live_comparison_is_found(protonet_run, maml_run):
     at = _page(trainer=None, **{compare_session.COMPARISON: live})
     at.radio(key="embed_subject").set_value("Comparison").run()
     _clean(at)
-    assert _headings(at) == ["protonet", "maml"]
+    assert _headings(at) == ["Prototypical Networks", "MAML"]  # each learner by its title
