@@ -146,3 +146,19 @@ def test_switching_language_in_the_middle_of_a_run_keeps_the_run_and_its_setting
     at.radio(key=SWITCH_KEY).set_value("en").run()
     at.switch_page("pages/train.py").run()
     assert at.title[0].value == "Train" and trainer.episodes_seen == episodes
+
+
+def test_a_widget_keeps_its_value_when_its_label_changes_language():
+    at = AppTest.from_file(str(REPO_ROOT / "pages" / "fewshot_gan.py"), default_timeout=180)
+    at.run()
+    at.number_input(key="fewshot_gan_seed").set_value(3).run()
+    at.select_slider(key="fewshot_gan_scratch_lr").set_value(0.01).run()
+    at.radio(key="fewshot_gan_domain").set_value("rings").run()
+    assert at.number_input(key="fewshot_gan_seed").label == "Seed"
+    at.session_state[LANGUAGE_KEY] = "zh_CN"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.number_input(key="fewshot_gan_seed").label == "随机种子"
+    assert at.number_input(key="fewshot_gan_seed").value == 3
+    assert at.select_slider(key="fewshot_gan_scratch_lr").value == 0.01
+    assert at.radio(key="fewshot_gan_domain").value == "rings"
