@@ -61,7 +61,7 @@ def test_the_train_page_in_chinese():
 
 def test_the_compare_page_in_chinese():
     at = _page("compare")
-    assert at.title[0].value == "对比"
+    assert at.title[0].value == "比较"
     assert [_button(at, k) for k in ("compare_play_pause", "compare_step", "compare_score_button")] == [
         "运行", "单步", "评分",
     ]  # fmt: skip
