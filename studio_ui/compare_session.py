@@ -35,7 +35,7 @@ from metalearn_core.compare import (
 from metalearn_core.engine import RunConfig
 from studio_ui.classroom import check_runs_budget
 from studio_ui.data import sources_for
-from studio_ui.i18n import _
+from studio_ui.i18n import N_, _, shown_as
 from studio_ui.serving import REPO_ROOT
 from studio_ui.sessions import track_run
 from studio_ui.train_settings import (
@@ -59,7 +59,7 @@ RESULT, RESULT_FROM, MESSAGE, SCORE, INSPECT_SEED = (
 )  # fmt: skip
 UPLOAD_KEY = "compare_upload"
 PREPARED_DIR = REPO_ROOT / "comparisons"
-EPISODES, SECONDS = "Episodes", "Seconds"
+EPISODES, SECONDS = N_("Episodes"), N_("Seconds")  # widget values, shown translated
 # the page's limits (the command line allows more)
 MAX_PAGE_EPISODES = 20_000
 MAX_PAGE_SECONDS = 600
@@ -114,50 +114,52 @@ def settings_widgets() -> dict[str, Any]:
     """The comparison's settings (sidebar); returns the chosen values, not yet checked."""
     datasets = dataset_names()
     st.session_state.setdefault(KEY + "dataset", datasets[0])
-    dataset = st.selectbox("Data set", datasets, format_func=dataset_title,
+    dataset = st.selectbox(_("Data set"), datasets,
+                           format_func=shown_as({name: dataset_title(name) for name in datasets}),
                            key=KEY + "dataset", on_change=_dataset_changed)  # fmt: skip
     if description := dataset_description(dataset):
-        st.caption(description)
+        st.caption(_(description))
     data_dir = None
     if needs_folder(dataset):
-        data_dir = st.text_input("Data folder", key=KEY + "data_dir").strip() or None
+        data_dir = st.text_input(_("Data folder"), key=KEY + "data_dir").strip() or None
     kind = dataset_kind(dataset)
     offered = algorithm_names(kind)
     st.session_state.setdefault(KEY + "algos", list(DEFAULT_LEARNERS[kind]))
     algos = st.multiselect(
-        f"Learners (2 to {MAX_LEARNERS})",
+        _("Learners (2 to {most})").format(most=MAX_LEARNERS),
         offered,
-        format_func=algorithm_title,
+        format_func=shown_as({name: algorithm_title(name) for name in offered}),
         key=KEY + "algos",
         max_selections=MAX_LEARNERS,
-        help="Learners of the data set's kind of task; they train on the same episodes",
+        help=_("Learners of the data set's kind of task; they train on the same episodes"),
     )
     regression = kind == "regression"
     c1, c2, c3 = st.columns(3)
     with c1:
-        n_way = _number("N-way", "n_way", 1, 100, 1 if regression else 5, disabled=regression)
+        n_way = _number(_("N-way"), "n_way", 1, 100, 1 if regression else 5, disabled=regression)
     with c2:
-        k_shot = _number("K-shot", "k_shot", 1, 100, 10 if regression else 1)
+        k_shot = _number(_("K-shot"), "k_shot", 1, 100, 10 if regression else 1)
     with c3:
-        q_query = _number("Q-query", "q_query", 1, 100, 10 if regression else 5)
-    seed = _number("Seed", "seed", 0, 2**31 - 1, 0)
+        q_query = _number(_("Q-query"), "q_query", 1, 100, 10 if regression else 5)
+    seed = _number(_("Seed"), "seed", 0, 2**31 - 1, 0)
     st.session_state.setdefault(KEY + "budget_kind", EPISODES)
-    budget_kind = st.radio("Equal budget of", (EPISODES, SECONDS), key=KEY + "budget_kind",
-                           horizontal=True)  # fmt: skip
+    budget_kind = st.radio(_("Equal budget of"), (EPISODES, SECONDS), key=KEY + "budget_kind",
+                           format_func=shown_as((EPISODES, SECONDS)), horizontal=True)  # fmt: skip
     if budget_kind == EPISODES:
-        budget = _number("Training episodes per learner", "episodes", 1, MAX_PAGE_EPISODES, 500)
+        budget = _number(_("Training episodes per learner"), "episodes", 1, MAX_PAGE_EPISODES, 500)
     else:
-        budget = _number("Training seconds per learner", "seconds", 1, MAX_PAGE_SECONDS, 30)
+        budget = _number(_("Training seconds per learner"), "seconds", 1, MAX_PAGE_SECONDS, 30)
     st.session_state.setdefault(KEY + "recipes", True)
-    recipes = st.checkbox("Recommended recipes", key=KEY + "recipes",
-                          help="Each learner's best settings a benchmark found for a budget "
-                          "(else the papers' defaults)")  # fmt: skip
-    with st.expander("Scoring"):
-        test_episodes = _number("Test episodes", "test_episodes", 10, MAX_PAGE_TEST_EPISODES, 600)
-        extra_episodes = _number("Episodes per extra point", "extra_episodes", 5, 500, 100)
-        validate_every = _number("Validate every (episodes, 0: never)", "validate_every", 0,
+    recipes = st.checkbox(_("Recommended recipes"), key=KEY + "recipes",
+                          help=_("Each learner's best settings a benchmark found for a budget "
+                                 "(else the papers' defaults)"))  # fmt: skip
+    with st.expander(_("Scoring")):
+        test_episodes = _number(_("Test episodes"), "test_episodes", 10, MAX_PAGE_TEST_EPISODES,
+                                600)  # fmt: skip
+        extra_episodes = _number(_("Episodes per extra point"), "extra_episodes", 5, 500, 100)
+        validate_every = _number(_("Validate every (episodes, 0: never)"), "validate_every", 0,
                                  MAX_PAGE_EPISODES, 100)  # fmt: skip
-        val_episodes = _number("Validation episodes", "val_episodes", 1, 500, 50)
+        val_episodes = _number(_("Validation episodes"), "val_episodes", 1, 500, 50)
     return {
         "dataset": dataset, "data_dir": data_dir, "algos": list(algos), "n_way": n_way,
         "k_shot": k_shot, "q_query": q_query, "seed": seed, "budget_kind": budget_kind,

@@ -29,6 +29,7 @@ from metalearn_core.spec import ProblemSpec
 from studio_ui import train_session
 from studio_ui.classroom import check_upload_size, served_or_typed
 from studio_ui.data import cached_task_source, stored_upload
+from studio_ui.i18n import _, shown_as
 from studio_ui.train_session import SettingsChoice
 
 log = logging.getLogger("metalearn_studio.train_settings")
@@ -101,12 +102,21 @@ def algorithm_title(name: str) -> str:
 def run_summary(config: RunConfig, meta_batch: int) -> str:
     """One line naming the run: algorithm, data, episode shape, meta-batch and seed."""
     if dataset_kind(config.dataset) == "regression":
-        shape = f"{config.k_shot} support and {config.q_query} query points per task"
+        shape = _("{k_shot} support and {q_query} query points per task").format(
+            k_shot=config.k_shot, q_query=config.q_query
+        )
     else:
-        shape = f"{config.n_way}-way {config.k_shot}-shot, {config.q_query} queries per class"
-    return (
-        f"**{algorithm_title(config.algo)}** on **{config.dataset}**, {shape}, "
-        f"meta-batch {meta_batch}, seed {config.seed}"
+        shape = _("{n_way}-way {k_shot}-shot, {q_query} queries per class").format(
+            n_way=config.n_way, k_shot=config.k_shot, q_query=config.q_query
+        )
+    return _(
+        "**{algorithm}** on **{dataset}**, {shape}, meta-batch {meta_batch}, seed {seed}"
+    ).format(
+        algorithm=_(algorithm_title(config.algo)),
+        dataset=config.dataset,
+        shape=shape,
+        meta_batch=meta_batch,
+        seed=config.seed,
     )
 
 
@@ -294,21 +304,27 @@ def setting_widget(
     limits and help text from the field's metadata."""
     if key not in st.session_state:
         st.session_state[key] = default
-    common: dict[str, Any] = {"key": key, "persist_state": "session", "help": help or info.help}
+    # the metadata's words are extracted from the core (studio_ui/i18n_extract.py)
+    common: dict[str, Any] = {
+        "key": key,
+        "persist_state": "session",
+        "help": help or (_(info.help) if info.help else None),
+    }
     common.update(extra)
+    label = _(info.label)
     if info.choices:
-        return st.selectbox(info.label, list(info.choices), **common)
+        return st.selectbox(label, list(info.choices), **common)
     if info.kind is bool:
-        return st.checkbox(info.label, **common)
+        return st.checkbox(label, **common)
     if info.kind is int:
-        return int(st.number_input(info.label, **_number_limits(info), **common))
+        return int(st.number_input(label, **_number_limits(info), **common))
     if info.kind is float:
         # a step a tenth of the default: +/- moves a learning rate of 1e-3 by 1e-4
         step = info.step or (abs(default) / 10 if default else 0.01)
-        return st.number_input(info.label, step=step, format="%g", **_number_limits(info), **common)
+        return st.number_input(label, step=step, format="%g", **_number_limits(info), **common)
     if info.kind is str:
-        return st.text_input(info.label, **common)
-    st.caption(f"{info.label} = {default!r} (fixed)")
+        return st.text_input(label, **common)
+    st.caption(_("{label} = {value} (fixed)").format(label=label, value=repr(default)))
     return default
 
 
@@ -340,13 +356,15 @@ def hparams_widgets(algo: str, dataset: str, n_way: int) -> dict[str, Any]:
 def papers_departures(values: dict[str, Any], defaults: Hyperparameters) -> str:
     """One line for students: the papers' defaults, or which values differ from them."""
     changed = [
-        f"{name} = {value!r} (paper: {getattr(defaults, name)!r})"
+        _("{name} = {value} (paper: {paper})").format(
+            name=name, value=repr(value), paper=repr(getattr(defaults, name))
+        )
         for name, value in values.items()
         if value != getattr(defaults, name)
     ]
     if not changed:
-        return "The papers' defaults."
-    return "Changed from the papers' defaults: " + "; ".join(changed) + "."
+        return _("The papers' defaults.")
+    return _("Changed from the papers' defaults: {changes}.").format(changes="; ".join(changed))
 
 
 def _data_folder_widgets(dataset: str) -> str | None:
@@ -354,18 +372,24 @@ def _data_folder_widgets(dataset: str) -> str | None:
     machine's default (Omniglot: ``$METALEARN_OMNIGLOT_DIR``) or nothing yet."""
     machine_default = default_data_dir() if dataset == "omniglot" else None
     typed = st.text_input(
-        "Data folder",
+        _("Data folder"),
         key=KEY + "data_dir",
         persist_state="session",
         placeholder=machine_default,
-        help="The folder holding images_background.zip / images_evaluation.zip "
-        "(or a folder of class sub-folders)",
+        help=_(
+            "The folder holding images_background.zip / images_evaluation.zip "
+            "(or a folder of class sub-folders)"
+        ),
     ).strip()
     if machine_default and not typed:
-        st.caption(f"Empty: this machine's Omniglot folder ({DATA_DIR_ENV}), {machine_default}")
+        st.caption(
+            _("Empty: this machine's Omniglot folder ({variable}), {folder}").format(
+                variable=DATA_DIR_ENV, folder=machine_default
+            )
+        )
     if dataset == "folder":
         upload = st.file_uploader(
-            "…or upload a zip of class folders", type=["zip"], key=KEY + "folder_zip"
+            _("…or upload a zip of class folders"), type=["zip"], key=KEY + "folder_zip"
         )
         if upload is not None:
             try:
@@ -373,7 +397,7 @@ def _data_folder_widgets(dataset: str) -> str | None:
             except ValueError as error:
                 st.error(str(error))
                 return None
-            st.caption(f"Using the uploaded {upload.name}.")
+            st.caption(_("Using the uploaded {file}.").format(file=upload.name))
             stored = stored_upload(upload.getvalue())
             train_session.current().remember_upload_name(stored, upload.name)
             return str(stored)
@@ -390,7 +414,9 @@ def _hidden_settings_note(hidden: RunConfig) -> str | None:
     ]
     if not changed:
         return None
-    return "Kept from the opened run (set on the command line): " + ", ".join(changed) + "."
+    return _("Kept from the opened run (set on the command line): {settings}.").format(
+        settings=", ".join(changed)
+    )
 
 
 def settings_form(on_preset: Callable[[str], None] = apply_preset) -> SettingsChoice:
@@ -401,35 +427,37 @@ def settings_form(on_preset: Callable[[str], None] = apply_preset) -> SettingsCh
     """
     initialise_defaults()
     left, right = st.columns(2)
-    left.button("Quick demo", on_click=on_preset, args=(QUICK_DEMO,), width="stretch",
-                help="Small, fast settings: learns visibly within seconds")  # fmt: skip
-    right.button("Paper settings", on_click=on_preset, args=(PAPER,), width="stretch",
-                 help="The papers' episode shape, width and hyperparameters")  # fmt: skip
+    left.button(_("Quick demo"), on_click=on_preset, args=(QUICK_DEMO,), width="stretch",
+                help=_("Small, fast settings: learns visibly within seconds"))  # fmt: skip
+    right.button(_("Paper settings"), on_click=on_preset, args=(PAPER,), width="stretch",
+                 help=_("The papers' episode shape, width and hyperparameters"))  # fmt: skip
 
     datasets = dataset_names()
     if st.session_state.get(KEY + "dataset") not in datasets:
         st.session_state[KEY + "dataset"] = datasets[0]
     st.session_state.setdefault(KEY + "task_kind", dataset_kind(st.session_state[KEY + "dataset"]))
     dataset = st.selectbox(
-        CONFIG_SETTINGS["dataset"].label, datasets, format_func=dataset_title,
+        _(CONFIG_SETTINGS["dataset"].label), datasets,
+        format_func=shown_as({name: dataset_title(name) for name in datasets}),
         key=KEY + "dataset", persist_state="session", on_change=dataset_changed,
     )  # fmt: skip
     description = dataset_description(dataset)
     if description:
-        st.caption(description)
+        st.caption(_(description))
     data_dir = _data_folder_widgets(dataset) if needs_folder(dataset) else None
     kind = dataset_kind(dataset)
     algos = algorithm_names(kind)
     if st.session_state.get(KEY + "algo") not in algos:
         st.session_state[KEY + "algo"] = algos[0]
     algo = st.selectbox(
-        CONFIG_SETTINGS["algo"].label,
+        _(CONFIG_SETTINGS["algo"].label),
         algos,
-        format_func=algorithm_title,
+        format_func=shown_as({name: algorithm_title(name) for name in algos}),
         key=KEY + "algo",
         persist_state="session",
     )
-    st.caption(getattr(ALGORITHMS[algo], "summary", ""))
+    if summary := getattr(ALGORITHMS[algo], "summary", ""):
+        st.caption(_(summary))
     regression = kind == "regression"
     if regression:
         st.session_state[KEY + "n_way"] = 1
@@ -442,8 +470,10 @@ def settings_form(on_preset: Callable[[str], None] = apply_preset) -> SettingsCh
     with c1:
         width = config_widget(
             "width", disabled=own_network,
-            help=f"{algorithm_title(algo)} sizes its own network: see Hyperparameters"
-            if own_network else "Conv filters or MLP units; 0: default",
+            help=_("{algorithm} sizes its own network: see Hyperparameters").format(
+                algorithm=_(algorithm_title(algo))
+            )
+            if own_network else _("Conv filters or MLP units; 0: default"),
         )  # fmt: skip
         chosen["width"] = None if own_network else width
     with c2:
@@ -452,15 +482,19 @@ def settings_form(on_preset: Callable[[str], None] = apply_preset) -> SettingsCh
     embedding_2d = config_widget(
         "embedding_2d",
         disabled=regression or not drawn,
-        help="End the network with a layer of two units, so that the inspector draws the "
-        "embedding space itself (and each prototype's region) instead of a projection"
+        help=_(
+            "End the network with a layer of two units, so that the inspector draws the "
+            "embedding space itself (and each prototype's region) instead of a projection"
+        )
         if drawn
-        else f"The inspector draws no embedding space for {algorithm_title(algo)}",
+        else _("The inspector draws no embedding space for {algorithm}").format(
+            algorithm=_(algorithm_title(algo))
+        ),
     )
     chosen["embedding_2d"] = bool(embedding_2d) and not regression and drawn
-    with st.expander("Hyperparameters"):
+    with st.expander(_("Hyperparameters")):
         chosen["hparams"] = hparams_widgets(algo, dataset, chosen["n_way"])
-    with st.expander("Validation"):
+    with st.expander(_("Validation")):
         chosen["val_every"] = config_widget("val_every")
         chosen["val_episodes"] = config_widget("val_episodes")
     hidden = train_session.current().hidden_settings

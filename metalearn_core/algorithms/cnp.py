@@ -163,7 +163,7 @@ class ConditionalNeuralProcess(MetaLearner):
 
     name: ClassVar[str] = "cnp"
     title: ClassVar[str] = N_("Conditional Neural Process")
-    summary: ClassVar[str] = (
+    summary: ClassVar[str] = N_(
         "Model-based (regression): an encoder turns each support point into a code, their "
         "mean r summarises the task, and a decoder predicts a mean and an uncertainty at "
         "any x. No gradient steps at test time."

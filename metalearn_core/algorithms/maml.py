@@ -179,7 +179,7 @@ class MAML(MetaLearner):
 
     name = "maml"
     title = N_("MAML")
-    summary = (
+    summary = N_(
         "Optimisation-based: learns a starting point θ from which one gradient step on "
         "the support set fits a new task, differentiating through that step (second "
         "order). The inspector shows the query loss before and after the inner step."
@@ -524,7 +524,7 @@ class FOMAML(MAML):
 
     name = "fomaml"
     title = N_("First-order MAML")
-    summary = (
+    summary = N_(
         "MAML without the second-order terms: the meta-gradient is the query gradient at "
         "the adapted weights. Cheaper per step, often about as accurate."
     )

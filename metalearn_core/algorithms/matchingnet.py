@@ -165,7 +165,7 @@ class MatchingNet(MetaLearner):
 
     name = "matchingnet"
     title = N_("Matching Networks")
-    summary = (
+    summary = N_(
         "Metric-based: a query's label is the attention-weighted vote of the support "
         "labels, the attention a softmax over cosine similarities of embeddings. No "
         "gradient steps at test time."

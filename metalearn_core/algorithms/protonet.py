@@ -111,7 +111,7 @@ class ProtoNet(MetaLearner):
 
     name = "protonet"
     title = N_("Prototypical Networks")
-    summary = (
+    summary = N_(
         "Metric-based: embeds every example; a class's prototype is the mean embedding of "
         "its support examples and a query takes the class of the nearest prototype. Tick "
         "the 2-D embedding layer to see the space and each prototype's region."

@@ -106,7 +106,7 @@ class Reptile(MetaLearner):
 
     name = "reptile"
     title = N_("Reptile")
-    summary = (
+    summary = N_(
         "Optimisation-based, first order: trains on each task for several steps, then "
         "moves θ a fraction ε of the way towards the adapted weights. At test it "
         "fine-tunes for more steps (see the inspector)."

@@ -213,7 +213,7 @@ class SNAILLearner(MetaLearner):
 
     name: ClassVar[str] = "snail"
     title: ClassVar[str] = N_("Attentive sequence learner (SNAIL-style)")
-    summary: ClassVar[str] = (
+    summary: ClassVar[str] = N_(
         "Model-based: a network reads the labelled support set as a sequence and answers "
         "each query in one forward pass. It first has to learn to read labels at all: "
         "expect chance for several hundred episodes (more with more label slots), then a "

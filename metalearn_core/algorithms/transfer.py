@@ -141,7 +141,7 @@ class TransferLearner(MetaLearner):
 
     name: ClassVar[str] = "transfer"
     title: ClassVar[str] = N_("Transfer learning (pretrain + fine-tune)")
-    summary: ClassVar[str] = (
+    summary: ClassVar[str] = N_(
         "The baseline: pretrains one classifier on all training classes (no episodes), "
         "then labels a new episode by its support class means, optionally fine-tuning a "
         "fresh head. A strong reference for every meta-learner."

@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from metalearn_core.engine import RunConfig, Trainer
-from studio_ui import train_session
+from studio_ui import compare_session, train_session
 from studio_ui.gan_session import FEWSHOT_KEY, LAB_KEY
 from studio_ui.i18n import LANGUAGE_KEY, SWITCH_KEY
 from studio_ui.live_chart import shown_figures
@@ -52,6 +52,11 @@ def test_the_train_page_in_chinese():
     assert [_button(at, key) for key in ("train_step", "train_reset")] == ["单步", "重置"]
     assert _metric_labels(at)[:3] == ["Episode 数", "元迭代次数", "Episode / 秒"]
     assert at.subheader[0].value == "Episode 检查器"
+    # the settings' labels and help come from the core's metadata, extracted and translated
+    algorithm = at.selectbox(key=TRAIN_KEY + "algo")
+    assert algorithm.label == "算法" and "原型网络" in algorithm.options
+    assert at.number_input(key=TRAIN_KEY + "k_shot").help == "每类支持样本数"
+    assert at.sidebar.header[0].value == "运行设置"
     # the update rule's sentence, from the algorithm's docstring (the quick demo: ProtoNet)
     assert any(m.value.startswith("每个类别 n 由其支持样本嵌入的均值表示") for m in at.markdown)
     curves = shown_figures(at)["train_curves"]["figure"]
@@ -62,6 +67,7 @@ def test_the_train_page_in_chinese():
 def test_the_compare_page_in_chinese():
     at = _page("compare")
     assert at.title[0].value == "比较"
+    assert at.radio(key=compare_session.KEY + "budget_kind").options == ["Episode 数", "秒数"]
     assert [_button(at, k) for k in ("compare_play_pause", "compare_step", "compare_score_button")] == [
         "运行", "单步", "评分",
     ]  # fmt: skip
@@ -134,6 +140,7 @@ def test_switching_language_in_the_middle_of_a_run_keeps_the_run_and_its_setting
     at.switch_page("pages/train.py").run()  # AppTest reruns the page as a browser would
     assert not at.exception, at.exception
     assert at.title[0].value == "训练"
+    assert at.number_input(key=TRAIN_KEY + "n_way").label.startswith("N-way(")  # translated
     assert at.session_state[train_session.KEY].trainer is trainer
     assert trainer.episodes_seen == episodes
     assert (
