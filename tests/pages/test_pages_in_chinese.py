@@ -100,6 +100,8 @@ def test_the_embedding_page_in_chinese(trained_run):
 def test_the_gan_lab_in_chinese():
     at = _page("gan", gan_batch_size=32)
     assert at.title[0].value == "GAN 实验室"
+    data = at.selectbox(key="gan_dataset")  # the core's titles, marked there with N_
+    assert data.label == "数据" and data.options[0] == "8 个高斯组成的圆环"
     at.button(key="gan_step_both").click().run()
     assert not at.exception, at.exception
     assert [_button(at, k) for k in ("gan_step_d", "gan_play_pause", "gan_reset")] == [
