@@ -203,9 +203,7 @@ def reported_errors(what: str, on_error: Callable[[], None] | None = None) -> It
     try:
         yield
     except (ValueError, FileNotFoundError) as error:
-        st.error(
-            _("{what}: {error}").format(what=what, error=_(str(error))), icon=":material/error:"
-        )
+        st.error(_("{what}: {error}").format(what=what, error=error), icon=":material/error:")
         if on_error is not None:
             on_error()
     except Exception as error:  # the page and the other students' sessions live on
