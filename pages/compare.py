@@ -24,6 +24,7 @@ from metalearn_core.compare import Comparison
 from metalearn_core.figures.compare import metric_lines_figure, scores_by_figure
 from studio_ui import compare_session as session
 from studio_ui.inspector import render_inspector
+from studio_ui.lessons import show_lesson
 from studio_ui.live_chart import CHART_CONFIG, STATIC_CHART_CONFIG, live_chart, show_figure
 from studio_ui.runtime import ensure_entrypoint
 from studio_ui.train_settings import algorithm_title
@@ -305,6 +306,7 @@ def results_section(result: dict) -> None:
 ensure_entrypoint()
 session.init_state()
 st.title("Compare")
+show_lesson("compare")  # a lesson's setup goes into the form before it is drawn
 st.caption(
     "Two to four learners, the same training episodes in the same order, an equal budget, "
     "and the same test episodes: the fair way to ask when MAML wins and when a Prototypical "

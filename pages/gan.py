@@ -40,6 +40,7 @@ from studio_ui.gan_session import (
     LabSession,
     reported_errors,
 )
+from studio_ui.lessons import show_lesson
 from studio_ui.live_chart import (
     CHART_CONFIG,
     STATIC_CHART_CONFIG,
@@ -259,6 +260,7 @@ def lab(session: LabSession) -> None:
 
 ensure_entrypoint()  # a first visit straight to /gan still goes through app.py
 st.title("GAN Lab")
+show_lesson("gan")  # a lesson's setup goes into the form before it is drawn
 st.markdown(
     "A 2-D GAN, one update at a time. Real points (green) and generated points (purple) "
     "over the discriminator's verdict. Lines: the generator's image of a square grid of "

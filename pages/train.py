@@ -21,6 +21,7 @@ from metalearn_core.figures.training import learning_curves_figure
 from studio_ui import train_session as session
 from studio_ui.formulas import formulas_expander
 from studio_ui.inspector import render_inspector
+from studio_ui.lessons import show_lesson
 from studio_ui.live_chart import (
     CHART_CONFIG,
     STATIC_CHART_CONFIG,
@@ -223,6 +224,7 @@ if state.returned_from_another_page():
     state.pause()  # the run is kept, paused
 
 st.title("Train")
+show_lesson("train")  # a lesson's setup goes into the form before it is drawn
 choice = settings_panel()
 differs = state.sync_with_settings(choice)
 show_messages(state, choice, differs)

@@ -1,0 +1,420 @@
+"""Guided lessons: a prepared setup on the Train, Compare or GAN Lab page, with a question,
+what to look for, and an answer to reveal.
+
+A lesson opens by one click on the Lessons page, or straight from a link a teacher hands
+out: ``train?lesson=inner_lr`` (``&lang=zh_CN`` for Chinese). The target page calls
+``show_lesson(page)`` before it draws its settings: the first time the lesson arrives, its
+setup is written into the page's form (``apply_setup``), and the lesson card sits at the
+top of the page for as long as the link names the lesson. A link naming a lesson that does
+not exist opens the page with its usual settings and a note; it never raises.
+
+Each lesson's text is an English constant marked with ``N_`` and translated where shown
+(Simplified Chinese in the catalog). The answers were written from short CPU runs of the
+very setups below, through the core (``python -m metalearn_core train`` / ``compare`` /
+``gan``); the numbers quoted are those runs', and a lesson's setup is checked against the
+core's limits by ``check_setup`` (and by the tests).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from studio_ui.i18n import LANGUAGE_KEY, N_, _, current_language
+
+log = logging.getLogger("metalearn_studio.lessons")
+
+LESSON_PARAM = "lesson"  # the URL query parameter that opens a lesson
+HIDE_PARAM = "hide"  # the teacher's flag that hides controls (comma-separated setting names)
+LESSON_ID_PATTERN = re.compile(r"[a-z0-9_]{1,40}")
+ARRIVAL_KEY = "lesson_arrival"  # (page, lesson id, app run) of the lesson shown last
+# The pages a lesson can open on: page name -> (script, the catalogue's title of it)
+PAGES = {
+    "train": ("pages/train.py", N_("Train")),
+    "compare": ("pages/compare.py", N_("Compare")),
+    "gan": ("pages/gan.py", N_("GAN Lab")),
+}
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One guided lesson. ``setup`` maps the target page's setting names to values (the
+    names a link's query parameters use: ``RunConfig`` fields and hyperparameter names on
+    Train, the form's names on Compare, ``ToyGANConfig`` fields on GAN Lab); ``hide`` names
+    the controls a teacher's link hides."""
+
+    id: str
+    title: str
+    page: str
+    setup: Mapping[str, Any]
+    hide: tuple[str, ...]
+    question: str
+    look_for: str
+    answer: str
+
+    @property
+    def script(self) -> str:
+        return PAGES[self.page][0]
+
+    @property
+    def url_path(self) -> str:
+        """The page's path in the app's URL (st.Page names it after the script)."""
+        return self.script.removeprefix("pages/").removesuffix(".py")
+
+    def link(self, language: str | None = None, *, hide: bool = True) -> str:
+        """The relative link a teacher hands out: the page, the lesson, the language, and
+        the controls to hide."""
+        query = [f"{LESSON_PARAM}={self.id}"]
+        if language:
+            query.append(f"{LANGUAGE_KEY}={language}")
+        if hide and self.hide:
+            query.append(f"{HIDE_PARAM}={','.join(self.hide)}")
+        return f"{self.url_path}?{'&'.join(query)}"
+
+
+LESSONS: tuple[Lesson, ...] = (
+    Lesson(
+        id="shots",
+        title=N_("Why 5-shot beats 1-shot"),
+        page="train",
+        setup={
+            "dataset": "glyphs", "algo": "protonet", "n_way": 5, "k_shot": 1, "q_query": 5,
+            "width": 32, "seed": 0, "val_every": 25, "val_episodes": 50,
+        },  # fmt: skip
+        hide=("dataset", "algo"),
+        question=N_(
+            "A Prototypical Network opens here on 5-way **1-shot** glyphs. Before you "
+            "press Play: if every class came with **five** support examples instead of one, "
+            "would the validation accuracy be higher, lower or the same, and why?"
+        ),
+        look_for=N_(
+            "Press Play for about 200 episodes and note the validation accuracy. Then set "
+            "K-shot to 5, start a new run with the same seed and play it as long. In the "
+            "episode inspector, look at how far each prototype (a star) sits from its "
+            "class's support points."
+        ),
+        answer=N_(
+            "5-shot wins clearly. In our runs of this setup on a CPU (200 training "
+            "episodes, then 200 test episodes of unseen glyphs) the 1-shot network scored "
+            "80.4% ± 1.7% and the 5-shot one 92.9% ± 0.9%. A prototype is the mean of its "
+            "class's support embeddings: with one example it is that example, odd strokes "
+            "and all; the mean of five lies nearer the class's centre, so fewer queries "
+            "fall closer to a wrong class's prototype. It is the support set, not the "
+            "training, that does most of it: the 1-shot network given five shots at test "
+            "time scored 91.4% ± 1.0%."
+        ),
+    ),
+    Lesson(
+        id="maml_vs_protonet",
+        title=N_("When does MAML beat a Prototypical Network?"),
+        page="compare",
+        setup={
+            "dataset": "glyphs", "algos": ["protonet", "maml"], "n_way": 5, "k_shot": 1,
+            "q_query": 5, "seed": 0, "budget_kind": "Episodes", "episodes": 200,
+            "recipes": True, "test_episodes": 200, "extra_episodes": 50,
+            "validate_every": 50, "val_episodes": 50,
+        },  # fmt: skip
+        hide=("dataset", "algos"),
+        question=N_(
+            "MAML and a Prototypical Network train on the very same 200 glyph episodes "
+            "(5-way 1-shot). Which one scores higher on the test episodes, and what would "
+            "have to change for the other one to win?"
+        ),
+        look_for=N_(
+            "Press Play until both have spent their budget: the page scores them on the "
+            "same test episodes. Compare the validation curves while they train, then the "
+            "table, and the charts of accuracy at other shots and after more test-time "
+            "inner steps."
+        ),
+        answer=N_("{answer_maml_vs_protonet}"),
+    ),
+    Lesson(
+        id="inner_lr",
+        title=N_("An inner learning rate that is too large"),
+        page="train",
+        setup={
+            "dataset": "sinusoid", "algo": "maml", "k_shot": 10, "q_query": 10, "width": 40,
+            "seed": 0, "inner_lr": 1.0, "meta_batch": 8, "val_every": 50, "val_episodes": 20,
+        },  # fmt: skip
+        hide=("dataset", "algo"),
+        question=N_(
+            "MAML fits sine waves from 10 points. The paper takes one inner step of size "
+            "α = 0.01; this setup takes α = **1.0**, a hundred times larger. Will MAML "
+            "learn faster, the same, or not at all?"
+        ),
+        look_for=N_("{look_for_inner_lr}"),
+        answer=N_("{answer_inner_lr}"),
+    ),
+    Lesson(
+        id="meta_vs_transfer",
+        title=N_("Meta-learning against pretrain-and-fine-tune"),
+        page="compare",
+        setup={
+            "dataset": "glyphs", "algos": ["maml", "transfer"], "n_way": 5, "k_shot": 1,
+            "q_query": 5, "seed": 0, "budget_kind": "Episodes", "episodes": 200,
+            "recipes": True, "test_episodes": 200, "extra_episodes": 50,
+            "validate_every": 50, "val_episodes": 50,
+        },  # fmt: skip
+        hide=("dataset", "algos"),
+        question=N_(
+            "Transfer learning pretrains one classifier on every training class, then "
+            "fine-tunes on a new episode's support set; MAML practises adapting, episode "
+            "after episode. With the same budget, which one is better on new classes?"
+        ),
+        look_for=N_("{look_for_meta_vs_transfer}"),
+        answer=N_("{answer_meta_vs_transfer}"),
+    ),
+    Lesson(
+        id="matching_support",
+        title=N_("Matching Networks and the support set"),
+        page="train",
+        setup={
+            "dataset": "glyphs", "algo": "matchingnet", "n_way": 5, "k_shot": 1, "q_query": 5,
+            "width": 32, "seed": 0, "learn_attention_scale": True, "val_every": 50,
+            "val_episodes": 50,
+        },  # fmt: skip
+        hide=("dataset", "algo"),
+        question=N_(
+            "A Matching Network labels a query by attention over the support set. How much "
+            "does its answer depend on *which* examples happen to be in the support set?"
+        ),
+        look_for=N_("{look_for_matching_support}"),
+        answer=N_("{answer_matching_support}"),
+    ),
+    Lesson(
+        id="gan_collapse",
+        title=N_("Make a GAN collapse, then fix it"),
+        page="gan",
+        setup={
+            "dataset": "ring8", "loss": "nonsaturating", "pack": 1, "batch_size": 256,
+            "seed": 0, "g_lr": 1e-3, "d_lr": 1e-3, "d_steps": 1, "g_steps": 5,
+        },  # fmt: skip
+        hide=("dataset", "loss"),
+        question=N_(
+            "The real data is a ring of eight blobs. This plain GAN updates its generator "
+            "five times for every discriminator update. Will the generated points cover "
+            "all eight blobs?"
+        ),
+        look_for=N_("{look_for_gan_collapse}"),
+        answer=N_("{answer_gan_collapse}"),
+    ),
+)
+LESSONS_BY_ID = {lesson.id: lesson for lesson in LESSONS}
+
+
+# ----------------------------------------------------------------------------- setups
+
+
+def train_config(setup: Mapping[str, Any]):
+    """The ``RunConfig`` a Train lesson's setup describes: the page's quick demo of its data
+    set and algorithm, with the setup's values over it; ``ValueError`` (``ConfigError``)
+    naming the setting when a value is unknown or out of its limits."""
+    from metalearn_core.algorithms import ALGORITHMS
+    from metalearn_core.engine import RunConfig
+    from metalearn_core.settings import settings_of
+    from studio_ui.train_settings import DEFAULT_ALGO, DEFAULT_DATASET, PAGE_FIELDS, QUICK_DEMO
+    from studio_ui.train_settings import preset_config
+
+    dataset = setup.get("dataset", DEFAULT_DATASET)
+    algo = setup.get("algo", DEFAULT_ALGO)
+    if algo not in ALGORITHMS:
+        raise ValueError(f"algo={algo!r} is unknown; choose one of {sorted(ALGORITHMS)}")
+    base = preset_config(QUICK_DEMO, dataset, algo).to_dict()
+    hparam_names = set(settings_of(ALGORITHMS[algo].hparams_class))
+    for name, value in setup.items():
+        if name in hparam_names:
+            base["hparams"][name] = value
+        elif name in PAGE_FIELDS and name != "hparams":
+            base[name] = value
+        else:
+            raise ValueError(f"{name!r} is not a setting of the Train page for {algo}")
+    return RunConfig.from_dict(base)
+
+
+COMPARE_NAMES = (
+    "dataset", "algos", "n_way", "k_shot", "q_query", "seed", "budget_kind", "episodes",
+    "recipes", "test_episodes", "extra_episodes", "validate_every", "val_episodes",
+)  # fmt: skip
+
+
+def compare_values(setup: Mapping[str, Any]) -> dict[str, Any]:
+    """The Compare form's values of a Compare lesson's setup (the form's own shape, as
+    ``settings_widgets`` returns it); every name must be given."""
+    missing = [name for name in COMPARE_NAMES if name not in setup]
+    unknown = [name for name in setup if name not in COMPARE_NAMES]
+    if missing or unknown:
+        raise ValueError(f"a Compare setup names {COMPARE_NAMES}; missing {missing}, unknown {unknown}")
+    values = {name: setup[name] for name in COMPARE_NAMES if name != "episodes"}
+    values |= {"data_dir": None, "algos": list(setup["algos"]), "budget": setup["episodes"]}
+    return values
+
+
+def gan_config(setup: Mapping[str, Any]):
+    """The ``ToyGANConfig`` a GAN Lab lesson's setup describes (the page's settings: its
+    structure and its live ones, all given)."""
+    from metalearn_core.gan.toy_gan import ToyGANConfig
+    from studio_ui.gan_session import LIVE, STRUCTURE
+
+    names = (*STRUCTURE, *LIVE)
+    if sorted(setup) != sorted(names):
+        raise ValueError(f"a GAN Lab setup names exactly {names}, got {sorted(setup)}")
+    return ToyGANConfig(**setup)
+
+
+def check_setup(lesson: Lesson) -> None:
+    """Raise ``ValueError`` when ``lesson``'s setup is not one its page can run, checked by
+    the same rules (the core's limits) as the page's own form."""
+    if lesson.page == "train":
+        train_config(lesson.setup)
+    elif lesson.page == "compare":
+        from studio_ui.compare_session import MAX_PAGE_EPISODES, plan_from_values
+
+        values = compare_values(lesson.setup)
+        if not 1 <= values["budget"] <= MAX_PAGE_EPISODES:
+            raise ValueError(f"episodes={values['budget']} is outside 1..{MAX_PAGE_EPISODES}")
+        plan_from_values(values)
+    elif lesson.page == "gan":
+        gan_config(lesson.setup)
+    else:
+        raise ValueError(f"lesson {lesson.id!r}: unknown page {lesson.page!r}")
+
+
+def apply_setup(page: str, setup: Mapping[str, Any]) -> None:
+    """Write ``setup`` into ``page``'s form before its widgets are drawn.
+
+    The one place that knows each page's widget keys: when the pages bind their settings
+    to the URL, this becomes a call to their shared apply function.
+    """
+    import streamlit as st
+
+    state = st.session_state
+    if page == "train":
+        from studio_ui import train_settings as form
+
+        config = train_config(setup)
+        state[form.PRESET_KEY] = form.QUICK_DEMO
+        for key in [k for k in state if str(k).startswith(form.KEY + "hp_")]:
+            del state[key]  # every algorithm restarts from the lesson's preset
+        state[form.KEY + "task_kind"] = form.dataset_kind(config.dataset)
+        form.restore_settings(config)
+    elif page == "compare":
+        from studio_ui import compare_session
+
+        values = compare_values(setup)
+        for name in COMPARE_NAMES:
+            state[compare_session.KEY + name] = values.get(name, setup[name])
+        state[compare_session.KEY + "algos"] = list(setup["algos"])
+    elif page == "gan":
+        from studio_ui.gan_session import LAB_KEY, LAB_PREFIX
+
+        config = gan_config(setup)
+        for name in setup:
+            state[LAB_PREFIX + name] = getattr(config, name)
+        lab = state.get(LAB_KEY)
+        if lab is not None and not lab.has_trained():
+            lab.reset()  # an untrained GAN follows the lesson at once
+    else:
+        raise ValueError(f"unknown page {page!r}; lessons open on {sorted(PAGES)}")
+
+
+# ----------------------------------------------------------------------------- the card
+
+
+def lesson_from_query(value: object) -> Lesson | None:
+    """The lesson a URL's ``lesson`` names, or None (anything else: None, never an error)."""
+    if not isinstance(value, str) or not LESSON_ID_PATTERN.fullmatch(value.strip()):
+        return None
+    return LESSONS_BY_ID.get(value.strip())
+
+
+def _fresh_arrival(page: str, lesson: Lesson) -> bool:
+    """True on the first run of ``page`` with ``lesson`` since the student came to it:
+    a new session, another lesson, or a visit to another page in between (app.py counts
+    the session's runs). A rerun on the page (a press, the language switch) is not."""
+    import streamlit as st
+
+    runs = st.session_state.get("app_runs")
+    previous = st.session_state.get(ARRIVAL_KEY)
+    st.session_state[ARRIVAL_KEY] = (page, lesson.id, runs)
+    if previous is None or previous[:2] != (page, lesson.id):
+        return True
+    return runs is not None and previous[2] is not None and runs - previous[2] > 1
+
+
+def close_lesson() -> None:
+    """The card's Close button: the page stays as it is, without the lesson."""
+    import streamlit as st
+
+    for name in (LESSON_PARAM, HIDE_PARAM):
+        if name in st.query_params:
+            del st.query_params[name]
+    st.session_state.pop(ARRIVAL_KEY, None)
+
+
+def lesson_card(lesson: Lesson) -> None:
+    """The question, what to look for, and the answer behind an expander."""
+    import streamlit as st
+
+    with st.container(border=True, key="lesson_card"):
+        title, close = st.columns([5, 1], vertical_alignment="center")
+        title.subheader(_("Lesson: {title}").format(title=_(lesson.title)))
+        close.button(_("Close the lesson"), on_click=close_lesson, key="lesson_close",
+                     icon=":material/close:")  # fmt: skip
+        st.markdown(f"**{_('Question')}** · {_(lesson.question)}")
+        st.markdown(f"**{_('What to look for')}** · {_(lesson.look_for)}")
+        with st.expander(_("Reveal the answer"), icon=":material/visibility:"):
+            st.markdown(_(lesson.answer))
+
+
+def show_lesson(page: str) -> Lesson | None:
+    """The lesson the URL names, on ``page`` (call before the page draws its settings).
+
+    A lesson that arrives (a click on the Lessons page, a teacher's link) writes its setup
+    into the form once; afterwards the student's own changes stand. Returns the lesson
+    shown, or None (no lesson in the URL, an unknown one, or one of another page: a note).
+    """
+    import streamlit as st
+
+    requested = st.query_params.get(LESSON_PARAM)
+    if requested is None:
+        st.session_state.pop(ARRIVAL_KEY, None)
+        return None
+    lesson = lesson_from_query(requested)
+    if lesson is None:
+        st.warning(
+            _("This link names no lesson we have: the page opens with its usual settings."),
+            icon=":material/help:",
+        )
+        st.page_link("pages/lessons.py", label=_("See the guided lessons"), icon=":material/list:")
+        return None
+    if lesson.page != page:
+        st.info(
+            _("The lesson “{title}” runs on another page.").format(title=_(lesson.title)),
+            icon=":material/info:",
+        )
+        st.page_link(lesson.script, label=_("Open the lesson"), icon=":material/school:",
+                     query_params=lesson_query(lesson))  # fmt: skip
+        return None
+    if _fresh_arrival(page, lesson):
+        try:
+            apply_setup(page, lesson.setup)
+        except ValueError:  # a registry mistake: the page still opens, with its defaults
+            log.exception("lesson %s: its setup cannot be applied", lesson.id)
+            st.error(_("This lesson's setup could not be applied: the page opens with its usual settings."))
+            return None
+    lesson_card(lesson)
+    return lesson
+
+
+def lesson_query(lesson: Lesson) -> dict[str, str]:
+    """The query parameters that open ``lesson`` in the session's language."""
+    return {LESSON_PARAM: lesson.id, LANGUAGE_KEY: current_language()}
+
+
+def text_fields(lesson: Lesson) -> dict[str, str]:
+    """The texts a student reads (each translated where shown)."""
+    return {name: getattr(lesson, name) for name in ("title", "question", "look_for", "answer")}
+
