@@ -93,8 +93,8 @@ LESSONS: tuple[Lesson, ...] = (
         look_for=N_(
             "Press Play for about 200 episodes and note the validation accuracy. Then set "
             "K-shot to 5, start a new run with the same seed and play it as long. In the "
-            "episode inspector, look at how far each prototype (a star) sits from its "
-            "class's support points."
+            "episode inspector, look at how tightly each class's points gather around its "
+            "prototype (a star)."
         ),
         answer=N_(
             "5-shot wins clearly. In our runs of this setup on a CPU (200 training "
@@ -145,8 +145,26 @@ LESSONS: tuple[Lesson, ...] = (
             "α = 0.01; this setup takes α = **1.0**, a hundred times larger. Will MAML "
             "learn faster, the same, or not at all?"
         ),
-        look_for=N_("{look_for_inner_lr}"),
-        answer=N_("{answer_inner_lr}"),
+        look_for=N_(
+            "Press Play for about 300 meta-iterations (2,400 episodes). Watch the first "
+            "points of the loss curve and the validation MSE. In the episode inspector, "
+            "read the query loss after each inner step and look at the adapted curves. "
+            "Then set the inner learning rate (under Hyperparameters) back to the paper's "
+            "0.01, start a new run and compare."
+        ),
+        answer=N_(
+            "Not at all: it blows up. In our run of this setup the training loss averaged "
+            "969 over the first 50 meta-iterations (an untrained network starts near 4); "
+            "meta-training drags it down to about 8, still worse than where it began, and "
+            "the validation MSE reads nan, not a number. Validation takes 10 inner steps, "
+            "and each step of size 1.0 jumps past the support loss's minimum by more than "
+            "the one before: on one episode the query loss after steps 0 to 5 was 8.2, 8.3, "
+            "69, 470, 1.5·10¹³ and then infinite. α is the length of the gradient step; "
+            "past about 2 divided by the loss's sharpest curvature, every step lands "
+            "further from the minimum than it started. With the paper's α = 0.01 the same "
+            "run's loss falls from 4.3 to 2.9, and on the same episode the query loss "
+            "falls at every inner step, from 4.21 to 3.49."
+        ),
     ),
     Lesson(
         id="meta_vs_transfer",
@@ -181,8 +199,23 @@ LESSONS: tuple[Lesson, ...] = (
             "A Matching Network labels a query by attention over the support set. How much "
             "does its answer depend on *which* examples happen to be in the support set?"
         ),
-        look_for=N_("{look_for_matching_support}"),
-        answer=N_("{answer_matching_support}"),
+        look_for=N_(
+            "Press Play for about 200 episodes, then Pause. In the episode inspector, read "
+            "the query accuracy and the attention (how much each query attends to each "
+            "support example), then press \"Another episode\" several times and watch "
+            "the accuracy move."
+        ),
+        answer=N_(
+            "A lot. After 200 training episodes, the inspector's first ten episodes scored "
+            "between 64% and 96%. To separate the luck of the classes from the luck of the "
+            "support set, we kept an episode's classes and its 25 queries and changed only "
+            "which of five drawings of each class was the one shot: over 20 such episodes "
+            "the best choice scored 90% on average and the worst 67%, a gap of 23 points "
+            "(40 at most). Each query's label is an attention-weighted vote, the weights a "
+            "softmax over its cosine similarity to every support example, so one odd "
+            "drawing pulls its class's queries towards other classes. Given all five "
+            "drawings, the same network scored 91%: more shots average the luck away."
+        ),
     ),
     Lesson(
         id="gan_collapse",
