@@ -396,8 +396,9 @@ def lesson_card(lesson: Lesson) -> None:
         title.subheader(_("Lesson: {title}").format(title=_(lesson.title)))
         close.button(_("Close the lesson"), on_click=close_lesson, key="lesson_close",
                      icon=":material/close:")  # fmt: skip
-        st.markdown(f"**{_('Question')}** · {_(lesson.question)}")
-        st.markdown(f"**{_('What to look for')}** · {_(lesson.look_for)}")
+        question, look_for = _("Question"), _("What to look for")
+        st.markdown(f"**{question}** · {_(lesson.question)}")
+        st.markdown(f"**{look_for}** · {_(lesson.look_for)}")
         with st.expander(_("Reveal the answer"), icon=":material/visibility:"):
             st.markdown(_(lesson.answer))
 
