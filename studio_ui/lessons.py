@@ -99,7 +99,7 @@ LESSONS: tuple[Lesson, ...] = (
         answer=N_(
             "5-shot wins clearly. In our runs of this setup on a CPU (200 training "
             "episodes, then 200 test episodes of unseen glyphs) the 1-shot network scored "
-            "80.4% ± 1.7% and the 5-shot one 92.9% ± 0.9%. A prototype is the mean of its "
+            "80.4% ± 1.7%, the 5-shot one 92.9% ± 0.9%. A prototype is the mean of its "
             "class's support embeddings: with one example it is that example, odd strokes "
             "and all; the mean of five lies nearer the class's centre, so fewer queries "
             "fall closer to a wrong class's prototype. It is the support set, not the "
@@ -207,10 +207,10 @@ LESSONS: tuple[Lesson, ...] = (
         ),
         answer=N_(
             "A lot. After 200 training episodes, the inspector's first ten episodes scored "
-            "between 64% and 96%. To separate the luck of the classes from the luck of the "
+            "from 64% to 96%. To separate the luck of the classes from the luck of the "
             "support set, we kept an episode's classes and its 25 queries and changed only "
             "which of five drawings of each class was the one shot: over 20 such episodes "
-            "the best choice scored 90% on average and the worst 67%, a gap of 23 points "
+            "the best choice scored, on average, 90%; the worst, 67%: a gap of 23 points "
             "(40 at most). Each query's label is an attention-weighted vote, the weights a "
             "softmax over its cosine similarity to every support example, so one odd "
             "drawing pulls its class's queries towards other classes. Given all five "
