@@ -145,7 +145,21 @@ LESSONS: tuple[Lesson, ...] = (
             "table, and the charts of accuracy at other shots and after more test-time "
             "inner steps."
         ),
-        answer=N_("{answer_maml_vs_protonet}"),
+        answer=N_(
+            "Not here: the Prototypical Network wins at every point we measured. In our run "
+            "of this setup (200 training episodes each, the same 200 test episodes) it "
+            "scored 80.6% ± 1.5%, MAML 75.8% ± 1.7%; it also led at 5 and 10 shots (91% "
+            "and 94%, MAML 84% and 88%) and at 20-way (57%, MAML 45%). MAML's chart of "
+            "test-time inner steps shows how much rests on its one step: 20% (chance) "
+            "before it, 74% after the single step it trained with, then 64%, 55% and 50% "
+            "after 2, 3 and 4 steps, overshooting. A metric learner takes no steps at "
+            "test time: averaging the support embeddings is its whole adaptation, which "
+            "suits classes told apart by how they look. MAML wins when adapting must "
+            "change the function itself, as on the sinusoid (where a prototype means "
+            "nothing: the page does not even offer a Prototypical Network there), and "
+            "with far longer training: in this project's Omniglot benchmark (README) MAML "
+            "reached 98.1% ± 0.3% at 1-shot after minutes on a GPU, ProtoNet 97.4% ± 0.3%."
+        ),
     ),
     Lesson(
         id="inner_lr",
