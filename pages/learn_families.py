@@ -8,6 +8,15 @@ import streamlit as st
 from metalearn_core.data.episodes import EpisodeSampler
 from metalearn_core.engine.config import DataSettings
 from metalearn_core.figures.episodes import episode_picture
+from metalearn_core.figures.lessons import gan_points_figure
+from metalearn_core.gan.fewshot_tasks import FROM_SCRATCH, META_LEARNED, TaskComparison
+from metalearn_core.lessons.fewshot_gan import (
+    LESSON_GAN_CONFIG,
+    MAX_UNSEEN_RING,
+    adapt_to_unseen_ring,
+    meta_trained_gan,
+)
+from studio_ui import learn
 from studio_ui.data import cached_task_source
 from studio_ui.i18n import _
 from studio_ui.learn import formula
@@ -16,6 +25,19 @@ from studio_ui.runtime import ensure_entrypoint
 
 EPISODE_DATASET = "glyphs"
 MAX_LESSON_WAY, MAX_LESSON_SHOT = 8, 5  # a picture that still reads on a projector
+GAN_EXTENT = 2.2  # rings: centre within ±0.5, radius up to 1.2, plus the Gaussians' spread
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def cached_fewshot_gan(iterations: int):
+    # One meta-trained GAN for every session: adapting clones it, nothing mutates it.
+    return meta_trained_gan(iterations, seed=learn.LESSON_SEED)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def cached_gan_comparison(ring: int, iterations: int) -> TaskComparison:
+    return adapt_to_unseen_ring(cached_fewshot_gan(iterations), ring)
+
 
 ensure_entrypoint()
 st.title(_("Families and neighbours"))
@@ -116,3 +138,47 @@ with gan_for_meta:
             "meta-learning."
         )
     )
+
+st.subheader(_("A few-shot GAN adapting"))
+st.markdown(
+    _(
+        "Meta-learning for GANs, at work: every task is a ring of eight Gaussians with its "
+        "own centre, radius and rotation. Reptile has meta-learned a start for the generator "
+        "and the discriminator over many rings; on a ring it never saw, that start and "
+        "freshly drawn networks learn from the same {k_shot} examples with the same steps. "
+        "Move the step slider and watch both generators adapt."
+    ).format(k_shot=LESSON_GAN_CONFIG.k_shot)
+)
+gan_controls, gan_pictures = st.columns([1, 3])
+with gan_controls:
+    ring = st.number_input(
+        _("unseen ring"), min_value=0, max_value=MAX_UNSEEN_RING, value=0, step=1,
+        key="learn_families_gan_ring",
+    )  # fmt: skip
+    gan_step = st.slider(
+        _("adaptation step"), 0, LESSON_GAN_CONFIG.adapt_steps, LESSON_GAN_CONFIG.adapt_steps,
+        key="learn_families_gan_step",
+    )  # fmt: skip
+with st.spinner(_("Meta-training the few-shot GAN…")):
+    comparison = cached_gan_comparison(int(ring), learn.GAN_META_ITERATIONS)
+start_names = {META_LEARNED: _("meta-learned start"), FROM_SCRATCH: _("from scratch")}
+with gan_controls:
+    for title, name in start_names.items():
+        st.metric(
+            _("modes covered ({start})").format(start=name),
+            f"{comparison.scores[title]['modes']:.0f} / 8",
+        )
+    st.caption(_("Modes covered after the last step (of 8; higher is better)."))
+snapshots = comparison.snapshots_after(int(gan_step))
+for column, (title, name) in zip(gan_pictures.columns(2), start_names.items(), strict=True):
+    with column:
+        st.plotly_chart(
+            gan_points_figure(
+                comparison.task.examples, snapshots[title], extent=GAN_EXTENT,
+                real_name=_("the {k_shot} examples").format(k_shot=LESSON_GAN_CONFIG.k_shot),
+                fake_name=_("generated"),
+                title=_("{start}, step {step}").format(start=name, step=int(gan_step)),
+            ),
+            config=STATIC_CHART_CONFIG,
+            key=f"learn_families_gan_{'meta' if title == META_LEARNED else 'scratch'}",
+        )  # fmt: skip

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import statistics
+from functools import partial
 
 import streamlit as st
 import torch
 
-from metalearn_core.figures.lessons import curves_figure, loss_lines_figure
+from metalearn_core.figures.lessons import add_click_grid, curves_figure, loss_lines_figure
 from metalearn_core.lessons import sinusoid_maml
 from studio_ui import learn
 from studio_ui.i18n import _
@@ -18,7 +19,14 @@ from studio_ui.learn import (
     meta_trained,
     notation_table,
 )
-from studio_ui.live_chart import STATIC_CHART_CONFIG
+from studio_ui.live_chart import CHART_CONFIG, STATIC_CHART_CONFIG
+from studio_ui.plot_clicks import (
+    MAX_PLACED_POINTS,
+    chart_key,
+    clear_points,
+    handle_click,
+    placed_points,
+)
 from studio_ui.runtime import ensure_entrypoint
 
 PROBE_X = torch.linspace(-5, 5, 200).unsqueeze(1)  # (200, 1) where the curves are drawn
@@ -26,6 +34,8 @@ MAX_LESSON_INNER_LR = 0.1  # past ~0.05 the adapted curve already overshoots: th
 MAX_LESSON_INNER_STEPS = 10
 HELD_OUT_TASKS = 10
 CHART = {"config": STATIC_CHART_CONFIG}
+CLICKED_POINTS = "learn_maml_points"
+CLICK_X_RANGE, CLICK_Y_RANGE = (-5.0, 5.0), (-6.0, 6.0)  # sinusoids: x in [-5, 5], |y| <= 5
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -126,6 +136,60 @@ with picture:
         key="learn_maml_inner",
         **CHART,
     )  # fmt: skip
+
+# ---- support points placed by the student --------------------------------------------------
+st.subheader(_("Place the support points yourself"))
+st.markdown(
+    _(
+        "Click on the chart to add a support point (at most {limit}). θ' adapts to your "
+        "points with the α and the inner steps chosen above; the dotted line is the task "
+        "above, as a guide: put points on it, or make a function of your own."
+    ).format(limit=MAX_PLACED_POINTS)
+)
+placed = placed_points(st.session_state, CLICKED_POINTS)
+clicked_controls, clicked_picture = st.columns([1, 2])
+with clicked_controls:
+    st.button(
+        _("Clear the points"), on_click=clear_points, args=(st.session_state, CLICKED_POINTS),
+        disabled=not placed.xy, key="learn_maml_clear_points",
+    )  # fmt: skip
+    st.caption(
+        _("{count} of {limit} points placed.").format(count=len(placed), limit=MAX_PLACED_POINTS)
+    )
+clicked_curves = [(_("true function"), task.true_curve(PROBE_X)), (_("θ (meta-learned start)"),
+                  start_curve)]  # fmt: skip
+clicked_support = []
+if placed.xy:
+    placed_xy = torch.tensor(placed.xy)  # (P, 2): x, y of each point
+    placed_x, placed_y = placed_xy[:, :1], placed_xy[:, 1:]
+    clicked_path = sinusoid_maml.adapt(theta, placed_x, placed_y, inner_lr, inner_steps)
+    with torch.no_grad():
+        clicked_curves.append((_("θ' (adapted)"), sinusoid_maml.predict(clicked_path[-1], PROBE_X)))
+        fit_before = sinusoid_maml.mse(clicked_path[0], placed_x, placed_y).item()
+        fit_after = sinusoid_maml.mse(clicked_path[-1], placed_x, placed_y).item()
+    clicked_support = [(_("your support points"), placed_x, placed_y)]
+    with clicked_controls:
+        st.metric(_("loss on your points at θ"), f"{fit_before:.3f}")
+        st.metric(
+            _("loss on your points at θ'"), f"{fit_after:.3f}",
+            delta=f"{fit_after - fit_before:+.3f}", delta_color="inverse",
+        )  # fmt: skip
+with clicked_picture:
+    clicked_figure = curves_figure(
+        PROBE_X, clicked_curves, points=clicked_support,
+        title=_("Click to place support points"),
+    )  # fmt: skip
+    add_click_grid(clicked_figure, CLICK_X_RANGE, CLICK_Y_RANGE)
+    clicked_figure.update_yaxes(range=list(CLICK_Y_RANGE))
+    st.plotly_chart(
+        clicked_figure,
+        key=chart_key(st.session_state, CLICKED_POINTS),
+        on_select=partial(
+            handle_click, st.session_state, CLICKED_POINTS, CLICK_X_RANGE, CLICK_Y_RANGE
+        ),
+        selection_mode="points",
+        config=CHART_CONFIG,
+    )
 
 # ---- the six steps --------------------------------------------------------------------------
 st.header(_("The algorithm, one step at a time"))

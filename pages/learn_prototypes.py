@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 import torch
 
-from metalearn_core.figures.lessons import plane_figure
+from metalearn_core.figures.lessons import add_click_grid, plane_figure
 from metalearn_core.lessons.metric import (
     nearest_prototype_grid,
+    placed_prototypes,
     prototype_probabilities,
     prototypes,
 )
 from studio_ui.i18n import _
 from studio_ui.learn import added_note, formula, notation_table
-from studio_ui.live_chart import STATIC_CHART_CONFIG
+from studio_ui.live_chart import CHART_CONFIG, STATIC_CHART_CONFIG
+from studio_ui.plot_clicks import (
+    MAX_PLACED_POINTS,
+    chart_key,
+    clear_points,
+    handle_click,
+    placed_points,
+)
 from studio_ui.runtime import ensure_entrypoint
 
 EXTENT = 3.0
@@ -21,6 +31,8 @@ N_WAY, K_SHOT = 3, 2
 # Start positions of the support points (class by class) and the query.
 START_POINTS = ((-2.0, 1.5), (-1.0, 2.0), (1.5, 1.5), (2.0, 0.5), (0.0, -2.0), (-0.5, -1.0))
 QUERY = (0.3, 0.4)
+CLICKED_POINTS = "learn_prototypes_points"
+CLICK_CLASS = "learn_prototypes_click_class"
 
 ensure_entrypoint()
 st.title(_("Prototypical Networks"))
@@ -131,3 +143,64 @@ with right:
             "the linear form above says."
         )
     )
+
+st.subheader(_("Place the support points yourself"))
+st.markdown(
+    _(
+        "Choose a class, then click on the plane to add a support point of that class (at "
+        "most {limit} points). Each class with a point gets a prototype, and the query "
+        "(black cross) goes to the nearest one."
+    ).format(limit=MAX_PLACED_POINTS)
+)
+placed = placed_points(st.session_state, CLICKED_POINTS)
+click_controls, click_picture = st.columns([1, 2])
+with click_controls:
+    st.radio(
+        _("class of the next point"), list(range(N_WAY)), horizontal=True,
+        format_func=lambda k: _("class {label}").format(label=k), key=CLICK_CLASS,
+    )  # fmt: skip
+    st.button(
+        _("Clear the points"), on_click=clear_points, args=(st.session_state, CLICKED_POINTS),
+        disabled=not placed.xy, key="learn_prototypes_clear_points",
+    )  # fmt: skip
+    st.caption(
+        _("{count} of {limit} points placed.").format(count=len(placed), limit=MAX_PLACED_POINTS)
+    )
+placed_xy = torch.tensor(placed.xy, dtype=torch.float32).reshape(-1, 2)  # (P, 2)
+placed_labels = torch.tensor(placed.labels, dtype=torch.int64)
+classes, placed_centres = placed_prototypes(placed_xy, placed_labels, N_WAY)
+placed_regions = None
+if len(classes):
+    axis, nearest = nearest_prototype_grid(placed_centres, EXTENT)
+    placed_regions = (axis, classes[nearest])  # region labels: class numbers
+with click_picture:
+    click_figure = plane_figure(
+        placed_xy, placed.labels, query=query, centres=placed_centres if len(classes) else None,
+        centre_labels=classes.tolist(), regions=placed_regions, extent=EXTENT,
+        names={"support": _("support"), "prototype": _("prototype"), "query": _("query"),
+               "class": _("class")},
+        title=_("Click to place support points"),
+    )  # fmt: skip
+    add_click_grid(click_figure, (-EXTENT, EXTENT), (-EXTENT, EXTENT), 31, 31)
+    st.plotly_chart(
+        click_figure,
+        key=chart_key(st.session_state, CLICKED_POINTS),
+        on_select=partial(
+            handle_click, st.session_state, CLICKED_POINTS, (-EXTENT, EXTENT),
+            (-EXTENT, EXTENT), CLICK_CLASS,
+        ),
+        selection_mode="points",
+        config=CHART_CONFIG,
+    )  # fmt: skip
+with click_controls:
+    if len(classes):
+        placed_probabilities = prototype_probabilities(query, placed_centres)[0]
+        st.dataframe(
+            [
+                {_("class"): int(k), "p(y = k | x)": round(float(p), 3)}
+                for k, p in zip(classes, placed_probabilities, strict=True)
+            ],
+            hide_index=True,
+        )
+    else:
+        st.caption(_("Click on the plane to place the first point."))

@@ -252,7 +252,7 @@ inspector_title, inspector_button = st.columns([4, 1], vertical_alignment="botto
 inspector_title.subheader("Episode inspector")
 inspector_button.button("Another episode", on_click=state.next_inspector_episode,
                         icon=":material/shuffle:", key="train_next_episode")  # fmt: skip
-inspector = render_inspector(trainer, state.inspect_seed)
+inspector = render_inspector(trainer, state.inspect_seed, editable=True)
 
 run_file_panel(state, trainer)
 

@@ -20,11 +20,14 @@ import torch
 
 from metalearn_core.algorithms.base import Adaptation
 from metalearn_core.algorithms.internals import RegressionFit
+from metalearn_core.data.episode_edits import SupportSwap, apply_swaps
 from metalearn_core.data.episodes import Episode
 from metalearn_core.engine import Trainer
 from metalearn_core.engine.checkpoint import state_is_finite
 from metalearn_core.figures import episodes as figures
 from metalearn_core.figures.internals import internals_figures
+from studio_ui.episode_play import current_edits, render_episode_play
+from studio_ui.i18n import _
 from studio_ui.live_chart import CHART_CONFIG, STATIC_CHART_CONFIG, live_chart, show_figure
 
 log = logging.getLogger("metalearn_studio.inspector")
@@ -79,11 +82,18 @@ class InspectorContent:
     main_figure: go.Figure
     extras: list[tuple[str, go.Figure]]  # (caption, figure) for the algorithm's internals
     scalars: str
+    episode: Episode | None = None  # the episode shown (with the student's swaps, if any)
 
 
-def inspector_content(trainer: Trainer, seed: int) -> InspectorContent:
-    """Adapt to validation episode ``seed`` and build the inspector's figures."""
+def inspector_content(
+    trainer: Trainer, seed: int, swaps: tuple[SupportSwap, ...] = ()
+) -> InspectorContent:
+    """Adapt to validation episode ``seed`` (with ``swaps`` made to its support set) and
+    build the inspector's figures."""
     episode, adaptation = trainer.inspect(split="val", seed=seed)
+    if swaps:
+        edited = apply_swaps(episode, trainer.source("val"), swaps)
+        episode, adaptation = trainer.adapt_episode(edited, split="val", seed=seed)
     score = (
         f"query accuracy **{100 * adaptation.query_accuracy:.0f}%**, "
         if adaptation.query_accuracy is not None
@@ -96,6 +106,7 @@ def inspector_content(trainer: Trainer, seed: int) -> InspectorContent:
         main_figure=episode_figure(trainer, episode, adaptation),
         extras=internals_figures(episode, adaptation),
         scalars=", ".join(f"{k} = {v}" for k, v in scalars.items()),
+        episode=episode,
     )
 
 
@@ -115,12 +126,13 @@ class InspectorView:
     main_chart: Any
     extra_charts: list[Any]
     scalars: Any
+    swaps: tuple[SupportSwap, ...] = ()  # the student's swaps, replayed on every refresh
 
     def show(self, content: InspectorContent, live: bool) -> None:
         config = STATIC_CHART_CONFIG if live else CHART_CONFIG
         self.summary.markdown(content.summary)
         show_figure(self.main_chart, content.main_figure, config=config)
-        for slot, (_, figure) in zip(self.extra_charts, content.extras, strict=False):
+        for slot, (_caption, figure) in zip(self.extra_charts, content.extras, strict=False):
             show_figure(slot, figure, config=config)
         if content.scalars:
             self.scalars.caption(content.scalars)
@@ -130,7 +142,7 @@ class InspectorView:
     def refresh(self, trainer: Trainer, seed: int) -> None:
         """Show a fresh adaptation of episode ``seed`` (while playing: static charts)."""
         try:
-            content = inspector_content(trainer, seed)
+            content = inspector_content(trainer, seed, self.swaps)
         except Exception:  # keep showing the last good one; the reason is in the log
             log.exception("inspector refresh failed")
             return
@@ -161,17 +173,37 @@ def _why_not_inspectable(trainer: Trainer, error: Exception) -> str:
     return f"The inspector cannot show this run: {type(error).__name__}: {error}"
 
 
+def _content_with_edits(trainer: Trainer, seed: int, key: str) -> InspectorContent:
+    """The content with the student's swaps; swaps that no longer fit the run (another data
+    set or episode shape since) are dropped with a note."""
+    edits = current_edits(st.session_state, key, seed)
+    try:
+        return inspector_content(trainer, seed, edits.swaps)
+    except ValueError as error:
+        if not edits.swaps:
+            raise
+        log.info("swaps dropped: %s", error)
+        edits.swaps = ()
+        edits.note = _("The swapped examples no longer fit this run, so they were undone.")
+        return inspector_content(trainer, seed)
+
+
 def render_inspector(
-    trainer: Trainer, seed: int, key: str = "train_inspect"
+    trainer: Trainer, seed: int, key: str = "train_inspect", editable: bool = False
 ) -> InspectorView | None:
     """Lay out and draw the inspector for validation episode ``seed`` here; ``key``
     prefixes its charts' keys (one inspector per learner on the Compare page).
+    ``editable`` adds the controls to swap support examples and draw a query
+    (``studio_ui.episode_play``).
 
     Returns the view to refresh while playing, or None when the run cannot be inspected
     (a warning says why; the inspector never takes the page down).
     """
     try:
-        content = inspector_content(trainer, seed)
+        if editable:
+            content = _content_with_edits(trainer, seed, key)
+        else:
+            content = inspector_content(trainer, seed)
     except Exception as error:
         log.exception("inspector failed")
         st.warning(_why_not_inspectable(trainer, error))
@@ -191,4 +223,7 @@ def render_inspector(
             st.caption(caption)
     view = InspectorView(summary, main_chart, extra_charts, st.empty())
     view.show(content, live=False)
+    if editable and content.episode is not None:
+        view.swaps = current_edits(st.session_state, key, seed).swaps
+        render_episode_play(trainer, content.episode, key, seed)
     return view

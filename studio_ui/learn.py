@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from metalearn_core.lessons import sinusoid_maml
+from metalearn_core.lessons.fewshot_gan import LESSON_META_ITERATIONS
 from studio_ui.i18n import _
 
 # Meta-training budget of the sinusoid lessons: enough for MAML's initialisation to adapt
@@ -14,6 +15,8 @@ LESSON_META_STEPS = 150
 LESSON_SEED = 0
 # Training steps the GAN of Learn page 1 opens with (the slider starts here).
 GAN_DEFAULT_STEPS = 100
+# Reptile iterations of Learn page 2's few-shot GAN (read when called: a test shortens it).
+GAN_META_ITERATIONS = LESSON_META_ITERATIONS
 # Each method with the inner settings it is trained with (Reptile takes several SGD steps
 # on the task, as in its paper; MAML and first-order MAML one step, as in the article).
 METHOD_SETTINGS = {

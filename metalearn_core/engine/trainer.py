@@ -44,6 +44,7 @@ import torch
 
 from metalearn_core.algorithms.base import Adaptation, MetaLearner
 from metalearn_core.algorithms.internals import RegressionFit
+from metalearn_core.data.episode_edits import with_query_example
 from metalearn_core.data.episodes import Episode, EpisodeSampler, TaskSource
 from metalearn_core.engine.build import build_learner, load_source, problem_spec, resolve_device
 from metalearn_core.engine.checkpoint import (
@@ -434,7 +435,15 @@ class Trainer:
             q_query or self.config.q_query,
             seed,
         )
-        episode = sampler.sample()
+        return self.adapt_episode(sampler.sample(), split=split, seed=seed)
+
+    def adapt_episode(
+        self, episode: Episode, *, split: str = "val", seed: int = 0
+    ) -> tuple[Episode, Adaptation]:
+        """The learner's adaptation to ``episode`` as ``inspect`` makes it (the same
+        randomness for the same ``seed``, the probe grid of ``split``'s source for
+        regression): an episode the student edited is adapted exactly as the drawn one."""
+        source = self.source(split)
         probe_x = None
         if source.task_kind == "regression":
             low, high = getattr(source, "input_range", DEFAULT_PROBE_RANGE)
@@ -454,6 +463,24 @@ class Trainer:
                 )
                 adaptation.internals = (*adaptation.internals, fit)
         return episode, adaptation
+
+    def classify_example(
+        self, episode: Episode, example: torch.Tensor, *, split: str = "val", seed: int = 0
+    ) -> torch.Tensor:
+        """p(class | example) against ``episode``'s support set: (N,) on the CPU.
+
+        The example takes the place of the episode's first query example and the learner
+        adapts as ``adapt_episode`` does; its prediction for that row (logits or
+        log-probabilities) goes through a softmax.
+        """
+        if self.task_kind != "classification":
+            raise ValueError(
+                f"only a classification run classifies an example, not {self.task_kind}"
+            )
+        _, adaptation = self.adapt_episode(
+            with_query_example(episode, example), split=split, seed=seed
+        )
+        return adaptation.query_prediction[0].detach().float().softmax(dim=-1).cpu()
 
     def initial_learner(self) -> MetaLearner:
         """The run's network as it was before its first step (in evaluation mode).

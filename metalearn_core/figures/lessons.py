@@ -126,6 +126,7 @@ def plane_figure(
     *,
     query: torch.Tensor | None = None,
     centres: torch.Tensor | None = None,
+    centre_labels: Sequence[int] | None = None,
     regions: tuple[torch.Tensor, torch.Tensor] | None = None,
     extent: float = 3.0,
     names: dict[str, str] | None = None,
@@ -136,13 +137,15 @@ def plane_figure(
     the nearest-prototype regions.
 
     Trace order: regions, support points, prototypes, query (each only if given).
+    ``centre_labels`` gives each prototype's class (default 0, 1, ...: every class has one);
+    ``regions`` holds class numbers too.
     ``names`` gives the legend's words: keys "support", "prototype", "query", "class".
     """
     words = {"support": "support", "prototype": "prototype", "query": "query", "class": "class"}
     words.update(names or {})
     fig = go.Figure()
     labels = [int(v) for v in support_labels]
-    n_way = max(labels) + 1 if labels else 0
+    n_way = max([*labels, *(centre_labels or [])], default=-1) + 1
     if regions is not None:
         axis, grid = _np(regions[0]), regions[1].detach().cpu().numpy()
         colours = [class_color(k) for k in range(n_way)] or ["#ffffff"]
@@ -153,7 +156,7 @@ def plane_figure(
             go.Heatmap(x=axis, y=axis, z=grid, colorscale=scale, zmin=0, zmax=max(1, n_way - 1),
                        opacity=0.18, showscale=False, hoverinfo="skip", name="regions")
         )  # fmt: skip
-    points = support.detach().cpu().numpy()
+    points = support.detach().cpu().numpy().reshape(-1, 2)
     fig.add_trace(
         go.Scatter(x=points[:, 0], y=points[:, 1], mode="markers", name=words["support"],
                    text=[f"{words['class']} {k}" for k in labels],
@@ -162,10 +165,11 @@ def plane_figure(
     )  # fmt: skip
     if centres is not None:
         c = centres.detach().cpu().numpy()
+        classes = range(len(c)) if centre_labels is None else [int(k) for k in centre_labels]
         fig.add_trace(
             go.Scatter(x=c[:, 0], y=c[:, 1], mode="markers", name=words["prototype"],
                        marker={"size": 22, "symbol": "star",
-                               "color": [class_color(k) for k in range(len(c))],
+                               "color": [class_color(k) for k in classes],
                                "line": {"width": 1.5, "color": "#000000"}})
         )  # fmt: skip
     if query is not None:
@@ -201,4 +205,37 @@ def gan_points_figure(
     base_layout(fig, title, height)
     fig.update_xaxes(range=[-extent, extent], constrain="domain")
     fig.update_yaxes(range=[-extent, extent], scaleanchor="x", scaleratio=1)
+    return fig
+
+
+MAX_CLICK_GRID_POINTS = 5000  # every grid point travels to the browser with the figure
+
+
+def add_click_grid(
+    fig: go.Figure,
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    columns: int = 41,
+    rows: int = 31,
+) -> go.Figure:
+    """Cover the plot with an invisible grid of clickable points (the last trace).
+
+    A plotly click selects a *point*; a click on empty space selects nothing. With the
+    grid every click lands on (or next to) a grid point, and the chart's selection event
+    says where (``studio_ui.plot_clicks``).
+    """
+    if not (2 <= columns and 2 <= rows and columns * rows <= MAX_CLICK_GRID_POINTS):
+        raise ValueError(
+            f"a click grid has 2 or more columns and rows and at most "
+            f"{MAX_CLICK_GRID_POINTS} points, got {columns} x {rows}"
+        )
+    xs = np.linspace(x_range[0], x_range[1], columns)
+    ys = np.linspace(y_range[0], y_range[1], rows)
+    gx, gy = np.meshgrid(xs, ys)
+    invisible = {"color": "rgba(0, 0, 0, 0)", "size": 10}
+    fig.add_trace(
+        go.Scatter(x=gx.reshape(-1), y=gy.reshape(-1), mode="markers", name="click grid",
+                   marker=invisible, hoverinfo="none", showlegend=False,
+                   selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}})
+    )  # fmt: skip
     return fig

@@ -80,3 +80,22 @@ def nearest_prototype_grid(
     grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)  # (R*R, 2)
     labels = torch.cdist(grid, centres.float()).argmin(dim=1).reshape(resolution, resolution)
     return axis, labels
+
+
+def placed_prototypes(
+    points: torch.Tensor, labels: torch.Tensor, n_way: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Prototypes of the classes that have points so far (a student places them one by one).
+
+    Returns:
+        classes: (C,) the classes with at least one point, ascending.
+        centres: (C, D) their prototypes, in the same order.
+    """
+    if len(points) != len(labels):
+        raise ValueError(f"{len(points)} points but {len(labels)} labels")
+    one_hot = _one_hot(labels, n_way)  # (S, N) checks the labels' range
+    classes = (one_hot.sum(dim=0) > 0).nonzero().flatten()  # (C,)
+    if len(classes) == 0:
+        return classes, points.new_zeros(0, points.shape[1] if points.dim() == 2 else 2)
+    present = one_hot[:, classes]  # (S, C)
+    return classes, (present.T @ points.float()) / present.sum(dim=0).unsqueeze(1)

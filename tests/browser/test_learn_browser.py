@@ -41,3 +41,22 @@ def test_a_chinese_link_opens_the_learn_page_in_chinese(streamlit_server, page):
     assert "lang=en" in page.url
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "learn-prototypes-en.png"), full_page=True)
+
+
+def test_a_click_on_the_prototypes_plane_places_a_support_point(streamlit_server, page):
+    page.goto(f"{streamlit_server.url}/learn_prototypes")
+    page.get_by_role("heading", name="Place the support points yourself").wait_for()
+    counter = page.get_by_text("0 of 20 points placed.")
+    counter.wait_for()
+    chart = page.locator('[class*="st-key-learn_prototypes_points_chart_0"] .js-plotly-plot')
+    chart.scroll_into_view_if_needed()
+    box = page.locator(
+        '[class*="st-key-learn_prototypes_points_chart_0"] .js-plotly-plot .nsewdrag'
+    ).first.bounding_box()
+    # a click on empty space (no point of the figure's own there): the grid catches it
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.25)
+    page.get_by_text("1 of 20 points placed.").wait_for(timeout=30_000)
+    page.locator('[class*="st-key-learn_prototypes_points_chart_1"]').wait_for()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "learn-prototypes-clicked.png"), full_page=True)

@@ -298,3 +298,34 @@ def test_a_run_gets_the_width_it_asks_for(request, config, width, units):
     weights = trainer.learner.state_dict()["model"]
     first_layer = next(w for name, w in weights.items() if name.endswith("weight") and w.dim() == 2)
     assert first_layer.shape[0] == units
+
+
+def test_adapting_a_swapped_episode_changes_the_predictions(blobs_config):
+    from metalearn_core.algorithms.internals import EmbeddingView
+    from metalearn_core.data.episode_edits import SupportSwap, swap_support_example
+
+    trainer = Trainer(blobs_config)
+    episode, adaptation = trainer.inspect(split="val", seed=2)
+    again_episode, again = trainer.adapt_episode(episode, split="val", seed=2)
+    assert again_episode is episode
+    assert torch.equal(again.query_prediction, adaptation.query_prediction)
+
+    swapped = swap_support_example(episode, trainer.source("val"), SupportSwap(1, 0, seed=3))
+    _, changed = trainer.adapt_episode(swapped, split="val", seed=2)
+    assert not torch.allclose(changed.query_prediction, adaptation.query_prediction)
+    before, after = adaptation.find(EmbeddingView), changed.find(EmbeddingView)
+    moved = (after.prototypes - before.prototypes).norm(dim=1) > 1e-6
+    assert moved.tolist() == [False, True, False]  # only the swapped class's prototype
+
+
+def test_classify_example_scores_against_the_support_set(blobs_config, sinusoid_config):
+    trainer = Trainer(blobs_config)
+    episode, _ = trainer.inspect(split="val", seed=1)
+    # a support example of class 2 as the query: a fresh ProtoNet already puts it in class 2
+    scores = trainer.classify_example(episode, episode.support_x[2 * episode.k_shot])
+    assert scores.shape == (3,) and abs(float(scores.sum()) - 1.0) < 1e-5
+    assert int(scores.argmax()) == 2
+    with pytest.raises(ValueError, match="only a classification run"):
+        regression = Trainer(sinusoid_config)
+        task, _ = regression.inspect()
+        regression.classify_example(task, task.query_x[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from metalearn_core.figures import lessons
@@ -55,3 +56,26 @@ def test_loss_lines_and_gan_points_figures():
     )
     assert [trace.name for trace in points.data] == ["真实", "生成"]
     assert len(points.data[1].x) == 4
+
+
+def test_the_click_grid_covers_the_plot_invisibly_as_the_last_trace():
+    from metalearn_core.figures.lessons import add_click_grid, plane_figure
+
+    fig = plane_figure(torch.zeros(0, 2), [], extent=3.0)
+    add_click_grid(fig, (-3.0, 3.0), (-2.0, 2.0), columns=7, rows=5)
+    grid = fig.data[-1]
+    assert grid.name == "click grid" and len(grid.x) == 35
+    assert min(grid.x) == -3.0 and max(grid.x) == 3.0 and min(grid.y) == -2.0
+    assert grid.marker.color == "rgba(0, 0, 0, 0)" and grid.hoverinfo == "none"
+    with pytest.raises(ValueError, match="at most"):
+        add_click_grid(fig, (0, 1), (0, 1), columns=1000, rows=1000)
+
+
+def test_prototypes_take_the_colour_of_their_class():
+    from metalearn_core.figures.lessons import plane_figure
+    from metalearn_core.figures.style import class_color
+
+    fig = plane_figure(
+        torch.tensor([[1.0, 1.0]]), [2], centres=torch.tensor([[1.0, 1.0]]), centre_labels=[2]
+    )
+    assert list(fig.data[1].marker.color) == [class_color(2)]

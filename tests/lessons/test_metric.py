@@ -69,3 +69,22 @@ def test_the_region_grid_labels_each_cell_with_its_nearest_prototype():
     assert grid[:, 0].tolist() == [0] * 5 and grid[:, 4].tolist() == [1] * 5
     with pytest.raises(ValueError, match="resolution"):
         metric.nearest_prototype_grid(centres, 2.0, resolution=10_000)
+
+
+def test_placed_prototypes_cover_only_the_classes_with_points():
+    from metalearn_core.lessons.metric import placed_prototypes
+
+    points = torch.tensor([[0.0, 0.0], [2.0, 2.0], [-1.0, 3.0]])
+    classes, centres = placed_prototypes(points, torch.tensor([2, 2, 0]), n_way=3)
+    assert classes.tolist() == [0, 2]
+    assert centres.tolist() == [[-1.0, 3.0], [1.0, 1.0]]
+    # a new point of class 2 moves its prototype, and only it
+    more = torch.cat([points, torch.tensor([[4.0, -2.0]])])
+    _, moved = placed_prototypes(more, torch.tensor([2, 2, 0, 2]), n_way=3)
+    assert moved[0].tolist() == [-1.0, 3.0] and moved[1].tolist() == [2.0, 0.0]
+    empty_classes, empty = placed_prototypes(
+        torch.zeros(0, 2), torch.zeros(0, dtype=torch.int64), 3
+    )
+    assert len(empty_classes) == 0 and empty.shape == (0, 2)
+    with pytest.raises(ValueError, match="0..2"):
+        placed_prototypes(points, torch.tensor([0, 1, 3]), n_way=3)

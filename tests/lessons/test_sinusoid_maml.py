@@ -140,3 +140,19 @@ def test_the_walkthrough_sums_the_query_losses_and_descends_the_meta_loss():
 def test_limits_are_clear_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_placed_support_points_move_the_adapted_curve_towards_them():
+    params = sm.init_parameters(0)
+    probe = torch.linspace(-5, 5, 50).unsqueeze(1)
+    low_x = torch.tensor([[-2.0], [0.0], [2.0]])
+    low_y = torch.full((3, 1), -3.0)
+    high_y = torch.full((3, 1), 3.0)
+    low = sm.adapt(params, low_x, low_y, inner_lr=0.05, steps=5)
+    high = sm.adapt(params, low_x, high_y, inner_lr=0.05, steps=5)
+    with torch.no_grad():
+        assert sm.mse(low[-1], low_x, low_y) < sm.mse(low[0], low_x, low_y)
+        low_curve = sm.predict(low[-1], probe)
+        high_curve = sm.predict(high[-1], probe)
+    # the same start, other points: the curve placed higher ends higher where the points are
+    assert (high_curve[20:30] > low_curve[20:30]).all()

@@ -28,6 +28,7 @@ def _short_lessons(monkeypatch):
     # The pages' own budgets are sized for a classroom server; a test needs the behaviour only.
     monkeypatch.setattr(learn, "LESSON_META_STEPS", 3)
     monkeypatch.setattr(learn, "GAN_DEFAULT_STEPS", 0)
+    monkeypatch.setattr(learn, "GAN_META_ITERATIONS", 2)
 
 
 def open_page(page: str, language: str = "en") -> AppTest:
@@ -184,3 +185,16 @@ def test_a_hostile_lang_parameter_opens_english_with_a_note():
     at = open_page("pages/home.py", "x" * 5000)
     assert at.session_state["lang"] == "en"
     assert any("Unknown language" in c.value for c in at.sidebar.caption)
+
+
+def test_the_few_shot_gan_adapts_step_by_step_from_both_starts():
+    at = open_page("pages/learn_families.py")
+    meta = chart(at, "learn_families_gan_meta")["data"]
+    scratch = chart(at, "learn_families_gan_scratch")["data"]
+    assert [t["name"] for t in meta] == ["the 32 examples", "generated"]
+    assert numbers(meta[0]["x"]) == numbers(scratch[0]["x"])  # the same K examples
+    assert numbers(meta[1]["x"]) != numbers(scratch[1]["x"])
+    assert sum("modes covered" in m.label for m in at.metric) == 2
+    at.slider(key="learn_families_gan_step").set_value(0).run()
+    assert numbers(chart(at, "learn_families_gan_meta")["data"][1]["x"]) != numbers(meta[1]["x"])
+    assert "step 0" in chart(at, "learn_families_gan_meta")["layout"]["title"]["text"]
