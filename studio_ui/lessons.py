@@ -482,12 +482,12 @@ def _fresh_arrival(page: str, lesson: Lesson) -> bool:
 
 
 def close_lesson() -> None:
-    """The card's Close button: the page stays as it is, without the lesson."""
+    """The card's Close button: the page stays as it is, without the lesson (a teacher's
+    ``hide`` stays: it is the teacher's choice, not the lesson's)."""
     import streamlit as st
 
-    for name in (LESSON_PARAM, HIDE_PARAM):
-        if name in st.query_params:
-            del st.query_params[name]
+    if LESSON_PARAM in st.query_params:
+        del st.query_params[LESSON_PARAM]
     st.session_state.pop(ARRIVAL_KEY, None)
 
 
