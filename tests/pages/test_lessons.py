@@ -207,3 +207,11 @@ def test_the_lessons_page_links_each_lesson_to_its_page():
         assert f"lesson={lesson.id}" in link.query_string
     codes = [c.value for c in at.code]
     assert [lesson.link("en") for lesson in lessons.LESSONS] == codes
+
+
+def test_the_lessons_page_in_chinese_hands_out_chinese_links():
+    at = open_page("pages/lessons.py", language="zh_CN")
+    assert at.title[0].value == "引导课程"
+    assert [c.value for c in at.code] == [lesson.link("zh_CN") for lesson in lessons.LESSONS]
+    links = [link.proto for link in at.get("page_link") if "lesson=" in link.proto.query_string]
+    assert all("lang=zh_CN" in link.query_string for link in links)
