@@ -6,12 +6,17 @@ that has not landed yet never breaks the app.
 
 from __future__ import annotations
 
+import pandas  # noqa: F401  (see below)
 import streamlit as st
 
 from studio_ui.catalog import available_pages
 from studio_ui.i18n import _, language_switch
 from studio_ui.runtime import configure_logging, configure_torch_threads
 from studio_ui.sessions import register_session
+
+# pandas is imported whole before any page runs: plotly looks it up in sys.modules without
+# importing it, and a figure drawn while another session's thread was importing pandas
+# found it half-initialised (AttributeError: ... 'pandas' has no attribute 'Series').
 
 st.set_page_config(page_title="MetaLearn Studio", page_icon="🧠", layout="wide")
 configure_logging()

@@ -13,6 +13,8 @@ fi
 mkdir -p run
 for (( i = 0; i < count; i++ )); do
     port=$(( first_port + i ))
+    # two malloc arenas: each Play loop's thread would otherwise keep freed memory of its own
+    MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} \
     METALEARN_TORCH_THREADS=${METALEARN_TORCH_THREADS:-1} nohup python -m streamlit run app.py \
         --server.address 127.0.0.1 --server.port "$port" >"run/app-$port.log" 2>&1 &
     echo $! >"run/app-$port.pid"

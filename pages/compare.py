@@ -28,6 +28,7 @@ from studio_ui.lessons import show_lesson
 from studio_ui.live_chart import CHART_CONFIG, STATIC_CHART_CONFIG, live_chart, show_figure
 from studio_ui.runtime import ensure_entrypoint
 from studio_ui.train_settings import algorithm_title
+from studio_ui.training_slots import TrainerTurns
 
 log = logging.getLogger("metalearn_studio.compare")
 CHART_HEIGHT = 300
@@ -333,6 +334,7 @@ if comparison is not None:
         if trainer.divergence is not None:
             st.error(f"{algorithm_title(algo)}: {trainer.divergence}", icon=":material/warning:")
     controls(comparison)
+    queue_notice = st.empty()  # a place in line for a trainer, while waiting (training_slots)
     with st.container(key="compare_progress"):
         progress_slot = st.empty()
     charts = {}
@@ -347,14 +349,19 @@ if result is not None:
     results_section(result)
 
 # The Play loop: a rerun (any button, any widget, a page change) stops it at the next redraw.
+# The comparison trains as one session: while it holds one of the server's few trainers.
 if comparison is not None:
     lock = st.session_state[session.LOCK]
     redraws, last_inspection = 0, time.perf_counter()
+    turns = TrainerTurns(queue_notice, lambda: st.session_state[session.PLAYING])
     while st.session_state[session.PLAYING]:
+        if not turns.wait():
+            break
         redraws += 1
         with lock:
             comparison.tick(session.TICK_SECONDS)
         draw_live(comparison, progress_slot, charts, redraws)
+        turns.done()
         if comparison.done:  # the end of the budget: score, then show the results
             session.pause()
             session.request_score()

@@ -24,6 +24,7 @@ from metalearn_core.gan.fewshot_tasks import (
 )
 from studio_ui.formulas import formulas_expander
 from studio_ui.gan_session import (
+    FEWSHOT_KEY,
     MAX_PRESS_ITERATIONS,
     PAGE_MAX_SEED,
     FewShotSession,
@@ -31,6 +32,7 @@ from studio_ui.gan_session import (
 )
 from studio_ui.live_chart import CHART_CONFIG
 from studio_ui.runtime import ensure_entrypoint
+from studio_ui.training_slots import TrainerTurns
 
 CELL_PIXELS = 36
 STRIP_ROWS, STRIP_COLUMNS = 5, 8  # adaptation steps shown per start, samples per step
@@ -73,8 +75,11 @@ def training_ui(session: FewShotSession, fs: FewShotGAN, iterations: int) -> Non
     counter = buttons[2].empty()
     if session.pending is not None:
         progress = st.progress(0.0, text="meta-training…")
-        session.run_pending(lambda done, total: progress.progress(
-            done / total, text=f"iteration {fs.iteration}"))  # fmt: skip
+        # one of the server's few trainers per iteration, as a Play loop (training_slots);
+        # reading the session state while in line is where a press ends this run
+        with TrainerTurns(st.empty(), lambda: FEWSHOT_KEY in st.session_state) as turns:
+            session.run_pending(lambda done, total: progress.progress(
+                done / total, text=f"iteration {fs.iteration}"), turns)  # fmt: skip
     counter.metric("Meta-iterations", fs.iteration)
     if fs.divergence:
         st.warning(fs.divergence, icon=":material/warning:")

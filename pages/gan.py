@@ -33,6 +33,7 @@ from metalearn_core.gan.toy_gan import (
 )
 from studio_ui.formulas import formulas_expander
 from studio_ui.gan_session import (
+    LAB_KEY,
     LAB_PREFIX,
     LIVE,
     PAGE_MAX_SEED,
@@ -49,6 +50,7 @@ from studio_ui.live_chart import (
     show_figure,
 )
 from studio_ui.runtime import ensure_entrypoint
+from studio_ui.training_slots import TrainerTurns
 
 TICK_SECONDS = 0.08  # training per redraw while playing
 CURVES_EVERY = 5  # redraw the loss and coverage curves every this many ticks
@@ -209,15 +211,22 @@ def redraw_all(gan, options, metrics_slot, charts: LabCharts, redraw: int) -> No
         draw_curves(gan, charts, config)
 
 
-def play_loop(session: LabSession, gan, options, metrics_slot, charts: LabCharts) -> None:
+def play_loop(
+    session: LabSession, gan, options, metrics_slot, charts: LabCharts, queue_notice
+) -> None:
     """Train in short ticks while playing; a rerun (any press) ends this loop early."""
     if not session.playing:
         return
-    for tick in range(1, int(session.play_ticks) + 1):
-        gan.train(10**9, max_seconds=TICK_SECONDS)
-        redraw_all(gan, options, metrics_slot, charts, tick)
-        if gan.divergence is not None:
-            break
+    # trains only while it holds one of the server's few trainers (studio_ui.training_slots)
+    with TrainerTurns(queue_notice, lambda: st.session_state[LAB_KEY].playing) as turns:
+        for tick in range(1, int(session.play_ticks) + 1):
+            if not turns.wait():
+                return  # paused while waiting in line
+            gan.train(10**9, max_seconds=TICK_SECONDS)
+            redraw_all(gan, options, metrics_slot, charts, tick)
+            turns.done()
+            if gan.divergence is not None:
+                break
     session.pause()
     st.rerun()
 
@@ -245,6 +254,7 @@ def lab(session: LabSession) -> None:
     loss = gan.config.loss  # its two objectives, from the core's docstring
     formulas_expander(f"What the two networks minimise: {LOSS_TITLES[loss]}", [OBJECTIVES[loss]])
     controls(session, gan)
+    queue_notice = st.empty()  # a place in line for a trainer, while waiting
     options = view_options()
     metrics_slot = st.empty()
     charts = mount_charts(gan)
@@ -255,7 +265,7 @@ def lab(session: LabSession) -> None:
             st.plotly_chart(mode_counts_figure(coverage.counts, coverage.high_quality_counts),
                             key="gan_mode_counts", config=CHART_CONFIG)  # fmt: skip
     with reported_errors("Playing", on_error=session.pause):
-        play_loop(session, gan, options, metrics_slot, charts)
+        play_loop(session, gan, options, metrics_slot, charts, queue_notice)
 
 
 ensure_entrypoint()  # a first visit straight to /gan still goes through app.py

@@ -39,6 +39,7 @@ from studio_ui.sessions import (
 )
 from studio_ui.train_session import SettingsChoice, TrainSession
 from studio_ui.train_settings import run_summary, settings_form
+from studio_ui.training_slots import TrainerTurns
 
 log = logging.getLogger("metalearn_studio.train")
 CURVES_HEIGHT = 360
@@ -241,6 +242,7 @@ confirm_panel(state)
 if trainer.divergence is not None:
     st.error(trainer.divergence, icon=":material/warning:")
 speed = session.SPEEDS[controls(state, trainer)]
+queue_notice = st.empty()  # a place in line for a trainer, while waiting (training_slots)
 
 with st.container(key="train_counter"):
     metrics_slot = st.empty()
@@ -257,11 +259,15 @@ inspector = render_inspector(trainer, state.inspect_seed, editable=True)
 run_file_panel(state, trainer)
 
 # The Play loop: a rerun (any button, any widget, a page change) stops it at the next redraw.
+# It trains only while it holds one of the server's few trainers (studio_ui.training_slots).
 interactive_run_done()
 lock = state.lock
 started, start_episodes = time.perf_counter(), trainer.episodes_seen
 last_inspection, redraws = started, 0
+turns = TrainerTurns(queue_notice, session.is_playing)
 while session.is_playing():
+    if not turns.wait():
+        break
     redraws += 1
     tick_start = time.perf_counter()
     with lock:
@@ -278,6 +284,7 @@ while session.is_playing():
     now = time.perf_counter()
     rate = (trainer.episodes_seen - start_episodes) / (now - started)
     draw_live(trainer, metrics_slot, chart, redraws, rate)
+    turns.done()
     log.debug("tick %.3f s, redraw %.3f s", now - tick_start, time.perf_counter() - now)
     if trainer.divergence is not None:
         state.pause()

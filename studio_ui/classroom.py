@@ -32,6 +32,7 @@ from metalearn_core.engine.limits import (
     served_data_dir,
     untrusted_run_config,
 )
+from studio_ui.i18n import N_, _
 
 SESSION_FOLDER_KEY = "classroom_session_folder"
 
@@ -107,3 +108,72 @@ def load_uploaded_run(data: bytes, sources_for: Any) -> Trainer:
     config = untrusted_run_config(payload, limits, served_folder)  # before anything is built
     saved = dataclasses.replace(saved_run_from_payload(payload), config=config)
     return Trainer.resume(saved, sources=sources_for(config))
+
+
+# ----- runs a session holds -------------------------------------------------------------
+class RunsLimitExceeded(ValueError):
+    """A new run would take a session past ``max_runs_per_session`` (nothing is replaced)."""
+
+
+def runs_held(state: Any = None) -> dict[str, int]:
+    """The models this browser session holds, per page (``ServerLimits`` explains what
+    counts: the Train run, each Compare learner, the GAN Lab's GAN, the few-shot GAN
+    page's current GAN)."""
+    from studio_ui.compare_session import COMPARISON
+    from studio_ui.gan_session import FEWSHOT_KEY, LAB_KEY
+    from studio_ui.train_session import KEY as TRAIN_KEY
+
+    if state is None:
+        try:
+            state = st.session_state
+            state.get(TRAIN_KEY)  # outside a script run (plain tests, the CLI) this fails
+        except Exception:
+            return {}
+    held: dict[str, int] = {}
+    train = state.get(TRAIN_KEY)
+    if train is not None and train.trainer is not None:
+        held["train"] = 1
+    comparison = state.get(COMPARISON)
+    if comparison is not None:
+        held["compare"] = len(comparison.trainers)
+    lab = state.get(LAB_KEY)
+    if lab is not None and lab.model is not None:
+        held["gan"] = 1
+    fewshot = state.get(FEWSHOT_KEY)
+    if fewshot is not None and fewshot.model is not None:
+        held["fewshot_gan"] = 1
+    return held
+
+
+PAGE_NAMES = {
+    "train": N_("Train"),
+    "compare": N_("Compare"),
+    "gan": N_("GAN Lab"),
+    "fewshot_gan": N_("Few-shot GAN"),
+}
+
+
+def check_runs_budget(
+    page: str, adding: int, limits: ServerLimits | None = None, state: Any = None
+) -> None:
+    """Refuse ``adding`` runs on ``page`` (which replace that page's own) when the
+    session would then hold more than the server allows; the message says where the
+    session's other runs are and that nothing was replaced.
+
+    Raises:
+        RunsLimitExceeded: a ValueError, shown on the page like bad settings.
+    """
+    limits = limits or server_limits()
+    others = {name: count for name, count in runs_held(state).items() if name != page}
+    total = sum(others.values()) + adding
+    if total <= limits.max_runs_per_session:
+        return
+    listing = ", ".join(f"{_(PAGE_NAMES[name])} {count}" for name, count in others.items())
+    raise RunsLimitExceeded(
+        _(
+            "this would make {total} runs in this browser session ({adding} here; {listing}), "
+            "and this server allows at most {limit} per session (classroom limit "
+            "max_runs_per_session). Nothing was replaced: choose fewer learners, or start "
+            "the new run where one is already held"
+        ).format(total=total, adding=adding, listing=listing, limit=limits.max_runs_per_session)
+    )

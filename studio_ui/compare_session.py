@@ -33,8 +33,10 @@ from metalearn_core.compare import (
     read_result,
 )
 from metalearn_core.engine import RunConfig
+from studio_ui.classroom import check_runs_budget
 from studio_ui.data import sources_for
 from studio_ui.serving import REPO_ROOT
+from studio_ui.sessions import track_run
 from studio_ui.train_settings import (
     algorithm_title,
     dataset_description,
@@ -187,7 +189,13 @@ def plan_from_values(values: dict[str, Any]) -> ComparisonPlan:
 
 
 def build_comparison(plan: ComparisonPlan) -> Comparison:
-    return Comparison(plan, sources=sources_for(plan.base))  # shared by every learner
+    """A comparison of ``plan`` on the shared data; ``RunsLimitExceeded`` (a ValueError)
+    when its learners and the session's runs on other pages pass the server's limit."""
+    check_runs_budget("compare", len(plan.algos))
+    built = Comparison(plan, sources=sources_for(plan.base))  # shared by every learner
+    for trainer in built.trainers.values():
+        track_run(trainer)
+    return built
 
 
 def settings_key(values: dict[str, Any]) -> str:
@@ -238,10 +246,15 @@ def step() -> None:
 def reset() -> None:
     pause()
     current = comparison()
-    if current is not None:
+    if current is None:
+        return
+    try:
         with st.session_state[LOCK]:
             st.session_state[COMPARISON] = build_comparison(current.plan)
-        flash("info", "The comparison was reset: every learner starts again from its seed.")
+    except (ValueError, FileNotFoundError) as error:  # e.g. a limit the teacher lowered
+        flash("error", f"Reset failed, the comparison is kept: {error}")
+        return
+    flash("info", "The comparison was reset: every learner starts again from its seed.")
 
 
 def request_score() -> None:

@@ -28,6 +28,8 @@ from metalearn_core.gan.fewshot_tasks import (
     unseen_task,
 )
 from metalearn_core.gan.toy_gan import PRESETS, ToyGAN, ToyGANConfig
+from studio_ui.classroom import check_runs_budget
+from studio_ui.sessions import track_run
 
 log = logging.getLogger("metalearn_studio.gan")
 
@@ -163,7 +165,8 @@ class LabSession:
         gan = self.model
         changed = [n for n in STRUCTURE if gan and getattr(gan.config, n) != getattr(wanted, n)]
         if gan is None or (changed and not self.has_trained()):
-            self.model = ToyGAN(wanted)
+            check_runs_budget("gan", 1)
+            self.model = track_run(ToyGAN(wanted))
             return []
         gan.set_hyperparameters(**{n: getattr(wanted, n) for n in LIVE})
         return [f"{n.replace('_', ' ')} {getattr(gan.config, n)}" for n in changed]
@@ -224,7 +227,8 @@ class FewShotSession:
         for other in [k for k, m in self.models.items() if m.iteration == 0]:
             del self.models[other]
         if fs is None:
-            fs = FewShotGAN(DOMAIN_CONFIGS[name].replace(seed=seed), domain.draw_task)
+            check_runs_budget("fewshot_gan", 1)
+            fs = track_run(FewShotGAN(DOMAIN_CONFIGS[name].replace(seed=seed), domain.draw_task))
         self.models[key] = fs  # the most recently chosen goes last
         self.current = key
         self._limit_kept()
@@ -241,9 +245,11 @@ class FewShotSession:
                 f"{name}, seed {seed} ({dropped.iteration} meta-iterations) was let go."
             )
 
-    def run_pending(self, progress: Callable[[int, int], None]) -> None:
+    def run_pending(self, progress: Callable[[int, int], None], turns: Any = None) -> None:
         """Run the meta-training a button asked for; ``progress(done, total)`` after each
-        iteration. Stops early if meta-training diverges."""
+        iteration. Stops early if meta-training diverges. ``turns`` (a
+        ``training_slots.TrainerTurns``) holds one of the server's trainers for each
+        iteration: the press waits in line like a Play loop, and takes turns with it."""
         action, self.pending = self.pending, None
         fs = self.model
         if action is None or fs is None:
@@ -254,9 +260,13 @@ class FewShotSession:
                 f"got {action.iterations}"
             )
         for done in range(1, action.iterations + 1):
+            if turns is not None and not turns.wait():
+                break
             if not fs.meta_train_step():
                 break
             progress(done, action.iterations)
+            if turns is not None:
+                turns.done()
         self._limit_kept()
 
     @property

@@ -83,7 +83,8 @@ class StreamlitServer:
             "--server.port", str(self.port),
             "--server.address", "127.0.0.1",
         ]  # fmt: skip
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
+        # as deploy/start_processes.sh runs the app (two malloc arenas)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "MALLOC_ARENA_MAX": "2", **self.env}
         self.process = subprocess.Popen(
             command, cwd=REPO_ROOT, stdout=self._log, stderr=subprocess.STDOUT, env=env
         )

@@ -54,6 +54,8 @@ class StudentClient:
             without a key is found as ``"label:<its label>"``.
         metrics: label -> shown value of every ``st.metric``.
         errors: texts of ``st.error`` boxes and exceptions drawn.
+        notices: texts of the other message boxes drawn (``st.info``, ``st.warning``,
+            ``st.success``), in order (a place in line for a trainer is one).
         runs_finished: count of ``script_finished`` messages.
         session_id: the server's id for this session (``new_session``).
         query_string: the URL's query string as the page last set it (a reload sends it).
@@ -74,6 +76,7 @@ class StudentClient:
         self.buttons: dict[str, tuple[str, str]] = {}
         self.metrics: dict[str, str] = {}
         self.errors: list[str] = []
+        self.notices: list[str] = []
         self.runs_finished = 0
         self.messages = 0
         self.session_id: str | None = None
@@ -179,6 +182,8 @@ class StudentClient:
                 self.metrics[element.metric.label] = element.metric.body
             elif what == "alert" and element.alert.format == element.alert.ERROR:
                 self.errors.append(element.alert.body)
+            elif what == "alert":
+                self.notices.append(element.alert.body)
             elif what == "exception":
                 self.errors.append(f"{element.exception.type}: {element.exception.message}")
 

@@ -25,8 +25,15 @@ import streamlit as st
 
 from metalearn_core.engine import RunConfig, Trainer
 from metalearn_core.engine.limits import check_run_config
-from studio_ui.classroom import check_upload_size, load_uploaded_run, server_limits
+from studio_ui.classroom import (
+    RunsLimitExceeded,
+    check_runs_budget,
+    check_upload_size,
+    load_uploaded_run,
+    server_limits,
+)
 from studio_ui.data import sources_for
+from studio_ui.sessions import track_run
 
 log = logging.getLogger("metalearn_studio.train")
 
@@ -35,6 +42,7 @@ UPLOAD_KEY = "train_upload"  # the run-zip uploader widget
 # errors whose text is written for users; anything else is a bug, logged with its trace
 EXPECTED_ERRORS = (ValueError, FileNotFoundError, FileExistsError)
 T = TypeVar("T")
+RETRY_EACH_RUN = ""  # the fingerprint of a failure that no settings match: tried again
 
 
 @dataclass(frozen=True)
@@ -169,6 +177,11 @@ class TrainSession:
         """A fresh Trainer from the form; on bad settings remember the message, None."""
         if self._failed_before(choice) is not None:
             return None  # same bad settings as last time: keep the message, don't retry
+        try:  # asked again on every run: runs freed on another page count at once
+            check_runs_budget("train", 1)
+        except RunsLimitExceeded as error:
+            self.failed = (RETRY_EACH_RUN, str(error))
+            return None
         config = choice.config
         if config is None:
             built, error = None, choice.error
@@ -395,12 +408,16 @@ def slow_motion_pause(seconds: float, slice_seconds: float = 0.05) -> None:
 
 def build_trainer(config: RunConfig) -> Trainer:
     """A fresh run of ``config`` on the shared data; ValueError on settings past the
-    server's limits (checked before anything is built) or a data folder it does not serve."""
-    check_run_config(config, server_limits())
-    return Trainer(config, sources=sources_for(config))
+    server's limits (checked before anything is built), a data folder it does not serve,
+    or a session that holds as many runs as the server allows on other pages."""
+    limits = server_limits()
+    check_run_config(config, limits)
+    check_runs_budget("train", 1, limits)
+    return track_run(Trainer(config, sources=sources_for(config)))
 
 
 def load_run_zip(data: bytes) -> Trainer:
     """A Trainer from a run zip (``export_run_zip``'s output), checked against the server's
     limits before it is built; ValueError if it is not one or does not fit."""
-    return load_uploaded_run(data, sources_for)
+    check_runs_budget("train", 1)
+    return track_run(load_uploaded_run(data, sources_for))

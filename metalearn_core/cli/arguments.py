@@ -47,3 +47,30 @@ def positive_minutes(text: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"{text} is invalid: must be a finite number > 0")
     return value
+
+
+# ----- the classroom limits, when asked for ---------------------------------------------
+SERVER_LOOKUP = "the server's"  # --classroom-limits without a path
+
+
+def add_classroom_limits_flag(parser: argparse.ArgumentParser) -> None:
+    """``--classroom-limits [PATH]``: check the run against a shared server's limits."""
+    parser.add_argument(
+        "--classroom-limits",
+        nargs="?",
+        const=SERVER_LOOKUP,
+        metavar="PATH",
+        help="refuse settings past a classroom server's limits (the [classroom] section "
+        "of PATH; without PATH the server's lookup: $METALEARN_CLASSROOM_CONFIG, else "
+        "./classroom.toml, else the defaults), with the message the app gives",
+    )
+
+
+def classroom_limits(args: argparse.Namespace):
+    """The ``ServerLimits`` asked for with ``--classroom-limits``, or None (no limits)."""
+    from metalearn_core.engine.limits import load_server_limits
+
+    chosen = getattr(args, "classroom_limits", None)
+    if chosen is None:
+        return None
+    return load_server_limits(None if chosen == SERVER_LOOKUP else chosen)

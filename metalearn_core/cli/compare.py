@@ -30,7 +30,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from metalearn_core.cli.arguments import positive_int, positive_minutes, seed_int
+from metalearn_core.cli.arguments import (
+    add_classroom_limits_flag,
+    classroom_limits,
+    positive_int,
+    positive_minutes,
+    seed_int,
+)
 from metalearn_core.cli.train import check_run_folder, parse_assignment
 from metalearn_core.engine import RunConfig
 from metalearn_core.engine.config import dataset_task_kind
@@ -127,6 +133,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out.add_argument("--machine", help="the machine's description in the results "
                      "(default: detected, e.g. '2-core CPU')")  # fmt: skip
     out.add_argument("--json", action="store_true", help="print comparison.json")
+    add_classroom_limits_flag(parser)
     parser.set_defaults(handler=run_compare)
 
 
@@ -210,10 +217,29 @@ def command_line(args: argparse.Namespace) -> str:
     return shlex.join(parts + ["--out", args.out])
 
 
+def check_plan(plan, limits) -> None:
+    """Refuse a comparison a classroom server would refuse: every learner's settings
+    within the limits, and no more learners than the runs one session may hold."""
+    from metalearn_core.engine.config import ConfigError
+    from metalearn_core.engine.limits import check_run_config
+
+    if len(plan.algos) > limits.max_runs_per_session:
+        raise ConfigError(
+            "learners",
+            len(plan.algos),
+            f"this server allows at most {limits.max_runs_per_session:,} runs per session "
+            "(classroom limit max_runs_per_session)",
+        )
+    for algo in plan.algos:
+        check_run_config(plan.learner_config(algo), limits)
+
+
 def run_compare(args: argparse.Namespace) -> int:
     from metalearn_core.compare import RESULT_FILE, build_result, run_grid, write_result
 
     plan = plan_from_args(args)
+    if (limits := classroom_limits(args)) is not None:
+        check_plan(plan, limits)
     out = Path(args.out)
     if (out / RESULT_FILE).exists():
         raise ValueError(f"--out {str(out)!r} already holds a {RESULT_FILE}; choose another folder")

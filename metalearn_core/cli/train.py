@@ -27,7 +27,11 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from metalearn_core.cli.arguments import positive_minutes
+from metalearn_core.cli.arguments import (
+    add_classroom_limits_flag,
+    classroom_limits,
+    positive_minutes,
+)
 from metalearn_core.cli.stopping import GracefulStop
 from metalearn_core.engine import RunConfig, Trainer, load_config_file
 from metalearn_core.engine.checkpoint import CHECKPOINT_FILE, RUN_FILES
@@ -143,6 +147,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     out.add_argument("--no-progress", action="store_true", help="no progress bar")
     out.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    add_classroom_limits_flag(parser)
     parser.set_defaults(handler=run_train)
 
 
@@ -221,6 +226,11 @@ def _open_trainer(args: argparse.Namespace) -> Trainer:
         if args.threads is not None:  # checked here: a resumed run's config is not rebuilt
             check_setting(settings_of(RunConfig)["threads"], args.threads)
             torch.set_num_threads(args.threads)
+        if (limits := classroom_limits(args)) is not None:  # before the model is built
+            from metalearn_core.engine.checkpoint import read_saved_run
+            from metalearn_core.engine.limits import check_run_config
+
+            check_run_config(read_saved_run(out).config, limits)
         trainer = Trainer.load(out, device=args.device, data_dir=args.data_dir)
         if args.episodes is not None or args.minutes is not None:
             trainer.config = trainer.config.replace(episodes=args.episodes, minutes=args.minutes)
@@ -229,7 +239,12 @@ def _open_trainer(args: argparse.Namespace) -> Trainer:
         raise ValueError(
             f"--out {str(out)!r} already holds a run; add --resume to continue it or choose another folder"
         )
-    trainer = Trainer(config_from_args(args))
+    config = config_from_args(args)
+    if (limits := classroom_limits(args)) is not None:  # before the model is built
+        from metalearn_core.engine.limits import check_run_config
+
+        check_run_config(config, limits)
+    trainer = Trainer(config)
     check_run_folder(out)
     return trainer
 

@@ -14,8 +14,9 @@ in the folder the server starts in; with neither, the defaults below (sized for 
     max_inner_steps = 100          # inner_steps, inner_steps_test, finetune_steps, fce_steps
     max_val_episodes = 1000
     max_history_length = 10_000
-    max_runs_per_session = 3
-    max_training_sessions = 2      # sessions training at once
+    max_runs_per_session = 6       # models one browser session holds (see below)
+    max_training_sessions = 2      # sessions training at once: one per core
+    training_slice_seconds = 1.5   # a trainer's turn when others wait in line
     max_upload_bytes = 100_000_000
     max_zip_bytes = 500_000_000    # uncompressed, all members of one zip
     max_zip_members = 50_000
@@ -26,8 +27,18 @@ in the folder the server starts in; with neither, the defaults below (sized for 
 >>> check_run_config(RunConfig(dataset="blobs", val_episodes=10**6), limits)
 ConfigError: val_episodes=1000000 is invalid: this server allows at most 1000 (...)
 
-The command line reads no limits unless asked to: a local user may train anything
-their machine holds.
+A session's runs are the models it holds: the Train page's run (1), each learner of
+its comparison (2 to 4), the GAN Lab's GAN (1) and the few-shot GAN page's current GAN
+(1); the default 6 lets a student keep a run, a four-learner comparison and a GAN.
+
+At most ``max_training_sessions`` sessions train at once (a session's Train, Compare
+or GAN Lab Play loop, or its few-shot GAN Meta-train press); the others wait in line, first come first served, and a
+session that has trained for ``training_slice_seconds`` while others wait goes to the
+back of the line. The default is 2, the cores of a 2-core server: each run trains on
+one thread, so two trainers keep both cores busy and nothing waits on a third.
+
+The command line reads no limits unless asked to (``--classroom-limits``): a local
+user may train anything their machine holds.
 """
 
 from __future__ import annotations
@@ -54,6 +65,8 @@ SECTION = "classroom"
 INNER_STEP_FIELDS = ("inner_steps", "inner_steps_test", "finetune_steps", "fce_steps")
 # a checkpoint holds the weights and the optimiser's state (Adam: two moments per weight)
 STATE_COPIES = 4
+# a trainer's turn: long enough to amortise a redraw, short enough that a class rotates
+MIN_SLICE_SECONDS, MAX_SLICE_SECONDS = 0.1, 60.0
 
 
 @dataclass(frozen=True)
@@ -64,8 +77,9 @@ class ServerLimits:
     max_inner_steps: int = 100  # each of INNER_STEP_FIELDS
     max_val_episodes: int = 1000  # episodes per validation
     max_history_length: int = 10_000  # points kept per curve (history_limit)
-    max_runs_per_session: int = 3  # runs one browser session may hold at once
+    max_runs_per_session: int = 6  # models one browser session holds (module docstring)
     max_training_sessions: int = 2  # sessions training at the same time (one per core)
+    training_slice_seconds: float = 1.5  # a trainer's turn while others wait in line
     max_upload_bytes: int = 100_000_000  # one uploaded file, as sent
     max_zip_bytes: int = 500_000_000  # one zip, all members uncompressed
     max_zip_members: int = 50_000  # files and folders in one zip (Omniglot: ~20,000)
@@ -79,6 +93,17 @@ class ServerLimits:
                 if isinstance(value, str) or not all(isinstance(r, str) for r in value):
                     raise ValueError(f"data_roots={value!r} is invalid: must be a list of paths")
                 object.__setattr__(self, "data_roots", tuple(value))
+            elif spec.name == "training_slice_seconds":
+                if (
+                    not isinstance(value, int | float)
+                    or isinstance(value, bool)
+                    or not MIN_SLICE_SECONDS <= value <= MAX_SLICE_SECONDS
+                ):
+                    raise ValueError(
+                        f"training_slice_seconds={value!r} is invalid: must be a number of "
+                        f"seconds in {MIN_SLICE_SECONDS:g}..{MAX_SLICE_SECONDS:g}"
+                    )
+                object.__setattr__(self, spec.name, float(value))
             elif not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{spec.name}={value!r} is invalid: must be an integer >= 1")
 

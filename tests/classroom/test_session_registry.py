@@ -88,3 +88,42 @@ def test_playing_loops_give_way_to_another_sessions_page_run_for_a_bounded_time(
     classroom._interactive["pressing"] = time.monotonic() - classroom.INTERACTIVE_FRESH
     assert not classroom.others_interactive("playing")  # a run that never said it ended
     classroom._interactive.clear()
+
+
+def test_a_reaped_sessions_runs_are_released_callbacks_and_slots_included():
+    """With Streamlit's own session state: a button's callback (a bound method of the
+    page's state) must not keep the run alive, nor may the trainer line or the redraw
+    budget keep the session."""
+    import gc
+    import weakref
+
+    from streamlit.runtime.state import SafeSessionState, SessionState
+    from streamlit.runtime.state.common import WidgetMetadata
+
+    from metalearn_core.engine import RunConfig, Trainer
+    from studio_ui import sessions as classroom
+    from studio_ui import train_session
+    from studio_ui.training_slots import training_slots
+
+    trainer = Trainer(RunConfig(dataset="blobs", algo="protonet", n_way=2, k_shot=1, q_query=1))
+    trainer.run_tick(max_iterations=1)
+    page = train_session.TrainSession(trainer=trainer)
+    state = SafeSessionState(SessionState(), lambda: None)
+    state[train_session.KEY] = page
+    button = WidgetMetadata(
+        id="$$ID-0-train_play_pause", deserializer=lambda v: v, serializer=lambda v: v,
+        value_type="trigger_value", callback=page.pause,
+    )  # fmt: skip
+    state.register_widget(button, "train_play_pause")
+    registry = SessionRegistry(orphan_seconds=30.0)
+    registry.sessions["closed"] = TrackedSession(state, token="t")
+    training_slots().try_acquire("closed")
+    classroom.shared_tick_seconds(0.12, "closed")
+    runs = [weakref.ref(trainer), weakref.ref(trainer.learner), weakref.ref(page)]
+    del trainer, page, button
+
+    registry.reap(lambda _: False, now=0.0)
+    registry.reap(lambda _: False, now=30.0)
+    gc.collect()
+    assert [ref() is None for ref in runs] == [True, True, True]
+    assert not training_slots().known("closed") and "closed" not in classroom._last_ticks

@@ -36,6 +36,9 @@ def test_a_closed_tab_stops_training_and_its_state_is_emptied(server):
     assert wait_until(
         lambda: server.log_text().count("emptied the state") > emptied_before, 20.0, 0.5
     ), server.log_text()[-3000:]
+    # the only open session's run is garbage: nothing else (widget callbacks, the trainer
+    # line, Streamlit's per-session records) kept it
+    assert "0 run(s) still held" in server.log_text().split("emptied the state")[-1]
 
 
 def test_a_reloaded_tab_gets_its_run_back_and_a_copied_url_does_not_share_it(server):

@@ -73,3 +73,26 @@ def test_few_shot_meta_training_runs_as_asked_and_refuses_past_the_limit():
     with pytest.raises(ValueError, match="between 1 and 2000, got 5000"):
         session.run_pending(lambda done, total: None)
     assert fs.iteration == 2 and session.pending is None
+
+
+def test_few_shot_meta_training_takes_turns_on_the_servers_trainers():
+    """Each iteration waits for a trainer and hands it on after; a press that leaves the
+    line (the run ended while waiting) stops the meta-training there."""
+
+    class Turns:
+        def __init__(self, granted: int) -> None:
+            self.granted, self.calls = granted, []
+
+        def wait(self) -> bool:
+            self.calls.append("wait")
+            return self.calls.count("wait") <= self.granted
+
+        def done(self) -> None:
+            self.calls.append("done")
+
+    session = FewShotSession()
+    fs = session.select("rings", 0, RingDomain(DOMAIN_CONFIGS["rings"].k_shot))
+    session.meta_train(4)
+    turns = Turns(granted=2)
+    session.run_pending(lambda done, total: None, turns)
+    assert fs.iteration == 2 and turns.calls == ["wait", "done", "wait", "done", "wait"]
