@@ -152,7 +152,7 @@ LESSONS: tuple[Lesson, ...] = (
             "and 94%, MAML 84% and 88%) and at 20-way (57%, MAML 45%). MAML's chart of "
             "test-time inner steps shows how much rests on its one step: 20% (chance) "
             "before it, 74% after the single step it trained with, then 64%, 55% and 50% "
-            "after 2, 3 and 4 steps, overshooting. A metric learner takes no steps at "
+            "after 2, 3 and 4 steps, and back at 74% after 10. A metric learner takes no steps at "
             "test time: averaging the support embeddings is its whole adaptation, which "
             "suits classes told apart by how they look. MAML wins when adapting must "
             "change the function itself, as on the sinusoid (where a prototype means "
