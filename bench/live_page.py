@@ -36,7 +36,7 @@ import torch  # noqa: E402
 from metalearn_core.engine import RunConfig, Trainer  # noqa: E402
 from studio_ui.serving import CHROMIUM, CHROMIUM_FLAGS, StreamlitServer  # noqa: E402
 
-# The page's "Quick demo" for Prototypical Networks on glyphs (studio_ui.train_settings).
+# The page's "Quick demo" for Prototypical Networks on glyphs (studio_ui.run_presets).
 CONFIG = RunConfig(
     dataset="glyphs", algo="protonet", n_way=5, k_shot=1, q_query=5, width=32, seed=0,
     val_every=50, val_episodes=20, device="cpu", hparams={"meta_batch": 1},

@@ -26,8 +26,8 @@ from studio_ui import compare_session as session
 from studio_ui.inspector import render_inspector
 from studio_ui.lessons import show_lesson
 from studio_ui.live_chart import CHART_CONFIG, STATIC_CHART_CONFIG, live_chart, show_figure
+from studio_ui.run_presets import algorithm_title
 from studio_ui.runtime import ensure_entrypoint
-from studio_ui.train_settings import algorithm_title
 from studio_ui.training_slots import TrainerTurns
 
 log = logging.getLogger("metalearn_studio.compare")
@@ -306,6 +306,7 @@ def results_section(result: dict) -> None:
 
 ensure_entrypoint()
 session.init_state()
+link = session.open_settings()  # a link's settings, checked before any widget reads them
 st.title("Compare")
 show_lesson("compare")  # a lesson's setup goes into the form before it is drawn
 st.caption(
@@ -315,7 +316,7 @@ st.caption(
 )
 with st.sidebar:
     st.header("Comparison settings")
-    values = session.settings_widgets()
+    values = session.settings_widgets(link)
 show_messages()
 sync_with_settings(values)
 open_panel()

@@ -14,7 +14,6 @@ from metalearn_core.docmath import update_rules
 from metalearn_core.figures.gan import fewshot_points_figure, image_grid_figure
 from metalearn_core.gan.fewshot import FewShotGAN, latent_walk
 from metalearn_core.gan.fewshot_tasks import (
-    ADAPT_LRS,
     DOMAIN_CONFIGS,
     META_LEARNED,
     ImageDomain,
@@ -25,13 +24,14 @@ from metalearn_core.gan.fewshot_tasks import (
 from studio_ui.formulas import formulas_expander
 from studio_ui.gan_session import (
     FEWSHOT_KEY,
-    MAX_PRESS_ITERATIONS,
-    PAGE_MAX_SEED,
     FewShotSession,
+    fewshot_params,
     reported_errors,
 )
+from studio_ui.links import PageLink, open_page
 from studio_ui.live_chart import CHART_CONFIG
 from studio_ui.runtime import ensure_entrypoint
+from studio_ui.settings_form import draw, share_box
 from studio_ui.training_slots import TrainerTurns
 
 CELL_PIXELS = 36
@@ -50,20 +50,12 @@ def task_domain(name: str) -> RingDomain | ImageDomain:
     return RingDomain(config.k_shot) if name == "rings" else image_domain(name, config.k_shot)
 
 
-def choices_ui(session: FewShotSession) -> tuple[str, int, int]:
+def choices_ui(link: PageLink) -> tuple[str, int, int]:
     """The task set, meta-iterations per press and seed."""
     columns = st.columns([2, 1, 1])
-    name = columns[0].radio("Tasks", list(DOMAIN_CONFIGS), horizontal=True,
-                            key="fewshot_gan_domain")  # fmt: skip
-    iterations = columns[1].number_input(
-        "Meta-iterations per press", min_value=1, max_value=MAX_PRESS_ITERATIONS, value=50,
-        key="fewshot_gan_iterations",
-    )  # fmt: skip
-    seed = columns[2].number_input(
-        "Seed", min_value=0, max_value=PAGE_MAX_SEED, value=0, step=1, key="fewshot_gan_seed",
-        help="Each task set and seed keeps its own meta-trained GAN in this session: "
-        "switch, and come back to it",
-    )  # fmt: skip
+    name = draw(link, "fewshot_gan_domain", target=columns[0], as_radio=True)
+    iterations = draw(link, "fewshot_gan_iterations", target=columns[1])
+    seed = draw(link, "fewshot_gan_seed", target=columns[2])
     return name, int(iterations), int(seed)
 
 
@@ -85,13 +77,10 @@ def training_ui(session: FewShotSession, fs: FewShotGAN, iterations: int) -> Non
         st.warning(fs.divergence, icon=":material/warning:")
 
 
-def learning_rates_ui(fs: FewShotGAN) -> tuple[float, float]:
+def learning_rates_ui(link: PageLink) -> tuple[float, float]:
     columns = st.columns(2)
-    rates = sorted({fs.config.inner_lr, *ADAPT_LRS})
-    meta_lr = columns[0].select_slider("Adaptation learning rate, meta-learned", rates,
-                                       value=fs.config.inner_lr, key="fewshot_gan_meta_lr")  # fmt: skip
-    scratch_lr = columns[1].select_slider("Adaptation learning rate, from scratch", rates,
-                                          value=fs.config.inner_lr, key="fewshot_gan_scratch_lr")  # fmt: skip
+    meta_lr = draw(link, "fewshot_gan_meta_lr", target=columns[0], as_slider=True)
+    scratch_lr = draw(link, "fewshot_gan_scratch_lr", target=columns[1], as_slider=True)
     return meta_lr, scratch_lr
 
 
@@ -130,8 +119,8 @@ def draw_scores(comparison: TaskComparison) -> None:
                  column_config={title: number for title in columns})  # fmt: skip
 
 
-def fewshot(session: FewShotSession) -> None:
-    name, iterations, seed = choices_ui(session)
+def fewshot(session: FewShotSession, link: PageLink) -> None:
+    name, iterations, seed = choices_ui(link)
     with reported_errors(f"The {name} tasks"):
         domain = task_domain(name)
         fs = session.select(name, seed, domain)
@@ -139,10 +128,10 @@ def fewshot(session: FewShotSession) -> None:
         if session.notice:
             st.info(session.notice, icon=":material/info:")
             session.notice = None
-        meta_lr, scratch_lr = learning_rates_ui(fs)
+        meta_lr, scratch_lr = learning_rates_ui(link)
         comparison = session.comparison(domain, meta_lr, scratch_lr)
         steps = fs.config.adapt_steps
-        shown = st.slider("After adaptation step", 0, steps, steps, key="fewshot_gan_step")
+        shown = min(draw(link, "fewshot_gan_step", as_slider=True), steps)
         st.caption(f"Unseen task: {comparison.task.name}, K = {fs.config.k_shot} examples, "
                    f"{steps} GAN steps.")  # fmt: skip
         if isinstance(domain, RingDomain):
@@ -150,9 +139,11 @@ def fewshot(session: FewShotSession) -> None:
         else:
             draw_images(comparison, fs, domain.classes.side, walk_seed=session.task_number + 3)
         draw_scores(comparison)
+    share_box(link)
 
 
 ensure_entrypoint()  # a first visit straight to /fewshot_gan still goes through app.py
+link = open_page(fewshot_params())  # a link's settings, checked before any widget reads them
 st.title("Few-shot GAN")
 st.markdown(
     "Reptile over GAN tasks (FIGR): meta-train a generator and discriminator on many "
@@ -160,4 +151,4 @@ st.markdown(
     "start; right: the same GAN from scratch, after the same number of steps."
 )
 formulas_expander("How the few-shot GAN meta-learns: the update rule", update_rules(FewShotGAN))
-fewshot(FewShotSession.of(st.session_state))
+fewshot(FewShotSession.of(st.session_state), link)

@@ -22,11 +22,8 @@ from metalearn_core.figures.gan import (
     loss_curves_figure,
     mode_counts_figure,
 )
-from metalearn_core.gan.losses import LOSS_TITLES, LOSSES, OBJECTIVES
-from metalearn_core.gan.toy_data import TOY_DATASETS, make_toy_dataset
+from metalearn_core.gan.losses import LOSS_TITLES, OBJECTIVES
 from metalearn_core.gan.toy_gan import (
-    MAX_LEARNING_RATE,
-    MAX_STEPS_PER_SIDE,
     PRESETS,
     ToyGAN,
     ToyGANConfig,
@@ -36,12 +33,14 @@ from studio_ui.gan_session import (
     LAB_KEY,
     LAB_PREFIX,
     LIVE,
-    PAGE_MAX_SEED,
     STRUCTURE,
+    VIEW_OPTIONS,
     LabSession,
+    lab_params,
     reported_errors,
 )
 from studio_ui.lessons import show_lesson
+from studio_ui.links import PageLink, open_page
 from studio_ui.live_chart import (
     CHART_CONFIG,
     STATIC_CHART_CONFIG,
@@ -50,6 +49,7 @@ from studio_ui.live_chart import (
     show_figure,
 )
 from studio_ui.runtime import ensure_entrypoint
+from studio_ui.settings_form import draw, share_box
 from studio_ui.training_slots import TrainerTurns
 
 TICK_SECONDS = 0.08  # training per redraw while playing
@@ -57,43 +57,28 @@ CURVES_EVERY = 5  # redraw the loss and coverage curves every this many ticks
 VIEW_POINTS = 256
 HEATMAP_RESOLUTION = 30
 FIELD_HEIGHT, CURVE_HEIGHT = 520, 260
-PAGE_MAX_BATCH = 2048  # the Batch box's limit (the core allows more, for the command line)
 
 
-def settings_ui(session: LabSession) -> dict:
+def settings_ui(session: LabSession, link: PageLink) -> dict:
     """Widgets for the GAN's settings; returns the chosen values by config field."""
-    defaults = PRESETS["pacgan"][1]
-    for name in (*STRUCTURE, *LIVE):
-        st.session_state.setdefault(LAB_PREFIX + name, getattr(defaults, name))
     with st.expander("Settings", expanded=True):
-        top = st.columns([2, 1])
-        top[0].selectbox("Lesson preset", list(PRESETS), key="gan_preset",
-                         format_func=lambda name: PRESETS[name][0])  # fmt: skip
-        top[1].button("Load preset", key="gan_load_preset", on_click=lambda: session.load_preset(
-            st.session_state["gan_preset"], st.session_state))  # fmt: skip
+        if not link.is_hidden("preset"):
+            top = st.columns([2, 1])
+            top[0].selectbox("Lesson preset", list(PRESETS), key="gan_preset",
+                             format_func=lambda name: PRESETS[name][0])  # fmt: skip
+            top[1].button("Load preset", key="gan_load_preset", on_click=lambda: session.load_preset(
+                st.session_state["gan_preset"], st.session_state))  # fmt: skip
         data = st.columns(5)
-        data[0].selectbox("Data", list(TOY_DATASETS), key="gan_dataset",
-                          format_func=lambda name: make_toy_dataset(name).title)  # fmt: skip
-        data[1].selectbox("Loss", LOSSES, key="gan_loss", format_func=LOSS_TITLES.get)
-        data[2].number_input("Pack (m)", min_value=1, max_value=8, step=1, key="gan_pack",
-                             help="PacGAN: the discriminator judges m samples at once")  # fmt: skip
-        data[3].number_input("Batch", min_value=1, max_value=PAGE_MAX_BATCH, step=16,
-                             key="gan_batch_size")  # fmt: skip
-        data[4].number_input("Seed", min_value=0, max_value=PAGE_MAX_SEED, step=1,
-                             key="gan_seed")  # fmt: skip
+        for column, name in zip(data, STRUCTURE, strict=True):
+            draw(link, LAB_PREFIX + name, target=column)
         live = st.columns(4)
-        live[0].number_input("Generator lr", min_value=0.0, max_value=MAX_LEARNING_RATE,
-                             step=1e-4, format="%.5f", key="gan_g_lr")  # fmt: skip
-        live[1].number_input("Discriminator lr", min_value=0.0, max_value=MAX_LEARNING_RATE,
-                             step=1e-4, format="%.5f", key="gan_d_lr")  # fmt: skip
-        live[2].number_input("D steps per step", min_value=1, max_value=MAX_STEPS_PER_SIDE,
-                             step=1, key="gan_d_steps")  # fmt: skip
-        live[3].number_input("G steps per step", min_value=1, max_value=MAX_STEPS_PER_SIDE,
-                             step=1, key="gan_g_steps")  # fmt: skip
+        for column, name in zip(live, LIVE, strict=True):
+            lr = name.endswith("_lr")
+            draw(link, LAB_PREFIX + name, target=column, **({"format": "%.5f"} if lr else {}))
         st.caption("Data, loss, pack, batch and seed make a new GAN (a trained one is kept "
                    "until you start the new one); learning rates and steps per side apply "
                    "at once, even while playing.")  # fmt: skip
-    return {name: st.session_state[LAB_PREFIX + name] for name in (*STRUCTURE, *LIVE)}
+    return {name: link.values[LAB_PREFIX + name] for name in (*STRUCTURE, *LIVE)}
 
 
 def controls(session: LabSession, gan: ToyGAN) -> None:
@@ -121,13 +106,12 @@ def controls(session: LabSession, gan: ToyGAN) -> None:
                       icon=":material/restart_alt:")  # fmt: skip
 
 
-def view_options() -> dict[str, bool]:
+def view_options(link: PageLink) -> dict[str, bool]:
     columns = st.columns(3)
-    return {
-        "heatmap": columns[0].checkbox("Discriminator heatmap", value=True, key="gan_show_heat"),
-        "grid": columns[1].checkbox("Warped noise grid", value=True, key="gan_show_grid"),
-        "arrows": columns[2].checkbox("Generator gradients", value=True, key="gan_show_arrows"),
-    }
+    shown = {name: draw(link, LAB_PREFIX + name, target=column)
+             for column, name in zip(columns, VIEW_OPTIONS, strict=True)}  # fmt: skip
+    return {"heatmap": shown["show_heat"], "grid": shown["show_grid"],
+            "arrows": shown["show_arrows"]}  # fmt: skip
 
 
 def draw_metrics(gan: ToyGAN) -> None:
@@ -231,8 +215,8 @@ def play_loop(
     st.rerun()
 
 
-def lab(session: LabSession) -> None:
-    values = settings_ui(session)
+def lab(session: LabSession, link: PageLink) -> None:
+    values = settings_ui(session, link)
     gan = None
     with reported_errors("The GAN's settings", on_error=session.pause):
         kept = session.sync(ToyGANConfig(**values))
@@ -255,7 +239,8 @@ def lab(session: LabSession) -> None:
     formulas_expander(f"What the two networks minimise: {LOSS_TITLES[loss]}", [OBJECTIVES[loss]])
     controls(session, gan)
     queue_notice = st.empty()  # a place in line for a trainer, while waiting
-    options = view_options()
+    options = view_options(link)
+    share_box(link)
     metrics_slot = st.empty()
     charts = mount_charts(gan)
     redraw_all(gan, options, metrics_slot, charts, 0)
@@ -269,6 +254,7 @@ def lab(session: LabSession) -> None:
 
 
 ensure_entrypoint()  # a first visit straight to /gan still goes through app.py
+link = open_page(lab_params())  # a link's settings, checked before any widget reads them
 st.title("GAN Lab")
 show_lesson("gan")  # a lesson's setup goes into the form before it is drawn
 st.markdown(
@@ -278,4 +264,4 @@ st.markdown(
     "A GAN that learns a new distribution from a few examples is on the "
     "**Few-shot GAN** page."
 )
-lab(LabSession.of(st.session_state))
+lab(LabSession.of(st.session_state), link)

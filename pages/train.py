@@ -29,6 +29,7 @@ from studio_ui.live_chart import (
     live_chart,
     show_figure,
 )
+from studio_ui.run_presets import run_summary
 from studio_ui.runtime import ensure_entrypoint
 from studio_ui.sessions import (
     claim_run,
@@ -38,7 +39,7 @@ from studio_ui.sessions import (
     yield_to_presses,
 )
 from studio_ui.train_session import SettingsChoice, TrainSession
-from studio_ui.train_settings import run_summary, settings_form
+from studio_ui.train_settings import open_settings, settings_form
 from studio_ui.training_slots import TrainerTurns
 
 log = logging.getLogger("metalearn_studio.train")
@@ -104,10 +105,10 @@ def draw_live(
 # ----------------------------------------------------------------------------- page parts
 
 
-def settings_panel() -> SettingsChoice:
+def settings_panel(link) -> SettingsChoice:
     with st.sidebar:
         st.header("Run settings")
-        return settings_form()
+        return settings_form(link)
 
 
 def show_messages(state: TrainSession, choice: SettingsChoice, differs: bool) -> None:
@@ -224,9 +225,10 @@ state = session.current()
 if state.returned_from_another_page():
     state.pause()  # the run is kept, paused
 
+link = open_settings()  # a link's settings, checked before any widget reads them
 st.title("Train")
 show_lesson("train")  # a lesson's setup goes into the form before it is drawn
-choice = settings_panel()
+choice = settings_panel(link)
 differs = state.sync_with_settings(choice)
 show_messages(state, choice, differs)
 trainer = state.trainer

@@ -17,14 +17,16 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 
-from metalearn_core.algorithms import ALGORITHMS, algorithm_names
+from metalearn_core.algorithms import ALGORITHMS
 from metalearn_core.compare import (
     MAX_LEARNERS,
+    MIN_LEARNERS,
     RESULT_FILE,
     Comparison,
     ComparisonPlan,
@@ -33,22 +35,35 @@ from metalearn_core.compare import (
     read_result,
 )
 from metalearn_core.engine import RunConfig
+from metalearn_core.settings import setting, settings_of
 from studio_ui.classroom import check_runs_budget
 from studio_ui.data import sources_for
-from studio_ui.serving import REPO_ROOT
-from studio_ui.sessions import track_run
-from studio_ui.train_settings import (
+from studio_ui.i18n import N_, _
+from studio_ui.links import PageLink, PageParams, Param, Values, open_page, register_page
+from studio_ui.run_presets import (
+    QUICK_DEMO,
     algorithm_title,
+    algorithms_for,
     dataset_description,
     dataset_kind,
-    dataset_names,
-    dataset_title,
-    needs_folder,
+    default_algorithm,
+    preset_config,
+)
+from studio_ui.serving import REPO_ROOT
+from studio_ui.sessions import track_run
+from studio_ui.settings_form import (
+    CONFIG_SETTINGS,
+    draw,
+    page_info,
+    run_params,
+    server_cap,
+    share_box,
 )
 
 log = logging.getLogger("metalearn_studio.compare")
 
-KEY = "compare_w_"  # widget keys
+PAGE = "compare"
+KEY = "cmp_"  # the page's widget keys, and the names of its settings in a link
 COMPARISON, BUILT_FROM, PLAYING, LOCK = (
     "compare_comparison", "compare_built_from", "compare_playing", "compare_lock",
 )  # fmt: skip
@@ -58,7 +73,7 @@ RESULT, RESULT_FROM, MESSAGE, SCORE, INSPECT_SEED = (
 )  # fmt: skip
 UPLOAD_KEY = "compare_upload"
 PREPARED_DIR = REPO_ROOT / "comparisons"
-EPISODES, SECONDS = "Episodes", "Seconds"
+EPISODES, SECONDS = "episodes", "seconds"
 # the page's limits (the command line allows more)
 MAX_PAGE_EPISODES = 20_000
 MAX_PAGE_SECONDS = 600
@@ -66,6 +81,8 @@ MAX_PAGE_TEST_EPISODES = 1_000
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 TICK_SECONDS = 0.15  # training per redraw, shared by the learners
 DEFAULT_LEARNERS = {"classification": ["protonet", "maml"], "regression": ["maml", "cnp"]}
+SCORING = (KEY + "test_episodes", KEY + "extra_episodes", KEY + "validate_every",
+           KEY + "val_episodes")  # fmt: skip
 
 
 def init_state() -> None:
@@ -89,80 +106,139 @@ def flash(level: str, text: str) -> None:
 # ----------------------------------------------------------------------------- settings
 
 
-def _number(label: str, name: str, low: int, high: int, default: int, **extra: Any) -> int:
-    st.session_state.setdefault(KEY + name, default)
-    return int(
-        st.number_input(label, min_value=low, max_value=high, step=1, key=KEY + name, **extra)
+@dataclass(frozen=True)
+class CompareSettings:
+    """The Compare page's own settings (the data set, episode shape and seed are the
+    Train form's, ``settings_form.run_params``): help and limits for its widgets and links."""
+
+    budget_kind: Literal["episodes", "seconds"] = setting(
+        EPISODES, label=N_("Equal budget of"), help=N_("Every learner trains for as long")
     )
+    episodes: int = setting(
+        500, label=N_("Training episodes per learner"), help=N_("The same for every learner"),
+        low=1, high=MAX_PAGE_EPISODES,
+    )  # fmt: skip
+    seconds: int = setting(
+        30, label=N_("Training seconds per learner"), help=N_("The same for every learner"),
+        low=1, high=MAX_PAGE_SECONDS,
+    )  # fmt: skip
+    recipes: bool = setting(
+        True, label=N_("Recommended recipes"),
+        help=N_("Each learner's best settings a benchmark found for a budget "
+                "(else the papers' defaults)"),
+    )  # fmt: skip
+    test_episodes: int = setting(
+        600, label=N_("Test episodes"), help=N_("The same test episodes for every learner"),
+        low=10, high=MAX_PAGE_TEST_EPISODES,
+    )  # fmt: skip
+    extra_episodes: int = setting(
+        100, label=N_("Episodes per extra point"),
+        help=N_("Test episodes per point at other shots, ways and inner steps"), low=5, high=500,
+    )  # fmt: skip
+    validate_every: int = setting(
+        100, label=N_("Validate every (episodes, 0: never)"),
+        help=N_("Every learner validates at the same episode counts"), low=0,
+        high=MAX_PAGE_EPISODES,
+    )  # fmt: skip
+
+
+PAGE_SETTINGS = settings_of(CompareSettings)
+BUDGET_TITLES = {EPISODES: N_("Episodes"), SECONDS: N_("Seconds")}
+
+
+def _own(name: str, **extra: Any) -> Param:
+    info = PAGE_SETTINGS[name]
+    return Param(KEY + name, default=lambda values: getattr(CompareSettings(), name), info=info,
+                 **extra)  # fmt: skip
+
+
+def _first_algo(values: Values) -> str:
+    return default_algorithm(values[KEY + "dataset"])
+
+
+def compare_params() -> PageParams:
+    """The Compare page's settings in the order its form draws them."""
+    shared = run_params(KEY, algo_of=_first_algo)
+    learners = Param(
+        KEY + "algos",
+        default=lambda values: list(DEFAULT_LEARNERS[dataset_kind(values[KEY + "dataset"])]),
+        options=lambda values: algorithms_for(values[KEY + "dataset"]),
+        label=algorithm_title,
+        items=(MIN_LEARNERS, MAX_LEARNERS),
+    )
+    params = [
+        shared["dataset"], shared["data_dir"], learners, shared["n_way"], shared["k_shot"],
+        shared["q_query"], shared["seed"],
+        _own("budget_kind", options=lambda values: (EPISODES, SECONDS),
+             label=BUDGET_TITLES.__getitem__),
+        _own("episodes", applies=lambda values: values[KEY + "budget_kind"] == EPISODES),
+        _own("seconds", applies=lambda values: values[KEY + "budget_kind"] == SECONDS),
+        _own("recipes"), _own("test_episodes"), _own("extra_episodes"), _own("validate_every"),
+        Param(KEY + "val_episodes", default=lambda values: 50,
+              info=page_info(CONFIG_SETTINGS["val_episodes"]),
+              server_cap=server_cap("val_episodes")),
+    ]  # fmt: skip
+    return PageParams(PAGE, tuple(params), {"scoring": SCORING, "share": ()}, prefix=KEY)
+
+
+register_page(PAGE, compare_params)
 
 
 def _dataset_changed() -> None:
-    kind = dataset_kind(st.session_state[KEY + "dataset"])
+    """Another kind of task: its default learners and episode shape."""
+    dataset = st.session_state[KEY + "dataset"]
+    kind = dataset_kind(dataset)
     st.session_state[KEY + "algos"] = list(DEFAULT_LEARNERS[kind])
-    if kind == "regression":
-        st.session_state[KEY + "n_way"] = 1
-        st.session_state[KEY + "k_shot"] = 10
-        st.session_state[KEY + "q_query"] = 10
-    else:
-        st.session_state[KEY + "n_way"] = 5
-        st.session_state[KEY + "k_shot"] = 1
-        st.session_state[KEY + "q_query"] = 5
+    shape = preset_config(QUICK_DEMO, dataset, default_algorithm(dataset))
+    for name in ("n_way", "k_shot", "q_query"):
+        st.session_state[KEY + name] = getattr(shape, name)
 
 
-def settings_widgets() -> dict[str, Any]:
-    """The comparison's settings (sidebar); returns the chosen values, not yet checked."""
-    datasets = dataset_names()
-    st.session_state.setdefault(KEY + "dataset", datasets[0])
-    dataset = st.selectbox("Data set", datasets, format_func=dataset_title,
-                           key=KEY + "dataset", on_change=_dataset_changed)  # fmt: skip
-    if description := dataset_description(dataset):
+def open_settings() -> PageLink:
+    """Call first on the page: a link's settings checked (a note on what was ignored)."""
+    return open_page(compare_params())
+
+
+def settings_widgets(link: PageLink | None = None) -> dict[str, Any]:
+    """The comparison's settings (sidebar), the Train form's data set, episode shape and
+    seed fields with learners of one kind instead of one algorithm; returns the chosen
+    values, not yet checked."""
+    link = link or open_settings()
+    dataset = draw(link, KEY + "dataset", on_change=_dataset_changed)
+    if not link.is_hidden(KEY + "dataset") and (description := dataset_description(dataset)):
         st.caption(description)
     data_dir = None
-    if needs_folder(dataset):
-        data_dir = st.text_input("Data folder", key=KEY + "data_dir").strip() or None
-    kind = dataset_kind(dataset)
-    offered = algorithm_names(kind)
-    st.session_state.setdefault(KEY + "algos", list(DEFAULT_LEARNERS[kind]))
-    algos = st.multiselect(
-        f"Learners (2 to {MAX_LEARNERS})",
-        offered,
-        format_func=algorithm_title,
-        key=KEY + "algos",
-        max_selections=MAX_LEARNERS,
-        help="Learners of the data set's kind of task; they train on the same episodes",
-    )
-    regression = kind == "regression"
-    c1, c2, c3 = st.columns(3)
-    with c1:
-        n_way = _number("N-way", "n_way", 1, 100, 1 if regression else 5, disabled=regression)
-    with c2:
-        k_shot = _number("K-shot", "k_shot", 1, 100, 10 if regression else 1)
-    with c3:
-        q_query = _number("Q-query", "q_query", 1, 100, 10 if regression else 5)
-    seed = _number("Seed", "seed", 0, 2**31 - 1, 0)
-    st.session_state.setdefault(KEY + "budget_kind", EPISODES)
-    budget_kind = st.radio("Equal budget of", (EPISODES, SECONDS), key=KEY + "budget_kind",
-                           horizontal=True)  # fmt: skip
-    if budget_kind == EPISODES:
-        budget = _number("Training episodes per learner", "episodes", 1, MAX_PAGE_EPISODES, 500)
+    if link.applies(KEY + "data_dir"):
+        data_dir = draw(link, KEY + "data_dir", label=_("Data folder")).strip() or None
+    algos = draw(
+        link, KEY + "algos",
+        label=_("Learners ({low} to {high})").format(low=MIN_LEARNERS, high=MAX_LEARNERS),
+        help=_("Learners of the data set's kind of task; they train on the same episodes"),
+    )  # fmt: skip
+    regression = dataset_kind(dataset) == "regression"
+    if regression:
+        st.session_state[KEY + "n_way"] = 1
+    shape = {}
+    for column, name in zip(st.columns(3), ("n_way", "k_shot", "q_query"), strict=True):
+        with column:
+            shape[name] = draw(link, KEY + name, disabled=regression and name == "n_way")
+    seed = draw(link, KEY + "seed")
+    budget_kind = draw(link, KEY + "budget_kind", as_radio=True)
+    budget = draw(link, KEY + ("episodes" if budget_kind == EPISODES else "seconds"))
+    recipes = draw(link, KEY + "recipes")
+    scoring = {}
+    if link.is_hidden(*SCORING):
+        scoring = {name: draw(link, name) for name in SCORING}
     else:
-        budget = _number("Training seconds per learner", "seconds", 1, MAX_PAGE_SECONDS, 30)
-    st.session_state.setdefault(KEY + "recipes", True)
-    recipes = st.checkbox("Recommended recipes", key=KEY + "recipes",
-                          help="Each learner's best settings a benchmark found for a budget "
-                          "(else the papers' defaults)")  # fmt: skip
-    with st.expander("Scoring"):
-        test_episodes = _number("Test episodes", "test_episodes", 10, MAX_PAGE_TEST_EPISODES, 600)
-        extra_episodes = _number("Episodes per extra point", "extra_episodes", 5, 500, 100)
-        validate_every = _number("Validate every (episodes, 0: never)", "validate_every", 0,
-                                 MAX_PAGE_EPISODES, 100)  # fmt: skip
-        val_episodes = _number("Validation episodes", "val_episodes", 1, 500, 50)
+        with st.expander(_("Scoring")):
+            scoring = {name: draw(link, name) for name in SCORING}
+    share_box(link)
     return {
-        "dataset": dataset, "data_dir": data_dir, "algos": list(algos), "n_way": n_way,
-        "k_shot": k_shot, "q_query": q_query, "seed": seed, "budget_kind": budget_kind,
-        "budget": budget, "recipes": bool(recipes), "test_episodes": test_episodes,
-        "extra_episodes": extra_episodes, "validate_every": validate_every,
-        "val_episodes": val_episodes,
+        "dataset": dataset, "data_dir": data_dir, "algos": list(algos),
+        "n_way": 1 if regression else shape["n_way"], "k_shot": shape["k_shot"],
+        "q_query": shape["q_query"], "seed": seed, "budget_kind": budget_kind,
+        "budget": budget, "recipes": bool(recipes),
+        **{name.removeprefix(KEY): value for name, value in scoring.items()},
     }  # fmt: skip
 
 

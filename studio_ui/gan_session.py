@@ -20,6 +20,7 @@ import streamlit as st
 
 from metalearn_core.gan.fewshot import FewShotGAN
 from metalearn_core.gan.fewshot_tasks import (
+    ADAPT_LRS,
     DOMAIN_CONFIGS,
     ImageDomain,
     RingDomain,
@@ -27,8 +28,19 @@ from metalearn_core.gan.fewshot_tasks import (
     compare_on_task,
     unseen_task,
 )
-from metalearn_core.gan.toy_gan import PRESETS, ToyGAN, ToyGANConfig
+from metalearn_core.gan.losses import LOSS_TITLES, LOSSES
+from metalearn_core.gan.toy_data import TOY_DATASETS, make_toy_dataset
+from metalearn_core.gan.toy_gan import (
+    MAX_LEARNING_RATE,
+    MAX_STEPS_PER_SIDE,
+    PRESETS,
+    ToyGAN,
+    ToyGANConfig,
+)
+from metalearn_core.settings import SettingInfo
 from studio_ui.classroom import check_runs_budget
+from studio_ui.i18n import N_
+from studio_ui.links import PageParams, Param, Values, register_page
 from studio_ui.sessions import track_run
 
 log = logging.getLogger("metalearn_studio.gan")
@@ -42,6 +54,113 @@ DEFAULT_PLAY_TICKS = 1500  # a Play press runs at most this many ticks (about 2-
 PAGE_MAX_SEED = 2**31 - 1  # the Seed boxes' limit, as on the Train page
 MAX_PRESS_ITERATIONS = 2000  # meta-iterations one Meta-train press may ask for
 MAX_KEPT_FEWSHOT = 6  # meta-trained few-shot GANs one session keeps (one per task set and seed)
+PAGE_MAX_BATCH = 2048  # the Batch box's limit (the core allows more, for the command line)
+LAB_PAGE, FEWSHOT_PAGE = "gan", "fewshot_gan"
+FEWSHOT_PREFIX = "fewshot_gan_"
+SHARE = "share"  # hide=share takes a page's link box away
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+def _number(name: str, kind: type, label: str, low: float, high: float, *, help: str = "",
+            step: float | None = None, above: float | None = None) -> SettingInfo:  # fmt: skip
+    return SettingInfo(name, kind, False, help, label, low=low, high=high, above=above,
+                       step=step)  # fmt: skip
+
+
+def _flag(name: str, label: str) -> SettingInfo:
+    return SettingInfo(name, bool, False, "", label)
+
+
+def _choice(name: str, label: str) -> SettingInfo:
+    return SettingInfo(name, str, False, "", label)
+
+
+def toy_dataset_title(name: str) -> str:
+    return make_toy_dataset(name).title
+
+
+PAGE_DEFAULTS = PRESETS["pacgan"][1]  # the lab opens on PacGAN's ring
+LAB_SETTINGS = {
+    "dataset": _choice("dataset", N_("Data")),
+    "loss": _choice("loss", N_("Loss")),
+    "pack": _number("pack", int, N_("Pack (m)"), 1, 8,
+                    help=N_("PacGAN: the discriminator judges m samples at once")),
+    "batch_size": _number("batch_size", int, N_("Batch"), 1, PAGE_MAX_BATCH, step=16),
+    "seed": _number("seed", int, N_("Seed"), 0, PAGE_MAX_SEED),
+    "g_lr": _number("g_lr", float, N_("Generator lr"), 0.0, MAX_LEARNING_RATE, step=1e-4,
+                    above=0.0),
+    "d_lr": _number("d_lr", float, N_("Discriminator lr"), 0.0, MAX_LEARNING_RATE, step=1e-4,
+                    above=0.0),
+    "d_steps": _number("d_steps", int, N_("D steps per step"), 1, MAX_STEPS_PER_SIDE),
+    "g_steps": _number("g_steps", int, N_("G steps per step"), 1, MAX_STEPS_PER_SIDE),
+}  # fmt: skip
+VIEW_OPTIONS = {
+    "show_heat": N_("Discriminator heatmap"),
+    "show_grid": N_("Warped noise grid"),
+    "show_arrows": N_("Generator gradients"),
+}
+
+
+def _lab_param(name: str) -> Param:
+    info = LAB_SETTINGS[name]
+    options = {"dataset": lambda values: list(TOY_DATASETS), "loss": lambda values: LOSSES}
+    labels = {"dataset": toy_dataset_title, "loss": LOSS_TITLES.__getitem__}
+    return Param(
+        LAB_PREFIX + name,
+        default=lambda values: getattr(PAGE_DEFAULTS, name),
+        # the lab's widgets allow a learning rate of 0 (the GAN refuses it with a message)
+        info=info,
+        options=options.get(name),
+        label=labels.get(name, str),
+    )
+
+
+def lab_params() -> PageParams:
+    """The 2-D GAN page's settings, in the order drawn."""
+    params = [_lab_param(name) for name in (*STRUCTURE, *LIVE)]
+    params += [
+        Param(LAB_PREFIX + name, default=lambda values: True, info=_flag(name, label))
+        for name, label in VIEW_OPTIONS.items()
+    ]
+    return PageParams(LAB_PAGE, tuple(params), {"preset": (), SHARE: ()}, prefix=LAB_PREFIX)
+
+
+def _rates(values: Values) -> list[float]:
+    config = DOMAIN_CONFIGS[values[FEWSHOT_PREFIX + "domain"]]
+    return sorted({config.inner_lr, *ADAPT_LRS})
+
+
+def fewshot_params() -> PageParams:
+    """The few-shot GAN page's settings, in the order drawn."""
+    domain = FEWSHOT_PREFIX + "domain"
+    params = [
+        Param(domain, default=lambda values: next(iter(DOMAIN_CONFIGS)),
+              info=_choice("domain", N_("Tasks")), options=lambda values: list(DOMAIN_CONFIGS)),
+        Param(FEWSHOT_PREFIX + "iterations", default=lambda values: 50,
+              info=_number("iterations", int, N_("Meta-iterations per press"), 1,
+                           MAX_PRESS_ITERATIONS)),
+        Param(FEWSHOT_PREFIX + "seed", default=lambda values: 0,
+              info=_number("seed", int, N_("Seed"), 0, PAGE_MAX_SEED,
+                           help=N_("Each task set and seed keeps its own meta-trained GAN in "
+                                   "this session: switch, and come back to it"))),
+        Param(FEWSHOT_PREFIX + "meta_lr", default=lambda v: DOMAIN_CONFIGS[v[domain]].inner_lr,
+              info=_choice("meta_lr", N_("Adaptation learning rate, meta-learned")),
+              options=_rates),
+        Param(FEWSHOT_PREFIX + "scratch_lr",
+              default=lambda v: DOMAIN_CONFIGS[v[domain]].inner_lr,
+              info=_choice("scratch_lr", N_("Adaptation learning rate, from scratch")),
+              options=_rates),
+        Param(FEWSHOT_PREFIX + "step", default=lambda v: DOMAIN_CONFIGS[v[domain]].adapt_steps,
+              info=_choice("step", N_("After adaptation step")),
+              options=lambda v: list(range(DOMAIN_CONFIGS[v[domain]].adapt_steps + 1))),
+    ]  # fmt: skip
+    return PageParams(FEWSHOT_PAGE, tuple(params), {SHARE: ()}, prefix=FEWSHOT_PREFIX)
+
+
+register_page(LAB_PAGE, lab_params)
+register_page(FEWSHOT_PAGE, fewshot_params)
 
 Side = Literal["discriminator", "generator", "both"]
 

@@ -125,7 +125,7 @@ LESSONS: tuple[Lesson, ...] = (
             "k_shot": 1,
             "q_query": 5,
             "seed": 0,
-            "budget_kind": "Episodes",
+            "budget_kind": "episodes",
             "episodes": 200,
             "recipes": True,
             "test_episodes": 200,
@@ -215,7 +215,7 @@ LESSONS: tuple[Lesson, ...] = (
             "k_shot": 1,
             "q_query": 5,
             "seed": 0,
-            "budget_kind": "Episodes",
+            "budget_kind": "episodes",
             "episodes": 200,
             "recipes": True,
             "test_episodes": 200,
@@ -345,13 +345,8 @@ def train_config(setup: Mapping[str, Any]):
     from metalearn_core.algorithms import ALGORITHMS
     from metalearn_core.engine import RunConfig
     from metalearn_core.settings import settings_of
-    from studio_ui.train_settings import (
-        DEFAULT_ALGO,
-        DEFAULT_DATASET,
-        PAGE_FIELDS,
-        QUICK_DEMO,
-        preset_config,
-    )
+    from studio_ui.run_presets import DEFAULT_ALGO, DEFAULT_DATASET, QUICK_DEMO, preset_config
+    from studio_ui.train_settings import PAGE_FIELDS
 
     dataset = setup.get("dataset", DEFAULT_DATASET)
     algo = setup.get("algo", DEFAULT_ALGO)
@@ -420,41 +415,24 @@ def check_setup(lesson: Lesson) -> None:
 
 
 def apply_setup(page: str, setup: Mapping[str, Any]) -> None:
-    """Write ``setup`` into ``page``'s form before its widgets are drawn.
-
-    The one place that knows each page's widget keys: when the pages bind their settings
-    to the URL, this becomes a call to their shared apply function.
-    """
+    """Write ``setup`` into ``page``'s form before its widgets are drawn, checked as a
+    link's settings are (``studio_ui.links.apply_setup``); ``ValueError`` naming what it
+    left out (a registry mistake: the tests check every lesson applies whole)."""
     import streamlit as st
 
-    state = st.session_state
-    if page == "train":
-        from studio_ui import train_settings as form
+    from studio_ui.links import apply_setup as apply_link_setup
 
-        config = train_config(setup)
-        state[form.PRESET_KEY] = form.QUICK_DEMO
-        for key in [k for k in state if str(k).startswith(form.KEY + "hp_")]:
-            del state[key]  # every algorithm restarts from the lesson's preset
-        state[form.KEY + "task_kind"] = form.dataset_kind(config.dataset)
-        form.restore_settings(config)
-    elif page == "compare":
-        from studio_ui import compare_session
+    if page not in PAGES:
+        raise ValueError(f"unknown page {page!r}; lessons open on {sorted(PAGES)}")
+    notes = apply_link_setup(page, setup)
+    if notes:
+        raise ValueError(f"a lesson's setup for {page} was not applied whole: {notes}")
+    if page == "gan":
+        from studio_ui.gan_session import LAB_KEY
 
-        values = compare_values(setup)
-        for name in COMPARE_NAMES:
-            state[compare_session.KEY + name] = values.get(name, setup[name])
-        state[compare_session.KEY + "algos"] = list(setup["algos"])
-    elif page == "gan":
-        from studio_ui.gan_session import LAB_KEY, LAB_PREFIX
-
-        config = gan_config(setup)
-        for name in setup:
-            state[LAB_PREFIX + name] = getattr(config, name)
-        lab = state.get(LAB_KEY)
+        lab = st.session_state.get(LAB_KEY)
         if lab is not None and not lab.has_trained():
             lab.reset()  # an untrained GAN follows the lesson at once
-    else:
-        raise ValueError(f"unknown page {page!r}; lessons open on {sorted(PAGES)}")
 
 
 # ----------------------------------------------------------------------------- the card

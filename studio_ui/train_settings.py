@@ -1,44 +1,67 @@
 """The Train page's settings form: widgets in, a ``RunConfig`` out.
 
-``PAGE_FIELDS`` declares which ``RunConfig`` fields the form shows; each widget's kind,
-label, limits and help come from the field's metadata (``metalearn_core.settings``),
-and the hyperparameter widgets from the algorithm's dataclass the same way, so a newly
-registered algorithm gets its widgets with no change here. The form returns one
-``RunConfig`` (``settings_form``); the first visit, presets and an opened run write the
-widgets back from one (``restore_settings``). Every widget keeps its value across page changes
-(``persist_state="session"``).
+``PAGE_FIELDS`` declares which ``RunConfig`` fields the form shows; ``train_params()``
+declares them as the page's settings (``links.Param``: one per field and one per
+hyperparameter of every algorithm, ``"<algo>.<field>"``), each widget's kind, label,
+limits and help from the field's metadata (``metalearn_core.settings``), so a newly
+registered algorithm gets its widgets with no change here. The shared widgets and the
+data set, episode shape and seed fields are ``studio_ui.settings_form``'s (Compare draws
+the same). Every setting lives in the URL (``studio_ui.links``): a link opens this
+setup. The form returns one ``RunConfig`` (``settings_form``); presets and an opened run
+write the widgets back from one (``restore_settings``). Every widget keeps its value
+across page changes (``persist_state="session"``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import streamlit as st
 
-from metalearn_core.algorithms import ALGORITHMS, algorithm_names, default_hparams
+from metalearn_core.algorithms import ALGORITHMS
 from metalearn_core.algorithms.base import Hyperparameters
-from metalearn_core.data import DATASETS
 from metalearn_core.data.omniglot import DATA_DIR_ENV, default_data_dir
 from metalearn_core.engine import ConfigError, RunConfig
-from metalearn_core.settings import SettingInfo, settings_of
-from metalearn_core.spec import ProblemSpec
+from metalearn_core.settings import settings_of
 from studio_ui import train_session
 from studio_ui.classroom import check_upload_size, served_or_typed
-from studio_ui.data import cached_task_source, stored_upload
+from studio_ui.data import stored_upload
+from studio_ui.i18n import _
+from studio_ui.links import PageLink, PageParams, Param, Values, open_page, register_page
+from studio_ui.run_presets import (
+    DEFAULT_DATASET,
+    PAPER,
+    QUICK_DEMO,
+    algorithm_defaults,
+    algorithm_title,
+    algorithms_for,
+    dataset_description,
+    dataset_kind,
+    dataset_names,
+    default_algorithm,
+    preset_config,
+)
+from studio_ui.settings_form import (
+    CONFIG_SETTINGS,
+    JS_MAX_INT,
+    draw,
+    page_info,
+    run_params,
+    server_cap,
+    share_box,
+)
 from studio_ui.train_session import SettingsChoice
 
 log = logging.getLogger("metalearn_studio.train_settings")
 
-KEY = "train_w_"  # widget keys of this page start with this
-DEFAULT_DATASET, DEFAULT_ALGO = "glyphs", "protonet"
-QUICK_DEMO, PAPER = "Quick demo", "Paper settings"
+PAGE = "train"
+KEY = ""  # the page's widget keys are the settings' names, as in its links
 PRESET_KEY = "train_preset"  # the last preset chosen: new algorithms start from it
-# Read from a folder the user names, when the registry does not say (needs_data_dir).
-FOLDER_DATASETS = ("omniglot", "folder")
+TASK_KIND_KEY = "train_task_kind"  # the kind of task of the data set last drawn
+FOLDER_ZIP_KEY = "train_folder_zip"
 # The RunConfig fields the form shows, in the order drawn; the rest (image size,
 # rotations, backbone, data seed...) keep the session's hidden settings: an opened run's.
 PAGE_FIELDS = (
@@ -51,138 +74,101 @@ PRESET_FIELDS = (
 )  # fmt: skip
 # What a data set of another kind of task takes from the last preset
 EPISODE_SHAPE = ("n_way", "k_shot", "q_query", "width")
-CONFIG_SETTINGS = settings_of(RunConfig)
-JS_MAX_INT = 2**53 - 1  # the largest integer a browser's number field holds exactly
+# Names a link's hide= takes besides the settings' own
+HIDE_GROUPS = {"presets": (), "hparams": (), "validation": ("val_every", "val_episodes"),
+               "share": ()}  # fmt: skip
 
 
-# ----------------------------------------------------------------------------- registry
+def hparam_key(algo: str, field: str) -> str:
+    """The widget key and link name of a hyperparameter: ``maml.inner_lr``."""
+    return f"{algo}.{field}"
 
 
-def dataset_names() -> list[str]:
-    """The data sets the page offers, the embedded default first."""
-    names = list(DATASETS)
-    return sorted(names, key=lambda name: (name != DEFAULT_DATASET, names.index(name)))
+def hparam_default(algo: str, field: str, dataset: str) -> Any:
+    """The quick demo's value of ``algo``'s hyperparameter on ``dataset`` (the class's
+    own default where the algorithm does not take that kind of task)."""
+    if algo in algorithms_for(dataset):
+        return preset_config(QUICK_DEMO, dataset, algo).hparams[field]
+    return getattr(ALGORITHMS[algo].hparams_class(), field)
 
 
-def dataset_kind(name: str) -> str:
-    """``"classification"`` or ``"regression"`` as the data registry says."""
-    from metalearn_core.data import dataset_info
-
-    info = dataset_info(name)
-    kind = info.get("task_kind") if isinstance(info, dict) else getattr(info, "task_kind", None)
-    return kind or "classification"
+def _quick(values: Values) -> RunConfig:
+    return preset_config(QUICK_DEMO, values["dataset"], values["algo"])
 
 
-def _info_field(name: str, field: str, default: Any) -> Any:
-    from metalearn_core.data import dataset_info
-
-    info = dataset_info(name)
-    value = info.get(field) if isinstance(info, dict) else getattr(info, field, None)
-    return default if value is None else value
-
-
-def dataset_description(name: str) -> str:
-    return _info_field(name, "description", "")
-
-
-def dataset_title(name: str) -> str:
-    return _info_field(name, "title", name)
-
-
-def needs_folder(name: str) -> bool:
-    """Data sets read from a folder the user names (Omniglot, your own images)."""
-    return bool(_info_field(name, "needs_data_dir", name in FOLDER_DATASETS))
-
-
-def algorithm_title(name: str) -> str:
-    return getattr(ALGORITHMS[name], "title", name)
-
-
-def run_summary(config: RunConfig, meta_batch: int) -> str:
-    """One line naming the run: algorithm, data, episode shape, meta-batch and seed."""
-    if dataset_kind(config.dataset) == "regression":
-        shape = f"{config.k_shot} support and {config.q_query} query points per task"
-    else:
-        shape = f"{config.n_way}-way {config.k_shot}-shot, {config.q_query} queries per class"
-    return (
-        f"**{algorithm_title(config.algo)}** on **{config.dataset}**, {shape}, "
-        f"meta-batch {meta_batch}, seed {config.seed}"
+def _hparam_param(algo: str, field: str) -> Param:
+    info = settings_of(ALGORITHMS[algo].hparams_class)[field]
+    return Param(
+        hparam_key(algo, field),
+        default=lambda values: hparam_default(algo, field, values["dataset"]),
+        info=page_info(info),
+        options=None if info.choices is None else (lambda values: info.choices),
+        applies=lambda values: values["algo"] == algo,
+        server_cap=server_cap(field),
     )
 
 
-def _spec_for(dataset: str, n_way: int, data_dir: str | None) -> ProblemSpec:
-    """The problem an algorithm would face on ``dataset``, for its task-specific defaults."""
-    kind = dataset_kind(dataset)
-    input_shape: tuple[int, ...] = (1, 28, 28) if kind == "classification" else (1,)
-    try:
-        data = RunConfig(dataset=dataset, data_dir=data_dir).data_settings()
-        input_shape = tuple(cached_task_source(data, "train").input_shape)
-    except (ValueError, FileNotFoundError, OSError) as error:
-        log.info("defaults for %s without its data: %s", dataset, error)
-    return ProblemSpec(kind, input_shape, n_way)  # type: ignore[arg-type]
+def train_params() -> PageParams:
+    """The Train page's settings in the order the form draws them."""
+    shared = run_params(KEY, algo_of=lambda values: values["algo"])
+    shape = [shared.pop(name) for name in ("n_way", "k_shot", "q_query")]
+    seed = shared.pop("seed")
+    params = [
+        *shared.values(),
+        Param(
+            "algo",
+            default=lambda values: default_algorithm(values["dataset"]),
+            info=CONFIG_SETTINGS["algo"],
+            options=lambda values: algorithms_for(values["dataset"]),
+            label=algorithm_title,
+        ),
+        *shape,
+        Param(
+            "width",
+            default=lambda values: _quick(values).width or 0,
+            info=page_info(CONFIG_SETTINGS["width"]),
+            applies=lambda values: ALGORITHMS[values["algo"]].uses_backbone,
+            unset_as_zero=True,
+        ),
+        seed,
+        Param(
+            "embedding_2d",
+            default=lambda values: False,
+            info=CONFIG_SETTINGS["embedding_2d"],
+            applies=lambda values: (
+                dataset_kind(values["dataset"]) == "classification"
+                and ALGORITHMS[values["algo"]].exposes_embeddings
+            ),
+        ),
+    ]
+    for algo, learner in ALGORITHMS.items():
+        params += [_hparam_param(algo, field) for field in settings_of(learner.hparams_class)]
+    params += [
+        Param(name, default=lambda values, name=name: getattr(_quick(values), name),
+              info=page_info(CONFIG_SETTINGS[name]), server_cap=server_cap(name))
+        for name in ("val_every", "val_episodes")
+    ]  # fmt: skip
+    return PageParams(PAGE, tuple(params), HIDE_GROUPS, alias=_hparam_alias)
 
 
-def algorithm_defaults(algo: str, dataset: str, n_way: int = 5) -> Hyperparameters:
-    """The papers' defaults of ``algo`` for the kind of task ``dataset`` holds."""
-    return default_hparams(algo, _spec_for(dataset, n_way, None))
+def _hparam_alias(name: str, asked: Mapping[str, Any]) -> str | None:
+    """A hyperparameter named alone (``inner_lr``) is the chosen algorithm's."""
+
+    def last(value: Any) -> Any:
+        return value[-1] if isinstance(value, list) and value else value
+
+    dataset = last(asked.get("dataset", DEFAULT_DATASET))
+    if dataset not in dataset_names():
+        return None
+    by_title = {algorithm_title(a): a for a in algorithms_for(dataset)}
+    algo = last(asked.get("algo")) or default_algorithm(dataset)
+    algo = by_title.get(algo, algo)
+    if algo not in ALGORITHMS or name not in settings_of(ALGORITHMS[algo].hparams_class):
+        return None
+    return hparam_key(algo, name)
 
 
-# ----------------------------------------------------------------------------- presets
-
-
-# By (algorithm, kind of task). Matching Networks: the paper's cosine attention at scale 1
-# stays nearly flat over ReLU features and learns slowly (glyphs, 500 steps: 76% validation
-# accuracy at scale 1, 90% with the scale learned, BENCHMARKS.md). Reptile: its 50 test
-# steps made the quick demo's validation take longer than its training; 20 score as well
-# (glyphs, two runs: 56-57% against 55-57%) in 0.41-0.44 s per episode, not 0.95-1.12 s.
-# The sequence learner: 5 label slots, the quick demo's N, instead of 20 (each slot trains
-# four times as often), leaves its plateau at chance sooner (glyphs, 4 seeds, after 30 CPU
-# seconds: 74% against 61% validation accuracy; BENCHMARKS.md); a larger N then needs
-# max_n_way raised to it.
-QUICK_DEMO_HPARAMS: dict[tuple[str, str], dict[str, Any]] = {
-    ("matchingnet", "classification"): {"learn_attention_scale": True},
-    ("reptile", "classification"): {"inner_steps_test": 20},
-    ("snail", "classification"): {"max_n_way": 5},
-}
-
-
-def preset_config(preset: str, dataset: str, algo: str) -> RunConfig:
-    """A preset's settings for the chosen data set and algorithm.
-
-    Quick demo: small episodes, a narrow backbone, small meta-batches and frequent
-    validation, so the curves move within seconds on a CPU (and ``QUICK_DEMO_HPARAMS``:
-    Matching Networks learn their attention scale, Reptile tests with 20 steps, the
-    sequence learner has 5 label slots). Paper settings: 5-way 1-shot with 15 queries
-    (10/10 points for the sinusoid), the backbone's default width and every
-    hyperparameter at the paper's default.
-    """
-    if preset not in (QUICK_DEMO, PAPER):
-        raise ValueError(f"preset={preset!r} is unknown: use {QUICK_DEMO!r} or {PAPER!r}")
-    kind = dataset_kind(dataset)
-    regression = kind == "regression"
-    hparams = dataclasses.asdict(algorithm_defaults(algo, dataset))
-    if preset == QUICK_DEMO:
-        width, q_query = (40 if regression else 32), (10 if regression else 5)
-        # validation stalls the redraws while it runs: 20 episodes every 50 steps
-        val_episodes = 20
-        if "meta_batch" in hparams:
-            hparams["meta_batch"] = min(int(hparams["meta_batch"]), 8 if regression else 4)
-        hparams.update(QUICK_DEMO_HPARAMS.get((algo, kind), {}))
-    else:
-        width, q_query, val_episodes = None, (10 if regression else 15), 100
-    return RunConfig(
-        dataset=dataset,
-        algo=algo,
-        n_way=1 if regression else 5,
-        k_shot=10 if regression else 1,
-        q_query=q_query,
-        width=width if ALGORITHMS[algo].uses_backbone else None,
-        embedding_2d=False,
-        val_every=50,
-        val_episodes=val_episodes,
-        hparams=hparams,
-        device="cpu",
-    )
+register_page(PAGE, train_params)
 
 
 def _widget_value(name: str, value: Any) -> Any:
@@ -208,9 +194,11 @@ def restore_settings(config: RunConfig, fields: Iterable[str] = PAGE_FIELDS) -> 
     for name in fields:
         if name == "hparams":
             for field, value in config.hparams.items():
-                st.session_state[_hparam_key(config.algo, config.dataset, field)] = value
+                st.session_state[hparam_key(config.algo, field)] = value
         elif name != "width" or uses_backbone:
             st.session_state[KEY + name] = _widget_value(name, getattr(config, name))
+    if "dataset" in fields:
+        st.session_state[TASK_KIND_KEY] = dataset_kind(config.dataset)
 
 
 def unshowable_setting(config: RunConfig) -> str | None:
@@ -226,6 +214,13 @@ def unshowable_setting(config: RunConfig) -> str | None:
     return None
 
 
+def _forget_hparams() -> None:
+    """Every algorithm's hyperparameter widgets start again from their defaults."""
+    names = {hparam_key(a, f) for a, c in ALGORITHMS.items() for f in settings_of(c.hparams_class)}
+    for key in [k for k in st.session_state if k in names]:
+        del st.session_state[key]
+
+
 def apply_preset(preset: str) -> None:
     """Button callback: load a preset for the currently chosen data set and algorithm.
 
@@ -233,106 +228,52 @@ def apply_preset(preset: str) -> None:
     (``hparams_widgets``), so switching to MAML after "Quick demo" stays quick.
     """
     dataset = st.session_state.get(KEY + "dataset", DEFAULT_DATASET)
-    algo = st.session_state.get(KEY + "algo", DEFAULT_ALGO)
+    algo = st.session_state.get(KEY + "algo") or default_algorithm(dataset)
     st.session_state[PRESET_KEY] = preset
-    for key in [k for k in st.session_state if str(k).startswith(KEY + "hp_")]:
-        del st.session_state[key]  # other algorithms restart from this preset too
+    _forget_hparams()  # other algorithms restart from this preset too
     restore_settings(preset_config(preset, dataset, algo), PRESET_FIELDS)
-
-
-def initialise_defaults() -> None:
-    """First visit: the quick demo of ProtoNet on glyphs."""
-    if KEY + "dataset" not in st.session_state:
-        st.session_state[PRESET_KEY] = QUICK_DEMO
-        restore_settings(preset_config(QUICK_DEMO, DEFAULT_DATASET, DEFAULT_ALGO))
 
 
 def dataset_changed() -> None:
     """Selectbox callback: a data set of another kind of task (images or points vs a
-    1-D function) takes the last preset's episode shape for that kind, so choosing the
-    sinusoid after glyphs gives K=10 points, not one."""
+    1-D function) takes the last preset's episode shape and hyperparameters for that
+    kind, so choosing the sinusoid after glyphs gives K=10 points, not one."""
     dataset = st.session_state[KEY + "dataset"]
-    previous = st.session_state.get(KEY + "task_kind")
+    previous = st.session_state.get(TASK_KIND_KEY)
     kind = dataset_kind(dataset)
-    st.session_state[KEY + "task_kind"] = kind
+    st.session_state[TASK_KIND_KEY] = kind
     if previous is None or previous == kind:
         return
-    algos = algorithm_names(kind)
+    algos = algorithms_for(dataset)
     algo = st.session_state.get(KEY + "algo")
-    algo = algo if algo in algos else algos[0]
+    algo = algo if algo in algos else default_algorithm(dataset)
     preset = st.session_state.get(PRESET_KEY, QUICK_DEMO)
-    restore_settings(preset_config(preset, dataset, algo), EPISODE_SHAPE)
+    _forget_hparams()  # a kind of task has its own defaults (MAML's sinusoid rates)
+    config = preset_config(preset, dataset, algo)
+    restore_settings(config, EPISODE_SHAPE)
+    if preset != QUICK_DEMO:
+        restore_settings(config, ("hparams",))
 
 
 # ----------------------------------------------------------------------------- widgets
 
 
-def _hparam_key(algo: str, dataset: str, field: str) -> str:
-    # per algorithm and kind of task: MAML's sinusoid defaults differ from its image ones
-    return f"{KEY}hp_{algo}_{dataset_kind(dataset)}_{field}"
-
-
-def _number_limits(info: SettingInfo) -> dict[str, Any]:
-    """``min_value`` / ``max_value`` / ``step`` of a number widget from a field's limits
-    (an exclusive bound such as a learning rate's > 0 shows as its edge; the config
-    refuses the edge itself with a message)."""
-    if info.kind is int:
-        low = 0 if info.optional else info.low  # an optional integer shows unset as 0
-        high = None if info.high is None else min(int(info.high), JS_MAX_INT)
-        return {"min_value": low, "max_value": high, "step": int(info.step or 1)}
-    low = info.low if info.low is not None else info.above
-    return {
-        "min_value": None if low is None else float(low),
-        "max_value": None if info.high is None else float(info.high),
-    }
-
-
-def setting_widget(
-    info: SettingInfo, key: str, default: Any, *, help: str | None = None, **extra: Any
-) -> Any:
-    """One widget for one field, its kind from the field's type and choices, its label,
-    limits and help text from the field's metadata."""
-    if key not in st.session_state:
-        st.session_state[key] = default
-    common: dict[str, Any] = {"key": key, "persist_state": "session", "help": help or info.help}
-    common.update(extra)
-    if info.choices:
-        return st.selectbox(info.label, list(info.choices), **common)
-    if info.kind is bool:
-        return st.checkbox(info.label, **common)
-    if info.kind is int:
-        return int(st.number_input(info.label, **_number_limits(info), **common))
-    if info.kind is float:
-        # a step a tenth of the default: +/- moves a learning rate of 1e-3 by 1e-4
-        step = info.step or (abs(default) / 10 if default else 0.01)
-        return st.number_input(info.label, step=step, format="%g", **_number_limits(info), **common)
-    if info.kind is str:
-        return st.text_input(info.label, **common)
-    st.caption(f"{info.label} = {default!r} (fixed)")
-    return default
-
-
-def config_widget(name: str, **extra: Any) -> Any:
-    """The widget of RunConfig field ``name``; returns the value as the config holds it."""
-    info = CONFIG_SETTINGS[name]
-    key = KEY + name
-    return _config_value(name, setting_widget(info, key, st.session_state.get(key), **extra))
-
-
-def hparams_widgets(algo: str, dataset: str, n_way: int) -> dict[str, Any]:
+def hparams_widgets(link: PageLink, algo: str, dataset: str, n_way: int) -> dict[str, Any]:
     """Widgets for every field of ``algo``'s hyperparameters; returns their values.
 
     A widget shown for the first time starts at the last preset's value (the papers'
-    defaults, with smaller meta-batches under "Quick demo").
+    defaults under "Paper settings"; the quick demo's are the widgets' own defaults).
     """
     defaults = algorithm_defaults(algo, dataset, n_way)
-    preset = st.session_state.get(PRESET_KEY, PAPER)
+    preset = st.session_state.get(PRESET_KEY, QUICK_DEMO)
     starting = preset_config(preset, dataset, algo).hparams
     departures = st.empty()  # filled once the values are known, above the widgets
     values: dict[str, Any] = {}
-    for name, info in settings_of(type(defaults)).items():
-        key = _hparam_key(algo, dataset, name)
-        values[name] = setting_widget(info, key, starting.get(name, getattr(defaults, name)))
+    for name in settings_of(type(defaults)):
+        key = hparam_key(algo, name)
+        if preset != QUICK_DEMO and key not in st.session_state and name in starting:
+            st.session_state[key] = starting[name]
+        values[name] = draw(link, key)
     departures.caption(papers_departures(values, defaults))
     return values
 
@@ -349,23 +290,25 @@ def papers_departures(values: dict[str, Any], defaults: Hyperparameters) -> str:
     return "Changed from the papers' defaults: " + "; ".join(changed) + "."
 
 
-def _data_folder_widgets(dataset: str) -> str | None:
+def _data_folder_widgets(link: PageLink, dataset: str) -> str | None:
     """The folder of a data set read from files (or an uploaded zip's copy); None: the
     machine's default (Omniglot: ``$METALEARN_OMNIGLOT_DIR``) or nothing yet."""
     machine_default = default_data_dir() if dataset == "omniglot" else None
-    typed = st.text_input(
-        "Data folder",
-        key=KEY + "data_dir",
-        persist_state="session",
+    typed = draw(
+        link,
+        KEY + "data_dir",
+        label=_("Data folder"),
         placeholder=machine_default,
-        help="The folder holding images_background.zip / images_evaluation.zip "
-        "(or a folder of class sub-folders)",
+        help=_(
+            "The folder holding images_background.zip / images_evaluation.zip "
+            "(or a folder of class sub-folders)"
+        ),
     ).strip()
     if machine_default and not typed:
         st.caption(f"Empty: this machine's Omniglot folder ({DATA_DIR_ENV}), {machine_default}")
-    if dataset == "folder":
+    if dataset == "folder" and not link.is_hidden(KEY + "data_dir"):
         upload = st.file_uploader(
-            "…or upload a zip of class folders", type=["zip"], key=KEY + "folder_zip"
+            "…or upload a zip of class folders", type=["zip"], key=FOLDER_ZIP_KEY
         )
         if upload is not None:
             try:
@@ -393,64 +336,63 @@ def _hidden_settings_note(hidden: RunConfig) -> str | None:
     return "Kept from the opened run (set on the command line): " + ", ".join(changed) + "."
 
 
-def settings_form(on_preset: Callable[[str], None] = apply_preset) -> SettingsChoice:
+def open_settings() -> PageLink:
+    """Call first on the page: a link's settings checked (a note on what was ignored)."""
+    return open_page(train_params())
+
+
+def settings_form(
+    link: PageLink | None = None, on_preset: Callable[[str], None] = apply_preset
+) -> SettingsChoice:
     """The settings panel; returns the chosen ``RunConfig``, or why the values make none.
 
-    The ``PAGE_FIELDS`` come from the widgets, every other field from the session's
-    hidden settings (an opened run's image size, rotations, backbone...).
+    The ``PAGE_FIELDS`` come from the widgets (or, for a control the link hides, from
+    the link), every other field from the session's hidden settings (an opened run's
+    image size, rotations, backbone...). The link to this setup closes the panel.
     """
-    initialise_defaults()
-    left, right = st.columns(2)
-    left.button("Quick demo", on_click=on_preset, args=(QUICK_DEMO,), width="stretch",
-                help="Small, fast settings: learns visibly within seconds")  # fmt: skip
-    right.button("Paper settings", on_click=on_preset, args=(PAPER,), width="stretch",
-                 help="The papers' episode shape, width and hyperparameters")  # fmt: skip
+    link = link or open_settings()
+    st.session_state.setdefault(PRESET_KEY, QUICK_DEMO)
+    if not link.is_hidden("presets"):
+        left, right = st.columns(2)
+        left.button("Quick demo", on_click=on_preset, args=(QUICK_DEMO,), width="stretch",
+                    help="Small, fast settings: learns visibly within seconds")  # fmt: skip
+        right.button("Paper settings", on_click=on_preset, args=(PAPER,), width="stretch",
+                     help="The papers' episode shape, width and hyperparameters")  # fmt: skip
 
-    datasets = dataset_names()
-    if st.session_state.get(KEY + "dataset") not in datasets:
-        st.session_state[KEY + "dataset"] = datasets[0]
-    st.session_state.setdefault(KEY + "task_kind", dataset_kind(st.session_state[KEY + "dataset"]))
-    dataset = st.selectbox(
-        CONFIG_SETTINGS["dataset"].label, datasets, format_func=dataset_title,
-        key=KEY + "dataset", persist_state="session", on_change=dataset_changed,
-    )  # fmt: skip
-    description = dataset_description(dataset)
-    if description:
+    dataset = draw(link, KEY + "dataset", on_change=dataset_changed)
+    st.session_state[TASK_KIND_KEY] = kind = dataset_kind(dataset)
+    if not link.is_hidden(KEY + "dataset") and (description := dataset_description(dataset)):
         st.caption(description)
-    data_dir = _data_folder_widgets(dataset) if needs_folder(dataset) else None
-    kind = dataset_kind(dataset)
-    algos = algorithm_names(kind)
-    if st.session_state.get(KEY + "algo") not in algos:
-        st.session_state[KEY + "algo"] = algos[0]
-    algo = st.selectbox(
-        CONFIG_SETTINGS["algo"].label,
-        algos,
-        format_func=algorithm_title,
-        key=KEY + "algo",
-        persist_state="session",
-    )
-    st.caption(getattr(ALGORITHMS[algo], "summary", ""))
+    data_dir = None
+    if link.applies(KEY + "data_dir"):
+        data_dir = _data_folder_widgets(link, dataset)
+    algo = draw(link, KEY + "algo")
+    if not link.is_hidden(KEY + "algo"):
+        st.caption(getattr(ALGORITHMS[algo], "summary", ""))
     regression = kind == "regression"
     if regression:
         st.session_state[KEY + "n_way"] = 1
     chosen: dict[str, Any] = {"dataset": dataset, "algo": algo, "data_dir": data_dir}
     for column, name in zip(st.columns(3), ("n_way", "k_shot", "q_query"), strict=True):
         with column:
-            chosen[name] = config_widget(name, disabled=regression and name == "n_way")
+            chosen[name] = draw(link, KEY + name, disabled=regression and name == "n_way")
+    if regression:
+        chosen["n_way"] = 1
     own_network = not ALGORITHMS[algo].uses_backbone
     c1, c2 = st.columns(2)
     with c1:
-        width = config_widget(
-            "width", disabled=own_network,
+        width = draw(
+            link, KEY + "width", disabled=own_network,
             help=f"{algorithm_title(algo)} sizes its own network: see Hyperparameters"
             if own_network else "Conv filters or MLP units; 0: default",
         )  # fmt: skip
-        chosen["width"] = None if own_network else width
+        chosen["width"] = None if own_network else _config_value("width", width)
     with c2:
-        chosen["seed"] = config_widget("seed")
+        chosen["seed"] = draw(link, KEY + "seed")
     drawn = ALGORITHMS[algo].exposes_embeddings
-    embedding_2d = config_widget(
-        "embedding_2d",
+    embedding_2d = draw(
+        link,
+        KEY + "embedding_2d",
         disabled=regression or not drawn,
         help="End the network with a layer of two units, so that the inspector draws the "
         "embedding space itself (and each prototype's region) instead of a projection"
@@ -458,14 +400,27 @@ def settings_form(on_preset: Callable[[str], None] = apply_preset) -> SettingsCh
         else f"The inspector draws no embedding space for {algorithm_title(algo)}",
     )
     chosen["embedding_2d"] = bool(embedding_2d) and not regression and drawn
-    with st.expander("Hyperparameters"):
-        chosen["hparams"] = hparams_widgets(algo, dataset, chosen["n_way"])
-    with st.expander("Validation"):
-        chosen["val_every"] = config_widget("val_every")
-        chosen["val_episodes"] = config_widget("val_episodes")
+    if link.is_hidden("hparams"):
+        chosen["hparams"] = {
+            field: link.fixed_value(hparam_key(algo, field))
+            for field in settings_of(ALGORITHMS[algo].hparams_class)
+        }
+        for field, value in chosen["hparams"].items():
+            link.record(hparam_key(algo, field), value)
+    else:
+        with st.expander("Hyperparameters"):
+            chosen["hparams"] = hparams_widgets(link, algo, dataset, chosen["n_way"])
+    if link.is_hidden("validation"):
+        chosen["val_every"] = draw(link, KEY + "val_every")
+        chosen["val_episodes"] = draw(link, KEY + "val_episodes")
+    else:
+        with st.expander("Validation"):
+            chosen["val_every"] = draw(link, KEY + "val_every")
+            chosen["val_episodes"] = draw(link, KEY + "val_episodes")
     hidden = train_session.current().hidden_settings
     if (note := _hidden_settings_note(hidden)) is not None:
         st.caption(note)
+    share_box(link)
     assert set(chosen) == set(PAGE_FIELDS), "the form draws exactly the declared fields"
     return choice_from(hidden, chosen)
 

@@ -215,3 +215,11 @@ def test_the_lessons_page_in_chinese_hands_out_chinese_links():
     assert [c.value for c in at.code] == [lesson.link("zh_CN") for lesson in lessons.LESSONS]
     links = [link.proto for link in at.get("page_link") if "lesson=" in link.proto.query_string]
     assert all("lang=zh_CN" in link.query_string for link in links)
+
+
+@pytest.mark.parametrize("lesson", lessons.LESSONS, ids=lambda lesson: lesson.id)
+def test_every_hidden_control_is_a_control_of_the_lessons_page(lesson):
+    from studio_ui.links import page_params
+
+    spec = page_params(lesson.page)
+    assert lesson.hide and all(spec.hide_name(name) is not None for name in lesson.hide)

@@ -18,8 +18,9 @@ from metalearn_core.algorithms import ALGORITHMS, algorithm_names
 from metalearn_core.algorithms.internals import EmbeddingView
 from studio_ui import train_session as session
 from studio_ui.live_chart import shown_figures, trace_values
+from studio_ui.run_presets import dataset_kind, dataset_names, needs_folder
 from studio_ui.serving import REPO_ROOT
-from studio_ui.train_settings import KEY, dataset_kind, dataset_names, needs_folder
+from studio_ui.train_settings import FOLDER_ZIP_KEY, KEY, hparam_key
 
 TRAIN_PAGE = str(REPO_ROOT / "pages" / "train.py")
 META_BATCH = 2
@@ -53,7 +54,7 @@ def choose(at: AppTest, dataset: str, algo: str, **sizes: int) -> AppTest:
     for name, value in values.items():
         if not at.number_input(key=KEY + name).disabled:  # a learner with its own network
             at.number_input(key=KEY + name).set_value(value)
-    meta_batch_key = f"{KEY}hp_{algo}_{dataset_kind(dataset)}_meta_batch"
+    meta_batch_key = hparam_key(algo, "meta_batch")
     if any(w.key == meta_batch_key for w in at.number_input):
         at.number_input(key=meta_batch_key).set_value(META_BATCH)
     return at.run()
@@ -220,14 +221,14 @@ def test_leaving_the_page_keeps_the_run_paused():
 
 def test_folder_data_set_offers_a_zip_upload_and_explains_what_it_needs(app):
     uploaders_before = len(app.get("file_uploader"))
-    app.selectbox(key="train_w_dataset").select("folder").run()
+    app.selectbox(key=KEY + "dataset").select("folder").run()
     assert not app.exception
     assert len(app.get("file_uploader")) == uploaders_before + 1  # the class-folders zip
     assert any("one sub-folder per class" in error.value for error in app.error)
     notes = io.BytesIO()
     with zipfile.ZipFile(notes, "w") as archive:
         archive.writestr("readme.txt", "no images here")
-    app.file_uploader(key=KEY + "folder_zip").set_value(
+    app.file_uploader(key=FOLDER_ZIP_KEY).set_value(
         ("notes.zip", notes.getvalue(), "application/zip")
     ).run()
     errors = [error.value for error in app.error]
@@ -326,7 +327,7 @@ def test_the_sidebar_says_what_each_algorithm_does(app, algo):
 
 def test_matching_networks_learn_their_attention_scale_in_the_quick_demo_only(app):
     choose(app, "glyphs", "matchingnet")
-    learned = app.checkbox(key=f"{KEY}hp_matchingnet_classification_learn_attention_scale")
+    learned = app.checkbox(key=hparam_key("matchingnet", "learn_attention_scale"))
     assert learned.value  # the quick demo: the paper's flat attention learns slowly
     assert app.session_state[session.KEY].trainer.learner.learned_scale is not None
     assert any("attention scale (similarities × scale" in c.value for c in app.caption)
@@ -334,25 +335,25 @@ def test_matching_networks_learn_their_attention_scale_in_the_quick_demo_only(ap
     assert any("learn_attention_scale = True (paper: False)" in c for c in sidebar), sidebar
 
     next(b for b in app.button if b.label == "Paper settings").click().run()
-    assert not app.checkbox(key=f"{KEY}hp_matchingnet_classification_learn_attention_scale").value
+    assert not app.checkbox(key=hparam_key("matchingnet", "learn_attention_scale")).value
     assert app.session_state[session.KEY].trainer.learner.learned_scale is None
     assert "The papers' defaults." in [c.value for c in app.sidebar.caption]
 
 
 def test_the_quick_demo_gives_the_sequence_learner_the_slots_it_uses(app):
     choose(app, "glyphs", "snail")
-    slots = app.number_input(key=f"{KEY}hp_snail_classification_max_n_way")
+    slots = app.number_input(key=hparam_key("snail", "max_n_way"))
     assert (
         slots.value == 5 and app.session_state[session.KEY].trainer.learner.hparams.max_n_way == 5
     )
     app.number_input(key=KEY + "n_way").set_value(8).run()  # more ways than slots
     assert not app.exception
     assert any("train one with max_n_way >= 8" in e.value for e in app.error), app.error
-    app.number_input(key=f"{KEY}hp_snail_classification_max_n_way").set_value(8).run()
+    app.number_input(key=hparam_key("snail", "max_n_way")).set_value(8).run()
     assert not app.error and app.session_state[session.KEY].trainer.config.n_way == 8
 
     next(b for b in app.button if b.label == "Paper settings").click().run()
-    assert app.number_input(key=f"{KEY}hp_snail_classification_max_n_way").value == 20
+    assert app.number_input(key=hparam_key("snail", "max_n_way")).value == 20
 
 
 def test_a_learner_with_its_own_network_takes_no_width(app):
@@ -368,7 +369,7 @@ def test_a_learner_with_its_own_network_takes_no_width(app):
 
 def test_the_inspector_says_when_a_run_has_stopped_being_finite(app):
     choose(app, "glyphs", "protonet")
-    app.number_input(key=f"{KEY}hp_protonet_classification_outer_lr").set_value(1e30).run()
+    app.number_input(key=hparam_key("protonet", "outer_lr")).set_value(1e30).run()
     app.button(key="train_step").click().run()  # finite loss, weights beyond float range
     assert not app.exception
     assert any("no longer finite numbers" in w.value for w in app.warning), app.warning
@@ -376,12 +377,12 @@ def test_the_inspector_says_when_a_run_has_stopped_being_finite(app):
 
 def test_each_hyperparameter_says_what_it_is(app):
     choose(app, "glyphs", "maml")
-    inner_lr = app.number_input(key=f"{KEY}hp_maml_classification_inner_lr")
+    inner_lr = app.number_input(key=hparam_key("maml", "inner_lr"))
     assert inner_lr.help.startswith("α: the inner SGD step size")
-    strategy = app.selectbox(key=f"{KEY}hp_maml_classification_strategy")
+    strategy = app.selectbox(key=hparam_key("maml", "strategy"))
     assert "vmap" in strategy.help
     choose(app, "glyphs", "protonet")
-    distance = app.selectbox(key=f"{KEY}hp_protonet_classification_distance")
+    distance = app.selectbox(key=hparam_key("protonet", "distance"))
     assert distance.options == ["euclidean", "cosine"] and "squared" in distance.help
     distance.set_value("cosine").run()
     assert app.session_state[session.KEY].trainer.learner.hparams.distance == "cosine"
@@ -398,7 +399,7 @@ def test_the_update_rule_panel_follows_the_chosen_algorithm(app):
 
 def test_the_quick_demo_tests_reptile_with_fewer_steps_on_images_only(app):
     def test_steps(kind: str) -> int:
-        return app.number_input(key=f"{KEY}hp_reptile_{kind}_inner_steps_test").value
+        return app.number_input(key=hparam_key("reptile", "inner_steps_test")).value
 
     choose(app, "glyphs", "reptile")
     assert test_steps("classification") == 20  # quick: validation no longer outlasts training
@@ -470,7 +471,7 @@ def test_the_form_takes_its_limits_and_help_from_the_config(app):
         assert (widget.min, widget.max) == (limits[name].low, limits[name].high), name
         assert widget.help == limits[name].help
     choose(app, "sinusoid", "cnp")
-    hidden = app.number_input(key=f"{KEY}hp_cnp_regression_hidden")
+    hidden = app.number_input(key=hparam_key("cnp", "hidden"))
     assert hidden.max == 1024 and "width of every encoder" in hidden.help
     hidden.set_value(1024).run()
     assert state_config(app).hparams["hidden"] == 1024

@@ -18,7 +18,7 @@ from metalearn_core.engine.limits import CONFIG_ENV
 from studio_ui import train_session as session
 from studio_ui.classroom import SESSION_FOLDER_KEY, SessionFolder
 from studio_ui.serving import REPO_ROOT
-from studio_ui.train_settings import KEY
+from studio_ui.train_settings import FOLDER_ZIP_KEY, KEY
 from tests.data.helpers import png_bytes
 from tests.data.test_guards import png_header_only
 from tests.pages.test_train import META_BATCH, choose, metric
@@ -197,7 +197,7 @@ def test_a_zip_bomb_uploaded_as_a_data_set_is_refused(app, classroom):
         archive.writestr("c0/zeros.png", b"\x00" * 20_000_000)
     assert len(buffer.getvalue()) < 100_000
     app.selectbox(key=KEY + "dataset").set_value("folder").run()
-    app.file_uploader(key=KEY + "folder_zip").set_value(
+    app.file_uploader(key=FOLDER_ZIP_KEY).set_value(
         ("bomb.zip", buffer.getvalue(), "application/zip")
     ).run()
     errors = [e.value for e in app.error]
@@ -220,7 +220,7 @@ def test_an_image_bomb_in_an_uploaded_data_set_is_refused(app):
                 archive.writestr(f"c{c}/{i}.png", png_bytes(np.full((8, 8), 60 * i, np.uint8)))
             archive.writestr(f"c{c}/bomb.png", png_header_only(100_000, 100_000))
     app.selectbox(key=KEY + "dataset").set_value("folder").run()
-    app.file_uploader(key=KEY + "folder_zip").set_value(
+    app.file_uploader(key=FOLDER_ZIP_KEY).set_value(
         ("pics.zip", buffer.getvalue(), "application/zip")
     ).run()
     errors = [e.value for e in app.error]
@@ -241,7 +241,7 @@ def test_each_session_stores_uploads_in_its_own_folder(app):
     for _ in range(2):  # two students upload the very same zip
         at = AppTest.from_file(TRAIN_PAGE, default_timeout=60).run()
         at.selectbox(key=KEY + "dataset").set_value("folder").run()
-        at.file_uploader(key=KEY + "folder_zip").set_value(
+        at.file_uploader(key=FOLDER_ZIP_KEY).set_value(
             ("same.zip", buffer.getvalue(), "application/zip")
         ).run()
         assert not at.exception
@@ -264,7 +264,7 @@ def test_a_session_folder_is_removed_when_its_session_state_goes():
 def test_a_sessions_uploads_are_removed_when_the_session_ends(classroom):
     app = AppTest.from_file(TRAIN_PAGE, default_timeout=60).run()  # held by this test only
     app.selectbox(key=KEY + "dataset").set_value("folder").run()
-    app.file_uploader(key=KEY + "folder_zip").set_value(
+    app.file_uploader(key=FOLDER_ZIP_KEY).set_value(
         ("notes.zip", b"PK\x05\x06" + b"\x00" * 18, "application/zip")
     ).run()
     folder = app.session_state[SESSION_FOLDER_KEY].path

@@ -1,0 +1,62 @@
+"""End to end in headless Chromium: a teacher's link opens its setup (in Chinese, with
+controls hidden), a changed setting reaches the browser's address bar, and the link box
+shows a link that opens the very same setup."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.sidebar import set_number
+
+pytestmark = pytest.mark.browser
+
+SIDEBAR = '[data-testid="stSidebar"]'
+
+
+def query(url: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(url).query))
+
+
+def shown_link(page, containing: str = "lang=") -> str:
+    """The link box's text, once the page's run has drawn ``containing`` into it."""
+    box = page.locator(SIDEBAR).locator('[data-testid="stExpander"]')
+    box = box.filter(has_text="指向此设置的链接")
+    if not box.locator("code").is_visible():
+        box.locator("summary").click()
+    expect(box.locator("code")).to_contain_text(containing, timeout=60_000)
+    return box.locator("code").inner_text().strip()
+
+
+def test_a_teachers_link_opens_its_setup_and_the_page_links_to_what_it_shows(
+    streamlit_server, page
+):
+    page.goto(f"{streamlit_server.url}/train?algo=maml&k_shot=3&lang=zh_CN&hide=seed,presets")
+    page.get_by_text("MAML on glyphs", exact=False).first.wait_for()
+    sidebar = page.locator(SIDEBAR)
+    expect(sidebar.get_by_label("K-shot", exact=True)).to_have_value("3", timeout=60_000)
+    assert sidebar.get_by_label("Seed", exact=True).count() == 0  # hidden by the link
+    assert sidebar.get_by_role("button", name="Quick demo").count() == 0
+    assert page.get_by_role("radio", name="简体中文").is_checked()
+
+    set_number(page, "Q-query", 4)  # the address bar follows the widget
+    page.wait_for_function("() => window.location.search.includes('q_query=4')")
+    link = shown_link(page, containing="q_query=4")
+    assert query(link) == {"algo": "maml", "k_shot": "3", "q_query": "4", "lang": "zh_CN",
+                           "hide": "seed,presets"}  # fmt: skip
+    assert urlsplit(link).path.endswith("/train")
+    assert "run" not in query(link)  # this student's run token stays out of a shared link
+
+    other = page.context.new_page()  # a student opens the link
+    other.goto(link)
+    other.get_by_text("MAML on glyphs", exact=False).first.wait_for()
+    # the page reruns once to read the link's choices as its widgets do (by title)
+    expect(other.locator(SIDEBAR).get_by_label("K-shot", exact=True)).to_have_value(
+        "3", timeout=60_000
+    )
+    expect(other.locator(SIDEBAR).get_by_label("Q-query", exact=True)).to_have_value(
+        "4", timeout=60_000
+    )
+    assert shown_link(other) == link
