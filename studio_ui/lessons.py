@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from studio_ui.i18n import LANGUAGE_KEY, N_, _, current_language
 
@@ -65,14 +66,15 @@ class Lesson:
         return self.script.removeprefix("pages/").removesuffix(".py")
 
     def link(self, language: str | None = None, *, hide: bool = True) -> str:
-        """The relative link a teacher hands out: the page, the lesson, the language, and
-        the controls to hide."""
-        query = [f"{LESSON_PARAM}={self.id}"]
+        """The relative link a teacher hands out: the page, the lesson, its setup as the
+        page's query parameters (so that hidden controls, which read their value from the
+        URL, hold the lesson's), the language, and the controls to hide."""
+        query = [(LESSON_PARAM, self.id), *setup_query(self.page, self.setup)]
         if language:
-            query.append(f"{LANGUAGE_KEY}={language}")
+            query.append((LANGUAGE_KEY, language))
         if hide and self.hide:
-            query.append(f"{HIDE_PARAM}={','.join(self.hide)}")
-        return f"{self.url_path}?{'&'.join(query)}"
+            query.append((HIDE_PARAM, ",".join(self.hide)))
+        return f"{self.url_path}?{urlencode(query, safe=',')}"
 
 
 LESSONS: tuple[Lesson, ...] = (
@@ -529,9 +531,34 @@ def show_lesson(page: str) -> Lesson | None:
     return lesson
 
 
-def lesson_query(lesson: Lesson) -> dict[str, str]:
-    """The query parameters that open ``lesson`` in the session's language."""
-    return {LESSON_PARAM: lesson.id, LANGUAGE_KEY: current_language()}
+def lesson_query(lesson: Lesson) -> dict[str, str | list[str]]:
+    """The query parameters that open ``lesson`` in the session's language, with its setup
+    (a student's link: nothing hidden)."""
+    query: dict[str, str | list[str]] = {LESSON_PARAM: lesson.id}
+    for name, text in setup_query(lesson.page, lesson.setup):
+        previous = query.get(name)
+        query[name] = text if previous is None else [*_as_list(previous), text]
+    query[LANGUAGE_KEY] = current_language()
+    return query
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
+def setup_query(page: str, setup: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``setup`` as ``page``'s link writes it: the settings that differ from their defaults,
+    by their query names, as texts (``ValueError`` when a value is not the page's)."""
+    from studio_ui.links import PageLink, page_params
+
+    spec = page_params(page)
+    values, _accepted, notes = spec.check_all(spec.resolve(setup), parse=False)
+    if notes:
+        raise ValueError(f"a lesson's setup for {page} is not the page's: {notes}")
+    link = PageLink(spec, frozenset(), {})
+    link.values = values
+    return [(name, text) for name, value in link.setup().items()
+            for text in spec.by_name[name].texts(value)]  # fmt: skip
 
 
 def text_fields(lesson: Lesson) -> dict[str, str]:

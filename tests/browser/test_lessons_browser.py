@@ -3,8 +3,12 @@ setup applied, its answer behind an expander, and one click from the Lessons pag
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
+from metalearn_core.engine import RunConfig
+from metalearn_core.settings import settings_of
 from studio_ui.i18n import translations
 from studio_ui.lessons import LESSONS_BY_ID
 from tests.browser.conftest import ARTIFACTS
@@ -29,12 +33,22 @@ def test_a_teachers_chinese_link_opens_the_lesson(streamlit_server, page):
     assert "MAML" in summary.first.inner_text()
     # (inside the collapsed Hyperparameters expander: its text, not what is drawn)
     assert "inner_lr = 1.0" in page.locator('[data-testid="stSidebar"]').text_content()
+    # the teacher's hide list: the data set and algorithm controls are not drawn
+    query = parse_qs(urlsplit(page.url).query)
+    assert lesson.hide == ("dataset", "algo") and query["hide"] == ["dataset,algo"]
+    labels = page.locator('[data-testid="stSidebar"] [data-testid="stWidgetLabel"]')
+    shown = [text.strip() for text in labels.all_inner_texts()]
+    settings = settings_of(RunConfig)
+    label = lambda name: chinese.gettext(settings[name].label)  # noqa: E731
+    assert label("k_shot") in shown, shown  # the rest of the form is there
+    assert label("dataset") not in shown and label("algo") not in shown, shown
     # the answer shows only once revealed
     answer_start = chinese.gettext(lesson.answer)[:12]
     assert not card.get_by_text(answer_start).first.is_visible()
     card.get_by_text(chinese.gettext("Reveal the answer")).click()
     card.get_by_text(answer_start).first.wait_for()
-    assert "lesson=inner_lr" in page.url and "lang=zh_CN" in page.url
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["lesson"] == ["inner_lr"] and query["lang"] == ["zh_CN"]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "lesson-inner-lr-zh.png"), full_page=True)
 
