@@ -31,13 +31,14 @@ def metric_lines_figure(
     y_title: str,
     percent: bool = False,
     chance: float | None = None,
+    chance_label: str = "chance",
     height: int = 300,
 ) -> go.Figure:
     """One line per learner: ``lines`` maps a learner's name to its (x, y) values.
 
     Points whose y is None or NaN are left out; each line keeps at most ``MAX_POINTS``
     bucket means. ``percent``: y in [0, 1] drawn as a percentage; ``chance``: a dotted
-    horizontal line at that value (1/N for accuracy).
+    horizontal line at that value (1/N for accuracy), named ``chance_label``.
     """
     figure = go.Figure()
     for index, (name, (x, y)) in enumerate(lines.items()):
@@ -56,7 +57,9 @@ def metric_lines_figure(
             )
         )
     if chance is not None:
-        figure.add_hline(y=chance, line={"dash": "dot", "color": "#888"}, annotation_text="chance")
+        figure.add_hline(
+            y=chance, line={"dash": "dot", "color": "#888"}, annotation_text=chance_label
+        )
     return _laid_out(figure, title, x_title, y_title, percent, height)
 
 

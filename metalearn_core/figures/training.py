@@ -13,6 +13,8 @@ from typing import Literal
 
 import plotly.graph_objects as go
 
+from metalearn_core.figures.words import ENGLISH_CURVES, CurveWords
+
 Metric = Literal["accuracy", "mse"]
 
 TRAIN_COLOR = "#4575b4"
@@ -78,7 +80,8 @@ def learning_curves_figure(
     max_points: int = 120,
     smooth: int = 5,
     height: int = 360,
-    train_name: str = "train",
+    train_name: str | None = None,
+    words: CurveWords = ENGLISH_CURVES,
 ) -> go.Figure:
     """Training loss on the left, accuracy (or MSE) on the right, validation with its band.
 
@@ -95,7 +98,9 @@ def learning_curves_figure(
         smooth: training lines show the trailing mean of this many points (1: raw);
             a single episode's accuracy jumps by 1/(N*Q), too noisy to read.
         train_name: what the training lines are measured on, in their names
-            (``"pretraining batch"`` for a learner that pretrains on all classes).
+            (``"pretraining batch"`` for a learner that pretrains on all classes);
+            default ``words.train``.
+        words: every word the figure shows (``CurveWords``), English by default.
 
     Returns:
         A two-panel figure. Traces are named ``train loss`` and ``train accuracy`` (with
@@ -109,21 +114,29 @@ def learning_curves_figure(
             f"validation lengths differ: {len(val_episodes)} episodes, {len(val_mean)} means, "
             f"{len(val_ci95)} intervals"
         )
-    right_title = "accuracy (%)" if metric == "accuracy" else "validation MSE"
-    loss_title = "training loss" if metric == "accuracy" else "training MSE"
+    train_name = train_name or words.train
+    right_title = words.accuracy if metric == "accuracy" else words.validation_mse
+    loss_title = words.training_loss if metric == "accuracy" else words.training_mse
     scale = 100.0 if metric == "accuracy" else 1.0
     # The training lines are there even before the first step (empty, out of the legend):
     # plotly.js draws a panel's axes only when some trace lives on them.
     x, y = bucket_means(train_episodes, train_loss, max_points)
     traces: list[go.Scatter] = [
-        _line(x, trailing_mean(y, smooth), f"{train_name} loss", TRAIN_COLOR, LEFT)
+        _line(
+            x,
+            trailing_mean(y, smooth),
+            words.train_loss.format(name=train_name),
+            TRAIN_COLOR,
+            LEFT,
+        )
     ]
     if train_accuracy is not None:
         x, y = bucket_means(train_episodes, train_accuracy, max_points)
         accuracy = [scale * v for v in trailing_mean(y, smooth)]
-        traces.append(_line(x, accuracy, f"{train_name} accuracy", TRAIN_COLOR, RIGHT))
+        name = words.train_accuracy.format(name=train_name)
+        traces.append(_line(x, accuracy, name, TRAIN_COLOR, RIGHT))
     elif not val_mean:  # regression before its first validation: the right panel's axes
-        traces.append(_line([], [], "validation", VAL_COLOR, RIGHT))
+        traces.append(_line([], [], words.validation, VAL_COLOR, RIGHT))
     if val_mean:
         x = [float(v) for v in val_episodes]
         mean = [scale * float(v) for v in val_mean]
@@ -138,7 +151,7 @@ def learning_curves_figure(
                 mode="lines",
                 line={"width": 0},
                 hoverinfo="skip",
-                name="validation band",
+                name=words.validation_band,
                 showlegend=False,
                 **RIGHT,
             )
@@ -150,7 +163,7 @@ def learning_curves_figure(
                 mode="lines+markers",
                 line={"color": VAL_COLOR, "width": 3},
                 marker={"size": 8},
-                name="validation (95% CI)",
+                name=words.validation_ci,
                 **RIGHT,
             )
         )
@@ -170,7 +183,7 @@ def learning_curves_figure(
             }
         )
         chance_label = {
-            "text": "chance",
+            "text": words.chance,
             "xref": "x2 domain",
             "yref": "y2",
             "x": 1.0,
@@ -184,9 +197,9 @@ def learning_curves_figure(
     # Two panels laid out by hand: make_subplots costs ~60 ms per call (measured), and
     # this figure is rebuilt after every training tick.
     layout = {
-        "xaxis": {"domain": [0.0, 0.45], "title": {"text": "episodes"}},
+        "xaxis": {"domain": [0.0, 0.45], "title": {"text": words.episodes}},
         "yaxis": {"anchor": "x", "automargin": True},
-        "xaxis2": {"domain": [0.55, 1.0], "anchor": "y2", "title": {"text": "episodes"}},
+        "xaxis2": {"domain": [0.55, 1.0], "anchor": "y2", "title": {"text": words.episodes}},
         "yaxis2": {"anchor": "x2", "automargin": True},
         "annotations": [
             _panel_title(loss_title, 0.225),
@@ -203,7 +216,7 @@ def learning_curves_figure(
     if metric == "accuracy":
         layout["yaxis2"]["range"] = [0, 100]
     if not train_loss and not val_mean:
-        layout["annotations"].append(waiting_note("Press Play or Step: curves appear as it trains"))
+        layout["annotations"].append(waiting_note(words.waiting))
     return go.Figure(data=traces, layout=layout)
 
 
