@@ -26,6 +26,7 @@ from metalearn_core.figures.compare import metric_lines_figure, scores_by_figure
 from studio_ui import compare_session as session
 from studio_ui.i18n import _, translated_words
 from studio_ui.inspector import render_inspector
+from studio_ui.lessons import show_lesson
 from studio_ui.live_chart import CHART_CONFIG, STATIC_CHART_CONFIG, live_chart, show_figure
 from studio_ui.run_presets import algorithm_title
 from studio_ui.runtime import ensure_entrypoint
@@ -341,6 +342,7 @@ ensure_entrypoint()
 session.init_state()
 link = session.open_settings()  # a link's settings, checked before any widget reads them
 st.title(_("Compare"))
+show_lesson("compare")  # a lesson's setup goes into the form before it is drawn
 st.caption(
     _(
         "Two to four learners, the same training episodes in the same order, an equal "

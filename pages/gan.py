@@ -41,6 +41,7 @@ from studio_ui.gan_session import (
     reported_errors,
 )
 from studio_ui.i18n import _, shown_as
+from studio_ui.lessons import show_lesson
 from studio_ui.links import PageLink, open_page
 from studio_ui.live_chart import (
     CHART_CONFIG,
@@ -269,6 +270,7 @@ def lab(session: LabSession, link: PageLink) -> None:
 ensure_entrypoint()  # a first visit straight to /gan still goes through app.py
 link = open_page(lab_params())  # a link's settings, checked before any widget reads them
 st.title(_("GAN Lab"))
+show_lesson("gan")  # a lesson's setup goes into the form before it is drawn
 st.markdown(
     _(
         "A 2-D GAN, one update at a time. Real points (green) and generated points (purple) "

@@ -25,6 +25,7 @@ from studio_ui import train_session as session
 from studio_ui.formulas import formulas_expander
 from studio_ui.i18n import _, ngettext, shown_as, translated_words
 from studio_ui.inspector import render_inspector
+from studio_ui.lessons import show_lesson
 from studio_ui.live_chart import (
     CHART_CONFIG,
     STATIC_CHART_CONFIG,
@@ -265,6 +266,7 @@ if state.returned_from_another_page():
 
 link = open_settings()  # a link's settings, checked before any widget reads them
 st.title(_("Train"))
+show_lesson("train")  # a lesson's setup goes into the form before it is drawn
 choice = settings_panel(link)
 differs = state.sync_with_settings(choice)
 show_messages(state, choice, differs)
