@@ -5,7 +5,8 @@ throughput in the page against the engine alone (what the command line runs).
 
 Method
 1. Engine only: ``Trainer(config).run_tick(max_seconds=...)`` in a loop for ``--seconds``
-   (validation included, as in the page), torch threads as in the app; episodes per second.
+   (validation included, as in the page, and ticks as long as the page's at that speed),
+   torch threads as in the app; episodes per second.
 2. Page: ``streamlit run app.py`` with headless Chromium (Debian's, the project's flags);
    open Train, set up the same config, press Play, wait 3 s, then for ``--seconds`` count
    (a) changes of the episode counter's text, (b) the curves chart's completed redraws
@@ -35,6 +36,7 @@ import torch  # noqa: E402
 
 from metalearn_core.engine import RunConfig, Trainer  # noqa: E402
 from studio_ui.serving import CHROMIUM, CHROMIUM_FLAGS, StreamlitServer  # noqa: E402
+from studio_ui.train_session import SPEEDS  # noqa: E402
 
 # The page's "Quick demo" for Prototypical Networks on glyphs (studio_ui.run_presets).
 CONFIG = RunConfig(
@@ -146,11 +148,13 @@ def main(argv: list[str] | None = None) -> int:
 
     (REPO_ROOT / "test-artifacts").mkdir(exist_ok=True)
     engine, pages = [], []
+    # the page's tick at this speed (Slow has none: one step per redraw; the engine ticks 0.1 s)
+    engine_tick = SPEEDS[args.speed].tick_seconds or 0.1
     server = StreamlitServer(env={"METALEARN_TORCH_THREADS": str(args.threads)})
     with server, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         for repeat in range(args.repeats):
-            engine.append(engine_rate(args.seconds, 0.1, args.threads))
+            engine.append(engine_rate(args.seconds, engine_tick, args.threads))
             pages.append(page_rates(server.url, browser, args.seconds, args.speed, args.frames))
             print(f"repeat {repeat + 1}: engine {engine[-1]:.1f} ep/s, page {pages[-1]}")
         browser.close()

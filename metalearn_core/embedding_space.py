@@ -330,6 +330,8 @@ class Projection:
     """The picture's coordinates: support (N*K, 2), query (N*Q, 2), prototypes (N, 2).
 
     ``as_is``: a 2-D embedding drawn without projection (its regions can be shaded).
+    ``variance_shares``: for PCA, the share of the variance along each axis (a page words
+    its own axis titles from them, in its language).
     """
 
     support: torch.Tensor
@@ -338,6 +340,7 @@ class Projection:
     axis_titles: tuple[str, str]
     method: str
     as_is: bool
+    variance_shares: tuple[float, float] | None = None
 
 
 def check_projection(method: str, points: int, perplexity: float = TSNE_PERPLEXITY) -> None:
@@ -399,11 +402,13 @@ def project(
         check_projection(method, points.shape[0], perplexity)
     elif method not in PROJECTIONS:
         raise ValueError(f"projection must be one of {PROJECTIONS}, got {method!r}")
+    shares = None
     if space.dim == 2:
         flat, titles, as_is = points, ("embedding 1", "embedding 2"), True
     elif method == "pca":
-        mean, directions, shares = principal_plane(points)
+        mean, directions, variance = principal_plane(points)
         flat = (points - mean) @ directions
+        shares = tuple(float(s) for s in variance)
         titles = tuple(f"PC {i + 1} ({100 * s:.0f}% of variance)" for i, s in enumerate(shares))
         as_is = False
     else:
@@ -413,7 +418,7 @@ def project(
     flat = flat.double()
     support, query = flat[:n_support], flat[n_support:]
     prototypes = class_means(support, space.support_y, space.n_way)
-    return Projection(support, query, prototypes, titles, method, as_is)  # type: ignore[arg-type]
+    return Projection(support, query, prototypes, titles, method, as_is, shares)  # type: ignore[arg-type]
 
 
 def _nonlinear(points: np.ndarray, method: str, perplexity: float, seed: int) -> np.ndarray:

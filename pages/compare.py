@@ -21,9 +21,12 @@ import pandas as pd
 import streamlit as st
 
 from metalearn_core.compare import Comparison
+from metalearn_core.compare.results import ReadingWords, reading
 from metalearn_core.figures.compare import metric_lines_figure, scores_by_figure
 from studio_ui import compare_session as session
+from studio_ui.i18n import _, translated_words
 from studio_ui.inspector import render_inspector
+from studio_ui.lessons import show_lesson
 from studio_ui.live_chart import CHART_CONFIG, STATIC_CHART_CONFIG, live_chart, show_figure
 from studio_ui.run_presets import algorithm_title
 from studio_ui.runtime import ensure_entrypoint
@@ -36,35 +39,42 @@ INSPECT_EVERY = 5.0  # seconds between inspector refreshes while playing
 # ----------------------------------------------------------------------------- live charts
 
 
+def learner_name(algo: str) -> str:
+    """A learner's title in the session's language."""
+    return _(algorithm_title(algo))
+
+
 def live_figures(comparison: Comparison) -> dict[str, object]:
     """One figure per metric, a line per learner, episodes on the x axis."""
     regression = comparison.plan.metric == "mse"
     loss, accuracy, validation = {}, {}, {}
     for algo, trainer in comparison.trainers.items():
-        name = algorithm_title(algo)
+        name = learner_name(algo)
         train = trainer.history.train_arrays()
         val = trainer.history.validation_arrays()
         loss[name] = (train["episodes"].tolist(), train["loss"].tolist())
         accuracy[name] = (train["episodes"].tolist(), train["accuracy"].tolist())
         validation[name] = ((val["iteration"] * trainer.meta_batch).tolist(), val["mean"].tolist())
     chance = None if regression else 1.0 / comparison.plan.base.n_way
+    episodes = _("training episodes")
     figures = {
         "compare_loss": metric_lines_figure(
-            loss, title="Training loss (query)", x_title="training episodes", y_title="loss"
+            loss, title=_("Training loss (query)"), x_title=episodes, y_title=_("loss")
         )
     }
     if not regression:
         figures["compare_accuracy"] = metric_lines_figure(
-            accuracy, title="Training accuracy (query)", x_title="training episodes",
-            y_title="accuracy", percent=True, chance=chance,
+            accuracy, title=_("Training accuracy (query)"), x_title=episodes,
+            y_title=_("accuracy"), percent=True, chance=chance, chance_label=_("chance"),
         )  # fmt: skip
     figures["compare_validation"] = metric_lines_figure(
         validation,
-        title="Validation MSE" if regression else "Validation accuracy",
-        x_title="training episodes",
-        y_title="MSE" if regression else "accuracy",
+        title=_("Validation MSE") if regression else _("Validation accuracy"),
+        x_title=episodes,
+        y_title=_("MSE") if regression else _("accuracy"),
         percent=not regression,
         chance=chance,
+        chance_label=_("chance"),
     )
     return figures
 
@@ -73,10 +83,16 @@ def progress_text(comparison: Comparison) -> str:
     plan, parts = comparison.plan, []
     for algo, trainer in comparison.trainers.items():
         if plan.episodes is not None:
-            done = f"{trainer.episodes_seen:,} / {plan.episodes:,} episodes"
+            done = _("{done} / {budget} episodes").format(
+                done=f"{trainer.episodes_seen:,}", budget=f"{plan.episodes:,}"
+            )
         else:
-            done = f"{trainer.episodes_seen:,} episodes, {trainer.train_seconds:.1f} / {plan.seconds:.0f} s"
-        parts.append(f"**{algorithm_title(algo)}** {done}")
+            done = _("{done} episodes, {seconds} / {budget} s").format(
+                done=f"{trainer.episodes_seen:,}",
+                seconds=f"{trainer.train_seconds:.1f}",
+                budget=f"{plan.seconds:.0f}",
+            )
+        parts.append(f"**{learner_name(algo)}** {done}")
     return " · ".join(parts)
 
 
@@ -103,7 +119,7 @@ def sync_with_settings(values: dict) -> None:
     try:
         plan = session.plan_from_values(values)
     except ValueError as error:
-        st.error(f"These settings cannot run: {error}")
+        st.error(_("These settings cannot run: {error}").format(error=error))
         return
     current = session.comparison()
     if current is not None and st.session_state[session.BUILT_FROM] == session.settings_key(values):
@@ -111,15 +127,18 @@ def sync_with_settings(values: dict) -> None:
     if session.has_progress(current):
         left, right = st.columns([3, 1], vertical_alignment="center")
         left.warning(
-            "The settings differ from the comparison below. A new comparison discards its training."
+            _(
+                "The settings differ from the comparison below. A new comparison discards "
+                "its training."
+            )
         )
-        right.button("Start a new comparison", on_click=session.start_new, args=(values,),
+        right.button(_("Start a new comparison"), on_click=session.start_new, args=(values,),
                      type="primary", key="compare_new")  # fmt: skip
         return
     try:
         session.adopt(values, plan)
     except (ValueError, FileNotFoundError) as error:
-        st.error(f"These settings cannot run: {error}")
+        st.error(_("These settings cannot run: {error}").format(error=error))
 
 
 def controls(comparison: Comparison) -> None:
@@ -127,29 +146,29 @@ def controls(comparison: Comparison) -> None:
     done = comparison.done
     columns = st.columns([1, 1, 1, 1, 2], vertical_alignment="bottom")
     columns[0].button(
-        "Pause" if playing else "Play",
+        _("Pause") if playing else _("Play"),
         icon=":material/pause:" if playing else ":material/play_arrow:",
         on_click=session.pause if playing else session.play,
         key="compare_play_pause", type="secondary" if playing else "primary",
         disabled=done and not playing, width="stretch",
     )  # fmt: skip
-    columns[1].button("Step", icon=":material/skip_next:", on_click=session.step,
+    columns[1].button(_("Step"), icon=":material/skip_next:", on_click=session.step,
                       key="compare_step", disabled=done, width="stretch",
-                      help="One meta-iteration of every learner")  # fmt: skip
-    columns[2].button("Reset", icon=":material/restart_alt:", on_click=session.reset,
+                      help=_("One meta-iteration of every learner"))  # fmt: skip
+    columns[2].button(_("Reset"), icon=":material/restart_alt:", on_click=session.reset,
                       key="compare_reset", width="stretch")  # fmt: skip
-    columns[3].button("Score", icon=":material/scoreboard:", on_click=session.request_score,
+    columns[3].button(_("Score"), icon=":material/scoreboard:", on_click=session.request_score,
                       key="compare_score_button", width="stretch",
-                      help="Test every learner on the same test episodes")  # fmt: skip
+                      help=_("Test every learner on the same test episodes"))  # fmt: skip
     if done:
-        columns[4].caption("Every learner has spent its budget.")
+        columns[4].caption(_("Every learner has spent its budget."))
 
 
 def inspector_cards(comparison: Comparison) -> list:
     """A card per learner, each adapting to the same validation episode."""
     title, button = st.columns([4, 1], vertical_alignment="bottom")
-    title.subheader("The same episode, each learner")
-    button.button("Another episode", on_click=session.next_inspector_episode,
+    title.subheader(_("The same episode, each learner"))
+    button.button(_("Another episode"), on_click=session.next_inspector_episode,
                   icon=":material/shuffle:", key="compare_next_episode")  # fmt: skip
     seed = st.session_state[session.INSPECT_SEED]
     views = []
@@ -157,7 +176,7 @@ def inspector_cards(comparison: Comparison) -> list:
     for row_start in range(0, len(algos), 2):
         for column, algo in zip(st.columns(2), algos[row_start : row_start + 2], strict=False):
             with column, st.container(border=True, key=f"compare_card_{algo}"):
-                st.markdown(f"#### {algorithm_title(algo)}")
+                st.markdown(f"#### {learner_name(algo)}")
                 view = render_inspector(
                     comparison.trainers[algo], seed, key=f"compare_inspect_{algo}"
                 )
@@ -166,19 +185,19 @@ def inspector_cards(comparison: Comparison) -> list:
 
 
 def open_panel() -> None:
-    with st.expander("Open a comparison", expanded=session.comparison() is None):
+    with st.expander(_("Open a comparison"), expanded=session.comparison() is None):
         prepared = session.prepared_comparisons()
         if prepared:
             left, right = st.columns([3, 1], vertical_alignment="bottom")
-            name = left.selectbox("Prepared comparisons", list(prepared), key="compare_prepared")
-            right.button("Open", on_click=session.open_prepared, args=(name,),
+            name = left.selectbox(_("Prepared comparisons"), list(prepared), key="compare_prepared")
+            right.button(_("Open"), on_click=session.open_prepared, args=(name,),
                          key="compare_open_prepared", width="stretch")  # fmt: skip
         left, right = st.columns([3, 1], vertical_alignment="bottom")
-        left.text_input("A folder written by compare --out (on this server)",
+        left.text_input(_("A folder written by compare --out (on this server)"),
                         key=session.FOLDER_KEY)  # fmt: skip
-        right.button("Open folder", on_click=session.open_folder, key="compare_open_folder",
+        right.button(_("Open folder"), on_click=session.open_folder, key="compare_open_folder",
                      width="stretch")  # fmt: skip
-        st.file_uploader("…or upload a zip of that folder", type=["zip"],
+        st.file_uploader(_("…or upload a zip of that folder"), type=["zip"],
                          key=session.UPLOAD_KEY, on_change=session.upload_changed)  # fmt: skip
 
 
@@ -189,42 +208,58 @@ def results_table(result: dict) -> pd.DataFrame:
         value = row[metric]
         rows.append(
             {
-                "learner": algorithm_title(algo),
-                "accuracy" if metric == "accuracy" else "MSE": (
+                _("learner"): learner_name(algo),
+                _("accuracy") if metric == "accuracy" else _("MSE"): (
                     f"{100 * value:.1f}% ± {100 * row['ci95']:.1f}"
                     if metric == "accuracy"
                     else f"{value:.4f} ± {row['ci95']:.4f}"
                 ),
-                "episodes trained": row["episodes"],
-                "seconds": round(row["seconds"], 1),
-                "parameters": row["parameters"],
-                "ms per episode": None
+                _("episodes trained"): row["episodes"],
+                _("seconds"): round(row["seconds"], 1),
+                _("parameters"): row["parameters"],
+                _("ms per episode"): None
                 if row["seconds_per_episode"] is None
                 else round(1000 * row["seconds_per_episode"], 2),
-                "seeds": len(row.get("per_seed", [])),
+                _("seeds"): len(row.get("per_seed", [])),
             }
         )
     return pd.DataFrame(rows)
 
 
+def reading_in_language(result: dict) -> str:
+    """The result's reading in the session's language: worded again from its numbers (the
+    file's own ``reading`` is English, as the command line wrote it), or the file's own
+    when a file opened from elsewhere lacks a number the wording needs."""
+    try:
+        return reading(result, words=translated_words(ReadingWords()), title=learner_name)
+    except (KeyError, TypeError, ValueError, IndexError):
+        return result["reading"]
+
+
 def results_section(result: dict) -> None:
-    st.subheader("Results")
+    st.subheader(_("Results"))
     plan = result.get("plan", {})
     st.caption(
-        f"From {st.session_state[session.RESULT_FROM]}. Machine: {result.get('machine', '?')}. "
-        f"{plan.get('test_episodes', '?')} test episodes, the same for every learner."
+        _(
+            "From {where}. Machine: {machine}. {episodes} test episodes, the same for every "
+            "learner."
+        ).format(
+            where=st.session_state[session.RESULT_FROM],
+            machine=result.get("machine", "?"),
+            episodes=plan.get("test_episodes", "?"),
+        )
         + (
-            f" Command: `{result['command']}`"
+            " " + _("Command: {command}").format(command=f"`{result['command']}`")
             if result.get("command", "").startswith("python")
             else ""
         )
     )
     st.dataframe(results_table(result), hide_index=True, key="compare_table")
-    st.info(result["reading"], icon=":material/insights:")
+    st.info(reading_in_language(result), icon=":material/insights:")
     metric = result["metric"]
     percent = metric == "accuracy"
-    y_title = "accuracy" if percent else "MSE"
-    learners = {algorithm_title(a): row for a, row in result["learners"].items()}
+    y_title = _("accuracy") if percent else _("MSE")
+    learners = {learner_name(a): row for a, row in result["learners"].items()}
     figures = [
         (
             "compare_by_time",
@@ -236,8 +271,8 @@ def results_section(result: dict) -> None:
                     )
                     for name, row in learners.items()
                 },
-                title=f"Validation {y_title} against training time",
-                x_title="seconds of training",
+                title=_("Validation {metric} against training time").format(metric=y_title),
+                x_title=_("seconds of training"),
                 y_title=y_title,
                 percent=percent,
             ),  # fmt: skip
@@ -247,8 +282,8 @@ def results_section(result: dict) -> None:
             scores_by_figure(
                 {n: r["per_shot"] for n, r in learners.items()},
                 key="k_shot",
-                title=f"Test {y_title} at other shots",
-                x_title="K-shot at test",
+                title=_("Test {metric} at other shots").format(metric=y_title),
+                x_title=_("K-shot at test"),
                 y_title=y_title,
                 percent=percent,
             ),  # fmt: skip
@@ -261,9 +296,9 @@ def results_section(result: dict) -> None:
                 scores_by_figure(
                     {n: r["per_way"] for n, r in learners.items()},
                     key="n_way",
-                    title="Test accuracy at other ways",
-                    x_title="N-way at test",
-                    y_title="accuracy",
+                    title=_("Test accuracy at other ways"),
+                    x_title=_("N-way at test"),
+                    y_title=_("accuracy"),
                 ),  # fmt: skip
             )
         )
@@ -275,8 +310,8 @@ def results_section(result: dict) -> None:
                 scores_by_figure(
                     steps,
                     key="steps",
-                    title=f"Test {y_title} after test-time inner steps",
-                    x_title="inner steps at test",
+                    title=_("Test {metric} after test-time inner steps").format(metric=y_title),
+                    x_title=_("inner steps at test"),
                     y_title=y_title,
                     percent=percent,
                 ),  # fmt: skip
@@ -290,9 +325,9 @@ def results_section(result: dict) -> None:
                     n: (r["curves"]["train"]["episodes"], r["curves"]["train"]["loss"])
                     for n, r in learners.items()
                 },
-                title="Training loss",
-                x_title="training episodes",
-                y_title="loss",
+                title=_("Training loss"),
+                x_title=_("training episodes"),
+                y_title=_("loss"),
             ),  # fmt: skip
         )
     )
@@ -306,32 +341,40 @@ def results_section(result: dict) -> None:
 ensure_entrypoint()
 session.init_state()
 link = session.open_settings()  # a link's settings, checked before any widget reads them
-st.title("Compare")
+st.title(_("Compare"))
+show_lesson("compare")  # a lesson's setup goes into the form before it is drawn
 st.caption(
-    "Two to four learners, the same training episodes in the same order, an equal budget, "
-    "and the same test episodes: the fair way to ask when MAML wins and when a Prototypical "
-    "Network does."
+    _(
+        "Two to four learners, the same training episodes in the same order, an equal "
+        "budget, and the same test episodes: the fair way to ask when MAML wins and when a "
+        "Prototypical Network does."
+    )
 )
 with st.sidebar:
-    st.header("Comparison settings")
+    st.header(_("Comparison settings"))
     values = session.settings_widgets(link)
 show_messages()
 sync_with_settings(values)
 open_panel()
 
 if st.session_state.pop(session.SCORE, False):
-    with st.spinner("Scoring every learner on the same test episodes…"):
+    with st.spinner(_("Scoring every learner on the same test episodes…")):
         try:
             session.score_current()
         except Exception as error:  # a clear message, never a traceback
             log.exception("scoring failed")
-            st.error(f"Scoring failed: {type(error).__name__}: {error}")
+            st.error(_("Scoring failed: {error}").format(error=f"{type(error).__name__}: {error}"))
 
 comparison = session.comparison()
 if comparison is not None:
     for algo, trainer in comparison.trainers.items():
         if trainer.divergence is not None:
-            st.error(f"{algorithm_title(algo)}: {trainer.divergence}", icon=":material/warning:")
+            st.error(
+                _("{learner}: {problem}").format(
+                    learner=learner_name(algo), problem=trainer.divergence
+                ),
+                icon=":material/warning:",
+            )
     controls(comparison)
     queue_notice = st.empty()  # a place in line for a trainer, while waiting (training_slots)
     with st.container(key="compare_progress"):

@@ -36,9 +36,12 @@ from studio_ui.gan_session import (
     STRUCTURE,
     VIEW_OPTIONS,
     LabSession,
+    gan_labels,
     lab_params,
     reported_errors,
 )
+from studio_ui.i18n import _, shown_as
+from studio_ui.lessons import show_lesson
 from studio_ui.links import PageLink, open_page
 from studio_ui.live_chart import (
     CHART_CONFIG,
@@ -60,12 +63,12 @@ FIELD_HEIGHT, CURVE_HEIGHT = 520, 260
 
 def settings_ui(session: LabSession, link: PageLink) -> dict:
     """Widgets for the GAN's settings; returns the chosen values by config field."""
-    with st.expander("Settings", expanded=True):
+    with st.expander(_("Settings"), expanded=True):
         if not link.is_hidden("preset"):
             top = st.columns([2, 1])
-            top[0].selectbox("Lesson preset", list(PRESETS), key="gan_preset",
-                             format_func=lambda name: PRESETS[name][0])  # fmt: skip
-            top[1].button("Load preset", key="gan_load_preset", on_click=lambda: session.load_preset(
+            top[0].selectbox(_("Lesson preset"), list(PRESETS), key="gan_preset",
+                             format_func=shown_as({n: p[0] for n, p in PRESETS.items()}))  # fmt: skip
+            top[1].button(_("Load preset"), key="gan_load_preset", on_click=lambda: session.load_preset(
                 st.session_state["gan_preset"], st.session_state))  # fmt: skip
         data = st.columns(5)
         for column, name in zip(data, STRUCTURE, strict=True):
@@ -74,34 +77,34 @@ def settings_ui(session: LabSession, link: PageLink) -> dict:
         for column, name in zip(live, LIVE, strict=True):
             lr = name.endswith("_lr")
             draw(link, LAB_PREFIX + name, target=column, **({"format": "%.5f"} if lr else {}))
-        st.caption("Data, loss, pack, batch and seed make a new GAN (a trained one is kept "
-                   "until you start the new one); learning rates and steps per side apply "
-                   "at once, even while playing.")  # fmt: skip
+        st.caption(_("Data, loss, pack, batch and seed make a new GAN (a trained one is kept "
+                     "until you start the new one); learning rates and steps per side apply "
+                     "at once, even while playing."))  # fmt: skip
     return {name: link.values[LAB_PREFIX + name] for name in (*STRUCTURE, *LIVE)}
 
 
 def controls(session: LabSession, gan: ToyGAN) -> None:
     columns = st.columns(5)
     disabled = gan.divergence is not None
-    columns[0].button("Step D", on_click=session.step, args=("discriminator",),
+    columns[0].button(_("Step D"), on_click=session.step, args=("discriminator",),
                       key="gan_step_d", disabled=disabled,
-                      help="discriminator updates only")  # fmt: skip
-    columns[1].button("Step G", on_click=session.step, args=("generator",), key="gan_step_g",
-                      disabled=disabled, help="generator updates only")  # fmt: skip
-    columns[2].button("Step both", on_click=session.step, args=("both",),
+                      help=_("discriminator updates only"))  # fmt: skip
+    columns[1].button(_("Step G"), on_click=session.step, args=("generator",), key="gan_step_g",
+                      disabled=disabled, help=_("generator updates only"))  # fmt: skip
+    columns[2].button(_("Step both"), on_click=session.step, args=("both",),
                       key="gan_step_both", disabled=disabled)  # fmt: skip
     playing = session.playing
     # One button whose label toggles: its fixed key keeps it in place in the browser (two
     # buttons would leave the old one on screen, greyed, while the loop runs).
     columns[3].button(
-        "Pause" if playing else "Play",
+        _("Pause") if playing else _("Play"),
         on_click=session.pause if playing else session.play,
         key="gan_play_pause",
         disabled=disabled and not playing,
         icon=":material/pause:" if playing else ":material/play_arrow:",
         type="secondary" if playing else "primary",
     )
-    columns[4].button("Reset", on_click=session.reset, key="gan_reset",
+    columns[4].button(_("Reset"), on_click=session.reset, key="gan_reset",
                       icon=":material/restart_alt:")  # fmt: skip
 
 
@@ -115,14 +118,14 @@ def view_options(link: PageLink) -> dict[str, bool]:
 
 def draw_metrics(gan: ToyGAN) -> None:
     columns = st.columns(6)
-    columns[0].metric("Steps", f"{gan.steps:,}")
-    columns[1].metric("D loss", _fmt(gan.last_d_loss))
-    columns[2].metric("G loss", _fmt(gan.last_g_loss))
+    columns[0].metric(_("Steps"), f"{gan.steps:,}")
+    columns[1].metric(_("D loss"), _fmt(gan.last_d_loss))
+    columns[2].metric(_("G loss"), _fmt(gan.last_g_loss))
     if gan.coverage_history:
         latest = gan.coverage_history[-1]
-        columns[3].metric("Modes", f"{latest['modes']}/{len(gan.dataset.modes)}")
-        columns[4].metric("High quality", f"{latest['high_quality']:.0%}")
-        columns[5].metric("Reverse KL", f"{latest['reverse_kl']:.3f}")
+        columns[3].metric(_("Modes"), f"{latest['modes']}/{len(gan.dataset.modes)}")
+        columns[4].metric(_("High quality"), f"{latest['high_quality']:.0%}")
+        columns[5].metric(_("Reverse KL"), f"{latest['reverse_kl']:.3f}")
 
 
 def _fmt(value: float) -> str:
@@ -152,7 +155,7 @@ def mount_charts(gan: ToyGAN) -> LabCharts:
 
 def draw_field(gan: ToyGAN, options: dict[str, bool], chart: LiveChart, config: dict) -> None:
     real = gan.dataset.sample(VIEW_POINTS, torch.Generator().manual_seed(gan.config.seed + 5))
-    heat_label = "P(real)" if gan.config.loss == "nonsaturating" else "score"
+    heat_label = _("P(real)") if gan.config.loss == "nonsaturating" else _("score")
     figure = gan_lab_figure(
         real,
         gan.sample(VIEW_POINTS),
@@ -165,6 +168,7 @@ def draw_field(gan: ToyGAN, options: dict[str, bool], chart: LiveChart, config: 
         arrows=_arrows(gan) if options["arrows"] else None,
         modes=gan.dataset.modes,
         height=FIELD_HEIGHT,
+        words=gan_labels(),
     )
     show_figure(chart, figure, config=config)
 
@@ -175,11 +179,12 @@ def _arrows(gan: ToyGAN):
 
 
 def draw_curves(gan: ToyGAN, charts: LabCharts, config: dict) -> None:
-    losses = loss_curves_figure(list(gan.history), height=CURVE_HEIGHT)
+    words = gan_labels()
+    losses = loss_curves_figure(list(gan.history), height=CURVE_HEIGHT, words=words)
     show_figure(charts.losses, losses, config=config)
     if charts.coverage is not None:
         coverage = coverage_figure(
-            list(gan.coverage_history), len(gan.dataset.modes), height=CURVE_HEIGHT
+            list(gan.coverage_history), len(gan.dataset.modes), height=CURVE_HEIGHT, words=words
         )
         show_figure(charts.coverage, coverage, config=config)
 
@@ -217,25 +222,33 @@ def play_loop(
 def lab(session: LabSession, link: PageLink) -> None:
     values = settings_ui(session, link)
     gan = None
-    with reported_errors("The GAN's settings", on_error=session.pause):
+    with reported_errors(_("The GAN's settings"), on_error=session.pause):
         kept = session.sync(ToyGANConfig(**values))
         gan = session.model
         if kept:  # never drop a trained GAN silently
             st.warning(
-                f"The GAN below keeps its {gan.steps:,} steps and its own {', '.join(kept)}: "
-                "the new settings make a new GAN.",
+                _(
+                    "The GAN below keeps its {steps} steps and its own {settings}: the new "
+                    "settings make a new GAN."
+                ).format(steps=f"{gan.steps:,}", settings=", ".join(kept)),
                 icon=":material/info:",
             )
-            st.button("Start a new GAN with these settings", on_click=session.reset,
+            st.button(_("Start a new GAN with these settings"), on_click=session.reset,
                       key="gan_new_run")  # fmt: skip
     if gan is None:
         return
-    with reported_errors("The step", on_error=session.pause):
+    with reported_errors(_("The step"), on_error=session.pause):
         session.run_pending()
     if gan.divergence:
-        st.warning(gan.divergence, icon=":material/warning:")
+        st.warning(
+            _("The GAN diverged: {detail}").format(detail=gan.divergence),
+            icon=":material/warning:",
+        )
     loss = gan.config.loss  # its two objectives, from the core's docstring
-    formulas_expander(f"What the two networks minimise: {LOSS_TITLES[loss]}", [OBJECTIVES[loss]])
+    formulas_expander(
+        _("What the two networks minimise: {loss}").format(loss=_(LOSS_TITLES[loss])),
+        [OBJECTIVES[loss]],
+    )
     controls(session, gan)
     queue_notice = st.empty()  # a place in line for a trainer, while waiting
     options = view_options(link)
@@ -244,22 +257,27 @@ def lab(session: LabSession, link: PageLink) -> None:
     charts = mount_charts(gan)
     redraw_all(gan, options, metrics_slot, charts, 0)
     if gan.dataset.modes is not None and gan.steps > 0:
-        with st.expander("Samples per mode (the reverse-KL picture)"):
+        with st.expander(_("Samples per mode (the reverse-KL picture)")):
             coverage = gan.evaluate()
-            st.plotly_chart(mode_counts_figure(coverage.counts, coverage.high_quality_counts),
-                            key="gan_mode_counts", config=CHART_CONFIG)  # fmt: skip
-    with reported_errors("Playing", on_error=session.pause):
+            figure = mode_counts_figure(
+                coverage.counts, coverage.high_quality_counts, words=gan_labels()
+            )
+            st.plotly_chart(figure, key="gan_mode_counts", config=CHART_CONFIG)
+    with reported_errors(_("Playing"), on_error=session.pause):
         play_loop(session, gan, options, metrics_slot, charts, queue_notice)
 
 
 ensure_entrypoint()  # a first visit straight to /gan still goes through app.py
 link = open_page(lab_params())  # a link's settings, checked before any widget reads them
-st.title("GAN Lab")
+st.title(_("GAN Lab"))
+show_lesson("gan")  # a lesson's setup goes into the form before it is drawn
 st.markdown(
-    "A 2-D GAN, one update at a time. Real points (green) and generated points (purple) "
-    "over the discriminator's verdict. Lines: the generator's image of a square grid of "
-    "noise. Orange arrows: where the generator's next update pushes each generated point. "
-    "A GAN that learns a new distribution from a few examples is on the "
-    "**Few-shot GAN** page."
+    _(
+        "A 2-D GAN, one update at a time. Real points (green) and generated points (purple) "
+        "over the discriminator's verdict. Lines: the generator's image of a square grid of "
+        "noise. Orange arrows: where the generator's next update pushes each generated "
+        "point. A GAN that learns a new distribution from a few examples is on the "
+        "**Few-shot GAN** page."
+    )
 )
 lab(LabSession.of(st.session_state), link)

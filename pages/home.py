@@ -8,9 +8,10 @@ import streamlit as st
 
 from metalearn_core.engine.config import DataSettings
 from metalearn_core.figures.episodes import episode_picture
+from metalearn_core.figures.words import EpisodeWords
 from studio_ui.catalog import available_pages
 from studio_ui.data import cached_task_source
-from studio_ui.i18n import _
+from studio_ui.i18n import _, translated_words
 from studio_ui.live_chart import STATIC_CHART_CONFIG
 from studio_ui.runtime import ensure_entrypoint
 
@@ -47,7 +48,7 @@ try:
     sampler = EpisodeSampler(source, EPISODE_N_WAY, EPISODE_K_SHOT, EPISODE_Q_QUERY, seed=0)
     episode = sampler.sample()
     st.plotly_chart(
-        episode_picture(episode),
+        episode_picture(episode, words=translated_words(EpisodeWords())),
         config=STATIC_CHART_CONFIG,
         key="home_episode",
     )

@@ -9,6 +9,7 @@ from metalearn_core.data.episodes import EpisodeSampler
 from metalearn_core.engine.config import DataSettings
 from metalearn_core.figures.episodes import episode_picture
 from metalearn_core.figures.lessons import gan_points_figure
+from metalearn_core.figures.words import EpisodeWords
 from metalearn_core.gan.fewshot_tasks import FROM_SCRATCH, META_LEARNED, TaskComparison
 from metalearn_core.lessons.fewshot_gan import (
     LESSON_GAN_CONFIG,
@@ -18,7 +19,7 @@ from metalearn_core.lessons.fewshot_gan import (
 )
 from studio_ui import learn
 from studio_ui.data import cached_task_source
-from studio_ui.i18n import _
+from studio_ui.i18n import _, translated_words
 from studio_ui.learn import formula
 from studio_ui.live_chart import STATIC_CHART_CONFIG
 from studio_ui.runtime import ensure_entrypoint
@@ -86,6 +87,7 @@ with right:
             title=_("{n_way}-way {k_shot}-shot: {count} support examples").format(
                 n_way=n_way, k_shot=k_shot, count=n_way * k_shot
             ),
+            words=translated_words(EpisodeWords()),
         ),
         config=STATIC_CHART_CONFIG,
         key="learn_families_episode",

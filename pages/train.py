@@ -2,14 +2,16 @@
 
 Live mechanism (chosen by measurement, see BENCHMARKS.md "Live training page"): while
 playing, the end of this script loops over short training ticks and redraws after each:
-the counter through an ``st.empty()`` placeholder, the charts through
-``studio_ui.live_chart`` (redrawn in place, never remounted). Any button press or page
-change reruns the script, which stops the loop at its next redraw, so Pause, Reset and
-leaving the page act within one tick.
+the counters through ``studio_ui.live_metrics`` (each in its own slot, sent only when it
+changed), the curves through ``studio_ui.live_chart`` (redrawn in place, never remounted,
+sent as plotly's plain JSON). Any button press or page change reruns the script, which
+stops the loop at its next redraw, so Pause, Reset and leaving the page act within one
+tick.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
@@ -17,10 +19,13 @@ import streamlit as st
 
 from metalearn_core.docmath import update_rules
 from metalearn_core.engine import Trainer
-from metalearn_core.figures.training import learning_curves_figure
+from metalearn_core.figures.training import learning_curves_spec
+from metalearn_core.figures.words import CurveWords
 from studio_ui import train_session as session
 from studio_ui.formulas import formulas_expander
+from studio_ui.i18n import _, ngettext, shown_as, translated_words
 from studio_ui.inspector import render_inspector
+from studio_ui.lessons import show_lesson
 from studio_ui.live_chart import (
     CHART_CONFIG,
     STATIC_CHART_CONFIG,
@@ -28,6 +33,7 @@ from studio_ui.live_chart import (
     live_chart,
     show_figure,
 )
+from studio_ui.live_metrics import MetricsRow
 from studio_ui.run_presets import run_summary
 from studio_ui.runtime import ensure_entrypoint
 from studio_ui.sessions import (
@@ -44,27 +50,44 @@ from studio_ui.training_slots import TrainerTurns
 log = logging.getLogger("metalearn_studio.train")
 CURVES_HEIGHT = 360
 VALIDATION_SLICE = 0.1  # seconds of validation per Slow tick
+# Seconds between two values of each counter while playing: the episodes count moves
+# with every redraw; the others need not (each value sent costs the browser a render).
+METRICS_MIN_SECONDS = (0.0, 0.5, 0.5, 0.0)
 
 # ----------------------------------------------------------------------------- live area
 
 
-def live_metrics(trainer: Trainer, wall_rate: float | None) -> None:
-    """The episode counter, meta-iterations, episodes/s and the latest validation."""
-    columns = st.columns(4)
-    columns[0].metric("Episodes", f"{trainer.episodes_seen:,}")
-    columns[1].metric("Meta-iterations", f"{trainer.iteration:,}")
+def live_metrics(trainer: Trainer, wall_rate: float | None) -> list[tuple[str, str]]:
+    """(label, value) of the episode counter, meta-iterations, episodes/s and the latest
+    validation."""
     rate = wall_rate if wall_rate is not None else trainer.episodes_per_second
-    columns[2].metric("Episodes / s", f"{rate:.1f}")
     last = trainer.history.last_validation
     progress = trainer.validation_progress
-    scoring = f" (scoring {progress[0]}/{progress[1]})" if progress is not None else ""
+    scoring = (
+        _(" (scoring {done}/{total})").format(done=progress[0], total=progress[1])
+        if progress is not None
+        else ""
+    )
     if last is None:
-        label, value = "Validation", "–"
+        label, value = _("Validation"), "–"
     elif trainer.task_kind == "regression":
-        label, value = "Validation MSE", f"{last.mean:.3f} ± {last.ci95:.3f}"
+        label, value = _("Validation MSE"), f"{last.mean:.3f} ± {last.ci95:.3f}"
     else:
-        label, value = "Validation accuracy", f"{100 * last.mean:.1f}% ± {100 * last.ci95:.1f}"
-    columns[3].metric(label + scoring, value)
+        label = _("Validation accuracy")
+        value = f"{100 * last.mean:.1f}% ± {100 * last.ci95:.1f}"
+    return [
+        (_("Episodes"), f"{trainer.episodes_seen:,}"),
+        (_("Meta-iterations"), f"{trainer.iteration:,}"),
+        (_("Episodes / s"), f"{rate:.1f}"),
+        (label + scoring, value),
+    ]
+
+
+@functools.cache
+def curve_words() -> CurveWords:
+    """The curves' words in the session's language, once per run of this script (a language
+    switch reruns it; translating them on every redraw cost ~0.8 ms, measured)."""
+    return translated_words(CurveWords())
 
 
 def curves_figure(trainer: Trainer):
@@ -72,7 +95,7 @@ def curves_figure(trainer: Trainer):
     train = trainer.history.train_arrays()
     val = trainer.history.validation_arrays()
     regression = trainer.task_kind == "regression"
-    return learning_curves_figure(
+    return learning_curves_spec(
         train["episodes"].tolist(),
         train["loss"].tolist(),
         None if regression else train["accuracy"].tolist(),
@@ -82,12 +105,17 @@ def curves_figure(trainer: Trainer):
         metric="mse" if regression else "accuracy",
         chance=None if regression else 1.0 / trainer.config.n_way,
         height=CURVES_HEIGHT,
-        train_name=trainer.learner.train_metric_name,
+        train_name=_(trainer.learner.train_metric_name),
+        words=curve_words(),
     )
 
 
 def draw_live(
-    trainer: Trainer, metrics_slot, chart: LiveChart, redraw: int, wall_rate: float | None = None
+    trainer: Trainer,
+    metrics: MetricsRow,
+    chart: LiveChart,
+    redraw: int,
+    wall_rate: float | None = None,
 ) -> None:
     """Redraw the counter and the curves; ``redraw`` numbers the redraws of this run.
 
@@ -95,8 +123,7 @@ def draw_live(
     (``redraw > 0``) it is static (no hover or zoom handlers): the browser draws it in
     less time, leaving more of the CPU to training.
     """
-    with metrics_slot.container():
-        live_metrics(trainer, wall_rate)
+    metrics.show(live_metrics(trainer, wall_rate))
     config = STATIC_CHART_CONFIG if redraw else CHART_CONFIG
     show_figure(chart, curves_figure(trainer), config=config, revision=redraw)
 
@@ -106,7 +133,7 @@ def draw_live(
 
 def settings_panel(link) -> SettingsChoice:
     with st.sidebar:
-        st.header("Run settings")
+        st.header(_("Run settings"))
         return settings_form(link)
 
 
@@ -119,16 +146,18 @@ def show_messages(state: TrainSession, choice: SettingsChoice, differs: bool) ->
     current = state.trainer
     error = state.settings_error()
     if error is not None:
-        kept = " The current run is unchanged." if current is not None else ""
-        st.error(f"These settings cannot run: {error}.{kept}")
+        kept = " " + _("The current run is unchanged.") if current is not None else ""
+        st.error(_("These settings cannot run: {error}.").format(error=error) + kept)
     elif differs and current is not None and current.iteration > 0:
         left, right = st.columns([3, 1], vertical_alignment="center")
         left.warning(
-            "The settings differ from the current run's. A new run discards the current one "
-            f"({current.episodes_seen} episodes of training; download it first to keep it)."
+            _(
+                "The settings differ from the current run's. A new run discards the current "
+                "one ({episodes} episodes of training; download it first to keep it)."
+            ).format(episodes=current.episodes_seen)
         )
         right.button(
-            "Start a new run",
+            _("Start a new run"),
             on_click=state.start_new_run,
             args=(choice,),
             type="primary",
@@ -142,10 +171,14 @@ def confirm_panel(state: TrainSession) -> None:
         return
     with st.container(border=True):
         st.warning(question)
-        yes, no, _ = st.columns([1, 1, 4])
-        label = "Yes, reset" if isinstance(state.pending, session.ConfirmReset) else "Yes, open it"
+        yes, no, _rest = st.columns([1, 1, 4])
+        label = (
+            _("Yes, reset")
+            if isinstance(state.pending, session.ConfirmReset)
+            else _("Yes, open it")
+        )
         yes.button(label, on_click=state.confirm, type="primary", key="train_confirm_yes")
-        no.button("Cancel", on_click=state.cancel, key="train_confirm_no")
+        no.button(_("Cancel"), on_click=state.cancel, key="train_confirm_no")
 
 
 def controls(state: TrainSession, trainer: Trainer) -> str:
@@ -156,7 +189,7 @@ def controls(state: TrainSession, trainer: Trainer) -> str:
     # One button whose label toggles: a fixed key keeps its identity in the browser. Two
     # buttons would leave the old one on screen, greyed, while the Play loop runs.
     columns[0].button(
-        "Pause" if playing else "Play",
+        _("Pause") if playing else _("Play"),
         icon=":material/pause:" if playing else ":material/play_arrow:",
         on_click=state.pause if playing else state.play,
         key="train_play_pause",
@@ -164,30 +197,33 @@ def controls(state: TrainSession, trainer: Trainer) -> str:
         disabled=diverged and not playing,
         width="stretch",
     )
-    columns[1].button("Step", icon=":material/skip_next:", on_click=state.step,
+    columns[1].button(_("Step"), icon=":material/skip_next:", on_click=state.step,
                       key="train_step", disabled=diverged, width="stretch",
-                      help=f"One meta-iteration: {trainer.meta_batch} episode(s)")  # fmt: skip
-    columns[2].button("Reset", icon=":material/restart_alt:", on_click=state.request_reset,
+                      help=ngettext("One meta-iteration: {n} episode",
+                                    "One meta-iteration: {n} episodes",
+                                    trainer.meta_batch).format(n=trainer.meta_batch))  # fmt: skip
+    columns[2].button(_("Reset"), icon=":material/restart_alt:", on_click=state.request_reset,
                       key="train_reset", width="stretch")  # fmt: skip
     speed = columns[3].segmented_control(
-        "Speed",
+        _("Speed"),
         list(session.SPEEDS),
+        format_func=shown_as({name: speed.label for name, speed in session.SPEEDS.items()}),
         default=session.DEFAULT_SPEED,
         key="train_speed",
         persist_state="session",
-        help="Slow: one meta-iteration per redraw. Fast: longer ticks, fewer redraws.",
+        help=_("Slow: one meta-iteration per redraw. Fast: longer ticks, fewer redraws."),
     )
     return speed or session.DEFAULT_SPEED
 
 
 def run_file_panel(state: TrainSession, trainer: Trainer) -> None:
     """Download the run as the command line's zip; upload one to inspect or continue it."""
-    st.subheader("Run file")
+    st.subheader(_("Run file"))
     left, right = st.columns(2)
     with left:
         config = trainer.config
         st.download_button(
-            "Download run (.zip)",
+            _("Download run (.zip)"),
             data=lambda: state.export_bytes(trainer),
             file_name=f"{config.dataset}-{config.algo}-{config.n_way}w{config.k_shot}s"
             f"-it{trainer.iteration}.zip",
@@ -197,20 +233,24 @@ def run_file_panel(state: TrainSession, trainer: Trainer) -> None:
             key="train_download",
         )
         st.caption(
-            "The zip holds the files `python -m metalearn_core train --out DIR` writes "
-            "into its folder: `config.json`, `metrics.csv` and the checkpoint. Upload it "
-            "here, or unzip it and give the folder to `evaluate` or `train --resume`."
+            _(
+                "The zip holds the files `python -m metalearn_core train --out DIR` writes "
+                "into its folder: `config.json`, `metrics.csv` and the checkpoint. Upload it "
+                "here, or unzip it and give the folder to `evaluate` or `train --resume`."
+            )
         )
         if (progress := trainer.validation_progress) is not None:
             done, total = progress
             # the checkpoint holds whole validations: the download waits for this one
             st.caption(
-                f"Downloading first scores the validation in progress ({total - done} of "
-                f"{total} episodes left), which can take a few seconds."
+                _(
+                    "Downloading first scores the validation in progress ({left} of {total} "
+                    "episodes left), which can take a few seconds."
+                ).format(left=total - done, total=total)
             )
     with right:
         st.file_uploader(
-            "Open a run zip", type=["zip"], key=session.UPLOAD_KEY,
+            _("Open a run zip"), type=["zip"], key=session.UPLOAD_KEY,
             on_change=state.upload_changed,
         )  # fmt: skip
 
@@ -225,34 +265,41 @@ if state.returned_from_another_page():
     state.pause()  # the run is kept, paused
 
 link = open_settings()  # a link's settings, checked before any widget reads them
-st.title("Train")
+st.title(_("Train"))
+show_lesson("train")  # a lesson's setup goes into the form before it is drawn
 choice = settings_panel(link)
 differs = state.sync_with_settings(choice)
 show_messages(state, choice, differs)
 trainer = state.trainer
 if trainer is None:
-    st.info("Choose a data set and an algorithm in the sidebar to start a run.")
+    st.info(_("Choose a data set and an algorithm in the sidebar to start a run."))
     st.stop()
 
 config = trainer.config
 st.caption(run_summary(config, trainer.meta_batch))
 learner_class = type(trainer.learner)  # the paper's rule, from the algorithm's docstring
-formulas_expander(f"How {learner_class.title} learns: the update rule", update_rules(learner_class))
+formulas_expander(
+    _("How {learner} learns: the update rule").format(learner=_(learner_class.title)),
+    update_rules(learner_class),
+)
 confirm_panel(state)
 if trainer.divergence is not None:
-    st.error(trainer.divergence, icon=":material/warning:")
+    st.error(
+        _("The run diverged: {detail}").format(detail=trainer.divergence),
+        icon=":material/warning:",
+    )
 speed = session.SPEEDS[controls(state, trainer)]
 queue_notice = st.empty()  # a place in line for a trainer, while waiting (training_slots)
 
 with st.container(key="train_counter"):
-    metrics_slot = st.empty()
+    metrics = MetricsRow.mount(METRICS_MIN_SECONDS)
 with st.container(key="train_chart"):
     chart = live_chart("train_curves", height=CURVES_HEIGHT)
-draw_live(trainer, metrics_slot, chart, redraw=0)
+draw_live(trainer, metrics, chart, redraw=0)
 
 inspector_title, inspector_button = st.columns([4, 1], vertical_alignment="bottom")
-inspector_title.subheader("Episode inspector")
-inspector_button.button("Another episode", on_click=state.next_inspector_episode,
+inspector_title.subheader(_("Episode inspector"))
+inspector_button.button(_("Another episode"), on_click=state.next_inspector_episode,
                         icon=":material/shuffle:", key="train_next_episode")  # fmt: skip
 inspector = render_inspector(trainer, state.inspect_seed, editable=True)
 
@@ -283,7 +330,7 @@ while session.is_playing():
             )
     now = time.perf_counter()
     rate = (trainer.episodes_seen - start_episodes) / (now - started)
-    draw_live(trainer, metrics_slot, chart, redraws, rate)
+    draw_live(trainer, metrics, chart, redraws, rate)
     turns.done()
     log.debug("tick %.3f s, redraw %.3f s", now - tick_start, time.perf_counter() - now)
     if trainer.divergence is not None:

@@ -137,6 +137,16 @@ PAGE_ENTRIES = (
         ),
         section=N_("Learn"),
     ),
+    PageEntry(
+        "pages/lessons.py",
+        N_("Guided lessons"),
+        ":material/assignment:",
+        N_(
+            "Six lessons, each opening the Train, Compare or GAN Lab page on a prepared "
+            "setup, with a question, what to look for, and an answer to reveal."
+        ),
+        section=N_("Learn"),
+    ),
 )
 
 

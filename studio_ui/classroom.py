@@ -68,8 +68,9 @@ def check_upload_size(size: int, name: str, limits: ServerLimits | None = None) 
     limits = limits or server_limits()
     if size > limits.max_upload_bytes:
         raise ValueError(
-            f"{name} is {size:,} bytes; this server takes uploads of at most "
-            f"{limits.max_upload_bytes:,} bytes"
+            _("{file} is {size} bytes; this server takes uploads of at most {most} bytes").format(
+                file=name, size=f"{size:,}", most=f"{limits.max_upload_bytes:,}"
+            )
         )
 
 

@@ -206,7 +206,7 @@ def settings_widgets(link: PageLink | None = None) -> dict[str, Any]:
     link = link or open_settings()
     dataset = draw(link, KEY + "dataset", on_change=_dataset_changed)
     if not link.is_hidden(KEY + "dataset") and (description := dataset_description(dataset)):
-        st.caption(description)
+        st.caption(_(description))
     data_dir = None
     if link.applies(KEY + "data_dir"):
         data_dir = draw(link, KEY + "data_dir", label=_("Data folder")).strip() or None
@@ -296,7 +296,7 @@ def start_new(values: dict[str, Any]) -> None:
     try:
         adopt(values, plan_from_values(values))
     except (ValueError, FileNotFoundError) as error:
-        flash("error", f"These settings cannot run: {error}")
+        flash("error", _("These settings cannot run: {error}").format(error=error))
 
 
 # ----------------------------------------------------------------------------- actions
@@ -328,9 +328,9 @@ def reset() -> None:
         with st.session_state[LOCK]:
             st.session_state[COMPARISON] = build_comparison(current.plan)
     except (ValueError, FileNotFoundError) as error:  # e.g. a limit the teacher lowered
-        flash("error", f"Reset failed, the comparison is kept: {error}")
+        flash("error", _("Reset failed, the comparison is kept: {error}").format(error=error))
         return
-    flash("info", "The comparison was reset: every learner starts again from its seed.")
+    flash("info", _("The comparison was reset: every learner starts again from its seed."))
 
 
 def request_score() -> None:
@@ -350,7 +350,7 @@ def score_current() -> None:
     with st.session_state[LOCK]:
         cells = current.score()
     result = build_result(current.plan, cells, command="the Compare page")
-    show_result(result, "scored here, from the comparison above")
+    show_result(result, _("scored here, from the comparison above"))
 
 
 def show_result(result: dict[str, Any], where: str) -> None:
@@ -371,9 +371,9 @@ def prepared_comparisons() -> dict[str, Path]:
 def open_prepared(name: str) -> None:
     path = prepared_comparisons().get(name)
     if path is None:
-        flash("error", f"There is no prepared comparison {name!r}.")
+        flash("error", _("There is no prepared comparison {name}.").format(name=repr(name)))
         return
-    _open(lambda: read_result(path), f"the prepared comparison {name}")
+    _open(lambda: read_result(path), _("the prepared comparison {name}").format(name=name))
 
 
 FOLDER_KEY = "compare_folder"
@@ -385,11 +385,14 @@ def open_folder() -> None:
     path_text = str(st.session_state.get(FOLDER_KEY) or "")
     folder = Path(path_text.strip()).expanduser()
     if not path_text.strip():
-        flash("error", "Type the path of a folder written by compare --out.")
+        flash("error", _("Type the path of a folder written by compare --out."))
     elif not folder.is_dir():
-        flash("error", f"{path_text.strip()!r} is not a folder on the server.")
+        flash(
+            "error",
+            _("{path} is not a folder on the server.").format(path=repr(path_text.strip())),
+        )
     else:
-        _open(lambda: read_result(folder), f"the folder {folder}")
+        _open(lambda: read_result(folder), _("the folder {folder}").format(folder=folder))
 
 
 def upload_changed() -> None:
@@ -397,16 +400,24 @@ def upload_changed() -> None:
     if upload is None:
         return
     if upload.size > MAX_UPLOAD_BYTES:
-        flash("error", f"{upload.name} is larger than {MAX_UPLOAD_BYTES // 2**20} MB.")
+        flash(
+            "error",
+            _("{file} is larger than {megabytes} MB.").format(
+                file=upload.name, megabytes=MAX_UPLOAD_BYTES // 2**20
+            ),
+        )
         return
-    _open(lambda: parse_result_zip(upload.getvalue(), upload.name), f"the uploaded {upload.name}")
+    _open(
+        lambda: parse_result_zip(upload.getvalue(), upload.name),
+        _("the uploaded {file}").format(file=upload.name),
+    )
 
 
 def _open(read, where: str) -> None:
     try:
         result = read()
     except (ValueError, FileNotFoundError, OSError) as error:
-        flash("error", f"Could not open {where}: {error}")
+        flash("error", _("Could not open {where}: {error}").format(where=where, error=error))
         return
     show_result(result, where)
-    flash("success", f"Opened {where}.")
+    flash("success", _("Opened {where}.").format(where=where))

@@ -12,14 +12,22 @@ import streamlit as st
 
 from metalearn_core.data.episodes import TaskSource
 from metalearn_core.engine.config import DataSettings, RunConfig
+from studio_ui.i18n import _
+
+
+def cached_task_source(data: DataSettings, split: str) -> TaskSource:
+    """``data.open(split)``, loaded once per server process (``_loaded_task_source``),
+    with a spinner in the session's language while it loads."""
+    with st.spinner(_("Loading the data set…")):
+        return _loaded_task_source(data, split)
 
 
 @st.cache_resource(
-    show_spinner="Loading the data set…",
+    show_spinner=False,  # the caller's spinner speaks the session's language
     max_entries=16,
     hash_funcs={DataSettings: dataclasses.astuple},
 )
-def cached_task_source(data: DataSettings, split: str) -> TaskSource:
+def _loaded_task_source(data: DataSettings, split: str) -> TaskSource:
     """``data.open(split)``, loaded once per server process.
 
     Keyed by every field that decides the data (``RunConfig.data_settings()``), so two

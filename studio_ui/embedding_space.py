@@ -26,6 +26,7 @@ import streamlit as st
 from metalearn_core.data.episodes import TaskSource
 from metalearn_core.engine import Trainer
 from studio_ui.data import cached_task_source
+from studio_ui.i18n import N_, _
 
 COMPARISON_KEY = "compare_trainers"  # set by the Compare page: {learner name: Trainer}
 CACHE_KEY = "embed_cache"
@@ -34,6 +35,8 @@ CACHE_ENTRIES = 48  # projections and numbers: 500 x 2 points each, or three num
 # 9 MB for Omniglot's 105 x 105 Conv4 features) are big: a few of each per session.
 CACHE_LIMITS = {"examples": 2, "art": 2, "spaces": 4}
 MAX_COMPARED = 4
+# The subjects' labels: widget values, the same in every language (shown translated).
+TRAIN_RUN, COMPARISON = N_("Train run"), N_("Comparison")
 
 T = TypeVar("T")
 
@@ -82,14 +85,16 @@ def held_out_source(trainer: Trainer, split: str) -> TaskSource:
 def comparison_problem(value: object) -> str | None:
     """Why ``value`` is not a comparison this page can draw, or None when it is one."""
     if not isinstance(value, Mapping) or not value:
-        return "the comparison holds no learners"
+        return _("the comparison holds no learners")
     if not all(isinstance(t, Trainer) for t in value.values()):
-        return "the comparison's learners are not runs of this app"
+        return _("the comparison's learners are not runs of this app")
     if not 2 <= len(value) <= MAX_COMPARED:
-        return f"a comparison shows 2 to {MAX_COMPARED} learners, this one has {len(value)}"
+        return _("a comparison shows 2 to {most} learners, this one has {count}").format(
+            most=MAX_COMPARED, count=len(value)
+        )
     datasets = {(t.config.dataset, t.config.data_dir, t.config.data_seed) for t in value.values()}
     if len(datasets) > 1:
-        return "the comparison's learners were trained on different data sets"
+        return _("the comparison's learners were trained on different data sets")
     return None
 
 
@@ -101,12 +106,12 @@ def subjects() -> dict[str, Subject | str]:
     found: dict[str, Subject | str] = {}
     trainer = train_session.trainer()
     if trainer is None or trainer.iteration == 0:
-        found["Train run"] = (
+        found[TRAIN_RUN] = _(
             "No trained run yet: open the Train page, press Step or Play, and come back. "
             "This page compares the trained network with the initial one."
         )
     else:
-        found["Train run"] = Subject("Train run", {trainer.config.algo: trainer})
+        found[TRAIN_RUN] = Subject(TRAIN_RUN, {trainer.config.algo: trainer})
     comparison = st.session_state.get(COMPARISON_KEY)
     if comparison is None:  # the Compare page's live comparison, when it has one
         from studio_ui import compare_session
@@ -116,10 +121,10 @@ def subjects() -> dict[str, Subject | str]:
     if comparison is not None:
         problem = comparison_problem(comparison)
         if problem is None and any(t.iteration == 0 for t in comparison.values()):
-            problem = "the comparison has not been trained yet: train it on the Compare page"
-        found["Comparison"] = (
-            f"Cannot draw this comparison: {problem}."
+            problem = _("the comparison has not been trained yet: train it on the Compare page")
+        found[COMPARISON] = (
+            _("Cannot draw this comparison: {problem}.").format(problem=problem)
             if problem
-            else Subject("Comparison", dict(comparison))
+            else Subject(COMPARISON, dict(comparison))
         )
     return found

@@ -124,10 +124,12 @@ def render_swap_controls(trainer: Trainer, episode: Episode, key: str, seed: int
         [3, 2, 2, 2], vertical_alignment="bottom"
     )
     names = episode.class_names or tuple(str(k) for k in range(episode.n_way))
+    # worded now, during the page's run: a format function runs later too (AppTest)
+    labels = [_("label {label}: {name}").format(label=k, name=names[k]) for k in range(len(names))]
     label_column.selectbox(
         _("class"),
         range(episode.n_way),
-        format_func=lambda k: _("label {label}: {name}").format(label=k, name=names[k]),
+        format_func=labels.__getitem__,
         key=f"{key}_swap_label",
     )
     shot_column.selectbox(
@@ -433,12 +435,16 @@ def render_placed_support(trainer: Trainer, episode: Episode, key: str, seed: in
     controls, picture = st.columns([1, 3])
     with controls:
         if classification:
+            labels = [
+                _("label {label}: {name}").format(
+                    label=k, name=episode.class_names[k] if episode.class_names else k
+                )
+                for k in range(episode.n_way)
+            ]  # worded now, during the page's run: a format function runs later too (AppTest)
             st.selectbox(
                 _("class of the next point"),
                 range(episode.n_way),
-                format_func=lambda k: _("label {label}: {name}").format(
-                    label=k, name=episode.class_names[k] if episode.class_names else k
-                ),
+                format_func=labels.__getitem__,
                 key=class_key,
             )
         st.button(

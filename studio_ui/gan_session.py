@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import streamlit as st
 
+from metalearn_core.figures.gan import GanWords
 from metalearn_core.gan.fewshot import FewShotGAN
 from metalearn_core.gan.fewshot_tasks import (
     ADAPT_LRS,
@@ -39,7 +40,7 @@ from metalearn_core.gan.toy_gan import (
 )
 from metalearn_core.settings import SettingInfo
 from studio_ui.classroom import check_runs_budget
-from studio_ui.i18n import N_
+from studio_ui.i18n import N_, _, translated_words
 from studio_ui.links import PageParams, Param, Values, register_page
 from studio_ui.sessions import track_run
 
@@ -50,6 +51,14 @@ FEWSHOT_KEY = "fewshot_gan_session"
 LAB_PREFIX = "gan_"  # the 2-D page's widget keys: gan_<config field>
 STRUCTURE = ("dataset", "loss", "pack", "batch_size", "seed")  # changing these starts over
 LIVE = ("g_lr", "d_lr", "d_steps", "g_steps")  # changeable while training
+# How a kept structure setting is named in the page's note (translated where shown)
+STRUCTURE_NAMES = {
+    "dataset": N_("data"),
+    "loss": N_("loss"),
+    "pack": N_("pack"),
+    "batch_size": N_("batch size"),
+    "seed": N_("seed"),
+}
 DEFAULT_PLAY_TICKS = 1500  # a Play press runs at most this many ticks (about 2-3 minutes)
 PAGE_MAX_SEED = 2**31 - 1  # the Seed boxes' limit, as on the Train page
 MAX_PRESS_ITERATIONS = 2000  # meta-iterations one Meta-train press may ask for
@@ -183,6 +192,7 @@ class MetaTrainAction:
 def reported_errors(what: str, on_error: Callable[[], None] | None = None) -> Iterator[None]:
     """Show an exception raised in the block as a message on the page, never a traceback.
 
+    ``what`` is shown as it is: the page passes it translated.
     Bad input (``ValueError``, ``FileNotFoundError``) shows its own message, which names
     the value and the limit; anything else is logged with its traceback and shown by its
     type alone (its text may name the server's files, as the server's config also keeps
@@ -193,14 +203,16 @@ def reported_errors(what: str, on_error: Callable[[], None] | None = None) -> It
     try:
         yield
     except (ValueError, FileNotFoundError) as error:
-        st.error(f"{what}: {error}", icon=":material/error:")
+        st.error(_("{what}: {error}").format(what=what, error=error), icon=":material/error:")
         if on_error is not None:
             on_error()
     except Exception as error:  # the page and the other students' sessions live on
         log.exception("%s failed", what)
         st.error(
-            f"{what} failed unexpectedly ({type(error).__name__}). What you had is kept; "
-            "the server log has the details.",
+            _(
+                "{what} failed unexpectedly ({error}). What you had is kept; the server log "
+                "has the details."
+            ).format(what=what, error=type(error).__name__),
             icon=":material/error:",
         )
         if on_error is not None:
@@ -288,7 +300,7 @@ class LabSession:
             self.model = track_run(ToyGAN(wanted))
             return []
         gan.set_hyperparameters(**{n: getattr(wanted, n) for n in LIVE})
-        return [f"{n.replace('_', ' ')} {getattr(gan.config, n)}" for n in changed]
+        return [f"{_(STRUCTURE_NAMES[n])} {getattr(gan.config, n)}" for n in changed]
 
     def run_pending(self) -> None:
         """Take the step a button asked for (once), if any."""
@@ -359,10 +371,10 @@ class FewShotSession:
         while len(trained) > MAX_KEPT_FEWSHOT:  # the current one is the last chosen: kept
             name, seed = trained.pop(0)
             dropped = self.models.pop((name, seed))
-            self.notice = (
-                f"This session keeps {MAX_KEPT_FEWSHOT} meta-trained GANs: the one for "
-                f"{name}, seed {seed} ({dropped.iteration} meta-iterations) was let go."
-            )
+            self.notice = _(
+                "This session keeps {most} meta-trained GANs: the one for {name}, seed "
+                "{seed} ({iterations} meta-iterations) was let go."
+            ).format(most=MAX_KEPT_FEWSHOT, name=name, seed=seed, iterations=dropped.iteration)
 
     def run_pending(self, progress: Callable[[int, int], None], turns: Any = None) -> None:
         """Run the meta-training a button asked for; ``progress(done, total)`` after each
@@ -375,8 +387,9 @@ class FewShotSession:
             return
         if not 1 <= action.iterations <= MAX_PRESS_ITERATIONS:
             raise ValueError(
-                f"meta-iterations per press must be between 1 and {MAX_PRESS_ITERATIONS}, "
-                f"got {action.iterations}"
+                _("meta-iterations per press must be between 1 and {most}, got {count}").format(
+                    most=MAX_PRESS_ITERATIONS, count=action.iterations
+                )
             )
         for done in range(1, action.iterations + 1):
             if turns is not None and not turns.wait():
@@ -399,10 +412,15 @@ class FewShotSession:
         """Both starts adapted on the current unseen task and scored (cached)."""
         fs = self.model
         if fs is None:
-            raise ValueError("choose a task set first")
+            raise ValueError(_("choose a task set first"))
         key = (self.current, fs.iteration, self.task_number, meta_lr, scratch_lr)
         if self._comparison is None or self._comparison[0] != key:
             task = unseen_task(domain, self.task_number)
             result = compare_on_task(fs, domain, task, meta_lr=meta_lr, scratch_lr=scratch_lr)
             self._comparison = (key, result)
         return self._comparison[1]
+
+
+def gan_labels() -> GanWords:
+    """The GAN figures' words in the session's language."""
+    return translated_words(GanWords())

@@ -14,10 +14,15 @@ language. Widgets keyed by their page keep their value when their label changes 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gettext
 import threading
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any, TypeVar
+
+Words = TypeVar("Words")
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
@@ -94,6 +99,35 @@ def current_language() -> str:
 def _(message: str) -> str:
     """``message`` in the session's language."""
     return translations(current_language()).gettext(message)
+
+
+def translated_words(words: Words) -> Words:
+    """A copy of a figure's words dataclass (``metalearn_core.figures``' ``*Words``) with
+    every text in the session's language. The core marks their English defaults with its
+    no-op ``N_``, so Babel extracts them; a figure builder then takes the copy as its
+    ``words`` argument, and never imports gettext itself."""
+    return dataclasses.replace(
+        words,  # type: ignore[type-var]
+        **{
+            field.name: _(value)
+            for field in dataclasses.fields(words)  # type: ignore[arg-type]
+            if isinstance(value := getattr(words, field.name), str)
+        },
+    )
+
+
+def shown_as(labels: Mapping[Any, str] | Iterable[str]) -> Callable[[Any], str]:
+    """A widget's ``format_func`` for options that stay English values (so that a language
+    switch keeps the choice): each option shown as its label in the session's language.
+
+    ``labels`` maps each option to its English label, or lists options that are their own
+    labels. The labels are translated now, during the page's run: a format function
+    called later, outside it (``AppTest`` formats values between runs), still answers in
+    the language the page was drawn in.
+    """
+    pairs = labels.items() if isinstance(labels, Mapping) else ((o, o) for o in labels)
+    translated = {option: _(label) for option, label in pairs}
+    return lambda option: translated.get(option, str(option))
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:

@@ -26,8 +26,9 @@ from metalearn_core.engine import Trainer
 from metalearn_core.engine.checkpoint import state_is_finite
 from metalearn_core.figures import episodes as figures
 from metalearn_core.figures.internals import internals_figures
+from metalearn_core.figures.words import EpisodeWords
 from studio_ui.episode_play import current_edits, render_episode_play
-from studio_ui.i18n import _
+from studio_ui.i18n import _, translated_words
 from studio_ui.live_chart import CHART_CONFIG, STATIC_CHART_CONFIG, live_chart, show_figure
 
 log = logging.getLogger("metalearn_studio.inspector")
@@ -43,11 +44,12 @@ def _true_function(trainer: Trainer, episode: Episode, probe_x: torch.Tensor) ->
 
 def episode_figure(trainer: Trainer, episode: Episode, adaptation: Adaptation) -> go.Figure:
     """The episode with predictions: images, 2-D points, or curves for regression."""
-    title = "Support and query, predictions marked"
+    title = _("Support and query, predictions marked")
+    words = episode_words()
     if trainer.task_kind == "regression":
         fit = adaptation.find(RegressionFit)
         if fit is None:
-            return figures.regression_figure(episode, title="Support and query")
+            return figures.regression_figure(episode, title=_("Support and query"), words=words)
         steps = list(fit.step_predictions)
         probe_x = fit.probe_x.detach().cpu()  # the learner's copy may be on its GPU
         return figures.regression_figure(
@@ -56,19 +58,31 @@ def episode_figure(trainer: Trainer, episode: Episode, adaptation: Adaptation) -
             _true_function(trainer, episode, probe_x),
             steps,
             probe_std=fit.probe_std,
-            title="Adapted function after each inner step" if len(steps) > 1 else "Prediction",
+            title=_("Adapted function after each inner step")
+            if len(steps) > 1
+            else _("Prediction"),
+            words=words,
         )
+    prediction = adaptation.query_prediction
     if episode.support_x.dim() == 4:
-        return figures.episode_grid_figure(episode, adaptation.query_prediction, title=title)
+        return figures.episode_grid_figure(episode, prediction, title=title, words=words)
     if episode.support_x.dim() == 2 and episode.support_x.shape[1] == 2:
-        return figures.episode_points_figure(episode, adaptation.query_prediction, title=title)
-    raise ValueError(f"no picture for inputs of shape {tuple(episode.support_x.shape[1:])}")
+        return figures.episode_points_figure(episode, prediction, title=title, words=words)
+    raise ValueError(
+        _("no picture for inputs of shape {shape}").format(shape=tuple(episode.support_x.shape[1:]))
+    )
+
+
+def episode_words() -> EpisodeWords:
+    """The episode pictures' words in the session's language."""
+    return translated_words(EpisodeWords())
 
 
 def scalar_details(adaptation: Adaptation) -> dict[str, str]:
-    """The numbers the learner's records report, by readable name, to 3 digits."""
+    """The numbers the learner's records report, by readable name (in the session's
+    language: the core marks the names with ``N_``), to 3 digits."""
     return {
-        name: f"{value:.3g}" if isinstance(value, float) else str(value)
+        _(name): f"{value:.3g}" if isinstance(value, float) else str(value)
         for record in adaptation.internals
         for name, value in record.scalars().items()
     }
@@ -95,16 +109,23 @@ def inspector_content(
         edited = apply_swaps(episode, trainer.source("val"), swaps)
         episode, adaptation = trainer.adapt_episode(edited, split="val", seed=seed)
     score = (
-        f"query accuracy **{100 * adaptation.query_accuracy:.0f}%**, "
+        _("query accuracy **{accuracy}%**, ").format(
+            accuracy=f"{100 * adaptation.query_accuracy:.0f}"
+        )
         if adaptation.query_accuracy is not None
         else ""
     )
     scalars = scalar_details(adaptation)
+    summary = _(
+        "Validation episode #{seed} after {episodes} training episodes: "
+        "{score}query loss **{loss}**"
+    ).format(
+        seed=seed, episodes=trainer.episodes_seen, score=score, loss=f"{adaptation.query_loss:.3f}"
+    )
     return InspectorContent(
-        summary=f"Validation episode #{seed} after {trainer.episodes_seen} training episodes: "
-        f"{score}query loss **{adaptation.query_loss:.3f}**",
+        summary=summary,
         main_figure=episode_figure(trainer, episode, adaptation),
-        extras=internals_figures(episode, adaptation),
+        extras=internals_figures(episode, adaptation, words=episode_words(), translate=_),
         scalars=", ".join(f"{k} = {v}" for k, v in scalars.items()),
         episode=episode,
     )
@@ -152,7 +173,7 @@ class InspectorView:
 def _diverging(trainer: Trainer) -> bool:
     """Weights, or what they make of an episode, that are no longer finite numbers."""
     try:
-        _, adaptation = trainer.inspect(split="val", seed=0)
+        _episode, adaptation = trainer.inspect(split="val", seed=0)
     except Exception:  # the same failure: the reason given is then the error's own
         return not state_is_finite(trainer.learner.state_dict())
     return not (
@@ -164,13 +185,15 @@ def _diverging(trainer: Trainer) -> bool:
 
 def _why_not_inspectable(trainer: Trainer, error: Exception) -> str:
     if _diverging(trainer):
-        return (
+        return _(
             "The inspector cannot show this run: its weights or embeddings are no longer "
             "finite numbers (the learning rate is too large). The next step stops the run "
             "and goes back to its last good state; lower the learning rate and start a new "
             "run."
         )
-    return f"The inspector cannot show this run: {type(error).__name__}: {error}"
+    return _("The inspector cannot show this run: {error}").format(
+        error=f"{type(error).__name__}: {error}"
+    )
 
 
 def _content_with_edits(trainer: Trainer, seed: int, key: str) -> InspectorContent:

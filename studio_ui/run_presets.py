@@ -19,6 +19,7 @@ from metalearn_core.data import DATASETS
 from metalearn_core.engine import RunConfig
 from metalearn_core.spec import ProblemSpec
 from studio_ui.data import cached_task_source
+from studio_ui.i18n import _
 
 log = logging.getLogger("metalearn_studio.run_presets")
 
@@ -74,12 +75,21 @@ def algorithm_title(name: str) -> str:
 def run_summary(config: RunConfig, meta_batch: int) -> str:
     """One line naming the run: algorithm, data, episode shape, meta-batch and seed."""
     if dataset_kind(config.dataset) == "regression":
-        shape = f"{config.k_shot} support and {config.q_query} query points per task"
+        shape = _("{k_shot} support and {q_query} query points per task").format(
+            k_shot=config.k_shot, q_query=config.q_query
+        )
     else:
-        shape = f"{config.n_way}-way {config.k_shot}-shot, {config.q_query} queries per class"
-    return (
-        f"**{algorithm_title(config.algo)}** on **{config.dataset}**, {shape}, "
-        f"meta-batch {meta_batch}, seed {config.seed}"
+        shape = _("{n_way}-way {k_shot}-shot, {q_query} queries per class").format(
+            n_way=config.n_way, k_shot=config.k_shot, q_query=config.q_query
+        )
+    return _(
+        "**{algorithm}** on **{dataset}**, {shape}, meta-batch {meta_batch}, seed {seed}"
+    ).format(
+        algorithm=_(algorithm_title(config.algo)),
+        dataset=config.dataset,
+        shape=shape,
+        meta_batch=meta_batch,
+        seed=config.seed,
     )
 
 

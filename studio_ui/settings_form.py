@@ -203,7 +203,7 @@ def draw(link: PageLink, name: str, *, label: str | None = None, help: str | Non
         value = surface.text_input(label, value=default or "", max_chars=MAX_VALUE_LENGTH,
                                    **common)  # fmt: skip
         return link.record(name, value)
-    st.caption(f"{label} = {default!r} (fixed)")
+    st.caption(_("{label} = {value} (fixed)").format(label=label, value=repr(default)))
     return link.record(name, default)
 
 

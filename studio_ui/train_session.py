@@ -33,6 +33,7 @@ from studio_ui.classroom import (
     server_limits,
 )
 from studio_ui.data import sources_for
+from studio_ui.i18n import N_, _
 from studio_ui.sessions import track_run
 
 log = logging.getLogger("metalearn_studio.train")
@@ -55,10 +56,14 @@ class Speed:
     inspect_every: float  # seconds between inspector refreshes while playing
 
 
-SPEEDS = {
-    "Slow": Speed("Slow", None, 0.6, 0.0),
-    "Normal": Speed("Normal", 0.12, 0.0, 3.0),
-    "Fast": Speed("Fast", 0.5, 0.0, 6.0),
+# Normal: ticks of 0.07 s give about 12 redraws a second on the quick demo (a tick ends
+# after the step in progress, ~10 ms later; a redraw costs the server ~3.5 ms of CPU), so
+# the chart keeps above 10 redraws a second while training fills ~95% of the loop's time
+# (BENCHMARKS.md, "Live training page"). Many students playing stretch it (sessions.py).
+SPEEDS = {  # keyed by the English label, the widget's value in every language
+    "Slow": Speed(N_("Slow"), None, 0.6, 0.0),
+    "Normal": Speed(N_("Normal"), 0.07, 0.0, 3.0),
+    "Fast": Speed(N_("Fast"), 0.5, 0.0, 6.0),
 }
 DEFAULT_SPEED = "Normal"
 
@@ -138,7 +143,7 @@ class TrainSession:
         else:
             text = f"{type(error).__name__}: {error}"
         for stored, name in self.upload_names.items():
-            text = text.replace(stored, f"the uploaded {name}")
+            text = text.replace(stored, _("the uploaded {name}").format(name=name))
         return text
 
     def attempt(self, what: str, action: Callable[[], T]) -> tuple[T | None, str | None]:
@@ -281,7 +286,7 @@ class TrainSession:
         config = page_config(self.trainer)
         fresh, error = self.attempt("reset", lambda: build_trainer(config))
         if fresh is None:
-            self.flash("error", error or "Reset failed.")
+            self.flash("error", error or _("Reset failed."))
             return
         self.adopt(fresh)
 
@@ -291,7 +296,7 @@ class TrainSession:
         built = self.try_build(choice)
         if built is not None:
             self.adopt(built)
-            self.flash("success", "Started a new run with these settings.")
+            self.flash("success", _("Started a new run with these settings."))
 
     def confirm_message(self) -> str | None:
         """The question for a pending Reset or upload, from the run as it is now (a Step
@@ -302,14 +307,14 @@ class TrainSession:
         episodes = 0 if self.trainer is None else self.trainer.episodes_seen
         iterations = 0 if self.trainer is None else self.trainer.iteration
         if isinstance(pending, ConfirmReset):
-            return (
-                f"Reset discards {episodes} episodes of training ({iterations} "
+            return _(
+                "Reset discards {episodes} episodes of training ({iterations} "
                 "meta-iterations). Download the run first to keep it."
-            )
-        return (
-            f"Open {pending.file_name}? It replaces the current run ({episodes} episodes of "
-            "training). Download the current run first to keep it."
-        )
+            ).format(episodes=episodes, iterations=iterations)
+        return _(
+            "Open {file}? It replaces the current run ({episodes} episodes of training). "
+            "Download the current run first to keep it."
+        ).format(file=pending.file_name, episodes=episodes)
 
     def confirm(self) -> None:
         """The user said yes to the pending action."""
@@ -344,7 +349,12 @@ class TrainSession:
             if (error := unshowable_setting(page_config(loaded))) is not None:
                 loaded = None
         if loaded is None:
-            self.flash("error", f"{uploaded.name} is not a run this app can open: {error}")
+            self.flash(
+                "error",
+                _("{file} is not a run this app can open: {error}").format(
+                    file=uploaded.name, error=error
+                ),
+            )
         elif self.trainer is None or self.trainer.iteration == 0:
             self._adopt_uploaded(loaded)
         else:
@@ -359,8 +369,15 @@ class TrainSession:
         self.failed = None
         self.flash(
             "success",
-            f"Loaded a {loaded.config.algo} run on {loaded.config.dataset} at "
-            f"{loaded.episodes_seen} episodes ({loaded.iteration} meta-iterations).",
+            _(
+                "Loaded a {algorithm} run on {dataset} at {episodes} episodes "
+                "({iterations} meta-iterations)."
+            ).format(
+                algorithm=loaded.config.algo,
+                dataset=loaded.config.dataset,
+                episodes=loaded.episodes_seen,
+                iterations=loaded.iteration,
+            ),
         )
 
     def export_bytes(self, run: Trainer) -> bytes:

@@ -281,13 +281,15 @@ def hparams_widgets(link: PageLink, algo: str, dataset: str, n_way: int) -> dict
 def papers_departures(values: dict[str, Any], defaults: Hyperparameters) -> str:
     """One line for students: the papers' defaults, or which values differ from them."""
     changed = [
-        f"{name} = {value!r} (paper: {getattr(defaults, name)!r})"
+        _("{name} = {value} (paper: {paper})").format(
+            name=name, value=repr(value), paper=repr(getattr(defaults, name))
+        )
         for name, value in values.items()
         if value != getattr(defaults, name)
     ]
     if not changed:
-        return "The papers' defaults."
-    return "Changed from the papers' defaults: " + "; ".join(changed) + "."
+        return _("The papers' defaults.")
+    return _("Changed from the papers' defaults: {changes}.").format(changes="; ".join(changed))
 
 
 def _data_folder_widgets(link: PageLink, dataset: str) -> str | None:
@@ -305,10 +307,14 @@ def _data_folder_widgets(link: PageLink, dataset: str) -> str | None:
         ),
     ).strip()
     if machine_default and not typed:
-        st.caption(f"Empty: this machine's Omniglot folder ({DATA_DIR_ENV}), {machine_default}")
+        st.caption(
+            _("Empty: this machine's Omniglot folder ({variable}), {folder}").format(
+                variable=DATA_DIR_ENV, folder=machine_default
+            )
+        )
     if dataset == "folder" and not link.is_hidden(KEY + "data_dir"):
         upload = st.file_uploader(
-            "…or upload a zip of class folders", type=["zip"], key=FOLDER_ZIP_KEY
+            _("…or upload a zip of class folders"), type=["zip"], key=FOLDER_ZIP_KEY
         )
         if upload is not None:
             try:
@@ -316,7 +322,7 @@ def _data_folder_widgets(link: PageLink, dataset: str) -> str | None:
             except ValueError as error:
                 st.error(str(error))
                 return None
-            st.caption(f"Using the uploaded {upload.name}.")
+            st.caption(_("Using the uploaded {file}.").format(file=upload.name))
             stored = stored_upload(upload.getvalue())
             train_session.current().remember_upload_name(stored, upload.name)
             return str(stored)
@@ -333,7 +339,9 @@ def _hidden_settings_note(hidden: RunConfig) -> str | None:
     ]
     if not changed:
         return None
-    return "Kept from the opened run (set on the command line): " + ", ".join(changed) + "."
+    return _("Kept from the opened run (set on the command line): {settings}.").format(
+        settings=", ".join(changed)
+    )
 
 
 def open_settings() -> PageLink:
@@ -354,21 +362,21 @@ def settings_form(
     st.session_state.setdefault(PRESET_KEY, QUICK_DEMO)
     if not link.is_hidden("presets"):
         left, right = st.columns(2)
-        left.button("Quick demo", on_click=on_preset, args=(QUICK_DEMO,), width="stretch",
-                    help="Small, fast settings: learns visibly within seconds")  # fmt: skip
-        right.button("Paper settings", on_click=on_preset, args=(PAPER,), width="stretch",
-                     help="The papers' episode shape, width and hyperparameters")  # fmt: skip
+        left.button(_("Quick demo"), on_click=on_preset, args=(QUICK_DEMO,), width="stretch",
+                    help=_("Small, fast settings: learns visibly within seconds"))  # fmt: skip
+        right.button(_("Paper settings"), on_click=on_preset, args=(PAPER,), width="stretch",
+                     help=_("The papers' episode shape, width and hyperparameters"))  # fmt: skip
 
     dataset = draw(link, KEY + "dataset", on_change=dataset_changed)
     st.session_state[TASK_KIND_KEY] = kind = dataset_kind(dataset)
     if not link.is_hidden(KEY + "dataset") and (description := dataset_description(dataset)):
-        st.caption(description)
+        st.caption(_(description))
     data_dir = None
     if link.applies(KEY + "data_dir"):
         data_dir = _data_folder_widgets(link, dataset)
     algo = draw(link, KEY + "algo")
     if not link.is_hidden(KEY + "algo"):
-        st.caption(getattr(ALGORITHMS[algo], "summary", ""))
+        st.caption(_(getattr(ALGORITHMS[algo], "summary", "")))
     regression = kind == "regression"
     if regression:
         st.session_state[KEY + "n_way"] = 1
@@ -383,8 +391,10 @@ def settings_form(
     with c1:
         width = draw(
             link, KEY + "width", disabled=own_network,
-            help=f"{algorithm_title(algo)} sizes its own network: see Hyperparameters"
-            if own_network else "Conv filters or MLP units; 0: default",
+            help=_("{algorithm} sizes its own network: see Hyperparameters").format(
+                algorithm=_(algorithm_title(algo))
+            )
+            if own_network else _("Conv filters or MLP units; 0: default"),
         )  # fmt: skip
         chosen["width"] = None if own_network else _config_value("width", width)
     with c2:
@@ -394,10 +404,14 @@ def settings_form(
         link,
         KEY + "embedding_2d",
         disabled=regression or not drawn,
-        help="End the network with a layer of two units, so that the inspector draws the "
-        "embedding space itself (and each prototype's region) instead of a projection"
+        help=_(
+            "End the network with a layer of two units, so that the inspector draws the "
+            "embedding space itself (and each prototype's region) instead of a projection"
+        )
         if drawn
-        else f"The inspector draws no embedding space for {algorithm_title(algo)}",
+        else _("The inspector draws no embedding space for {algorithm}").format(
+            algorithm=_(algorithm_title(algo))
+        ),
     )
     chosen["embedding_2d"] = bool(embedding_2d) and not regression and drawn
     if link.is_hidden("hparams"):
@@ -408,13 +422,13 @@ def settings_form(
         for field, value in chosen["hparams"].items():
             link.record(hparam_key(algo, field), value)
     else:
-        with st.expander("Hyperparameters"):
+        with st.expander(_("Hyperparameters")):
             chosen["hparams"] = hparams_widgets(link, algo, dataset, chosen["n_way"])
     if link.is_hidden("validation"):
         chosen["val_every"] = draw(link, KEY + "val_every")
         chosen["val_episodes"] = draw(link, KEY + "val_episodes")
     else:
-        with st.expander("Validation"):
+        with st.expander(_("Validation")):
             chosen["val_every"] = draw(link, KEY + "val_every")
             chosen["val_episodes"] = draw(link, KEY + "val_episodes")
     hidden = train_session.current().hidden_settings

@@ -27,6 +27,7 @@ from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind, TaskSo
 from metalearn_core.models.init import reset_parameters
 from metalearn_core.settings import check_fields, setting, settings_of
 from metalearn_core.spec import ProblemSpec
+from metalearn_core.words import N_
 
 RecordT = TypeVar("RecordT", bound=Internals)
 
@@ -109,7 +110,7 @@ class MetaLearner(ABC):
     title: ClassVar[str]
     summary: ClassVar[str] = ""  # two sentences for students: the idea, what to watch
     # what a training step's loss and accuracy are measured on (the curves' name)
-    train_metric_name: ClassVar[str] = "train"
+    train_metric_name: ClassVar[str] = N_("train")
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("classification",)
     hparams_class: ClassVar[type[Hyperparameters]] = Hyperparameters
     # False: the network is the algorithm's own (sized by its hyperparameters), so the

@@ -53,6 +53,7 @@ from metalearn_core.algorithms.internals import ContextCodes, Internals, Regress
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
 from metalearn_core.settings import setting
 from metalearn_core.spec import ProblemSpec
+from metalearn_core.words import N_
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def _flatten_inputs(x: torch.Tensor, leading: int) -> torch.Tensor:
     return x.reshape(*x.shape[:leading], -1)
 
 
-CODES_CAPTION = (
+CODES_CAPTION = N_(
     "The encoder's code r_i of each support point (x_i, y_i), and their mean r (last row): the "
     "decoder sees only r, so the order of the support points never matters, and more points "
     "refine one fixed-size summary."
@@ -161,8 +162,8 @@ class ConditionalNeuralProcess(MetaLearner):
     """
 
     name: ClassVar[str] = "cnp"
-    title: ClassVar[str] = "Conditional Neural Process"
-    summary: ClassVar[str] = (
+    title: ClassVar[str] = N_("Conditional Neural Process")
+    summary: ClassVar[str] = N_(
         "Model-based (regression): an encoder turns each support point into a code, their "
         "mean r summarises the task, and a decoder predicts a mean and an uncertainty at "
         "any x. No gradient steps at test time."

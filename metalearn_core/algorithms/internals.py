@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import torch
 
+from metalearn_core.words import N_
+
 
 @dataclass(frozen=True, kw_only=True)
 class Internals:
@@ -122,7 +124,7 @@ class AttentionView(Internals):
     def scalars(self) -> dict[str, float]:
         if self.scale is None:
             return {}
-        return {"attention scale (similarities × scale before the softmax)": self.scale}
+        return {N_("attention scale (similarities × scale before the softmax)"): self.scale}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,4 +137,4 @@ class ContextCodes(Internals):
     query_nll: float  # mean Gaussian negative log-likelihood of the query targets
 
     def scalars(self) -> dict[str, float]:
-        return {"query negative log-likelihood": self.query_nll}
+        return {N_("query negative log-likelihood"): self.query_nll}

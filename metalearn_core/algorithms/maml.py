@@ -92,6 +92,7 @@ from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
 from metalearn_core.models import build_backbone
 from metalearn_core.settings import setting
 from metalearn_core.spec import ProblemSpec
+from metalearn_core.words import N_
 
 logger = logging.getLogger(__name__)
 
@@ -177,8 +178,8 @@ class MAML(MetaLearner):
     """Second-order MAML (first-order with ``hparams.first_order``); see the module docstring."""
 
     name = "maml"
-    title = "MAML"
-    summary = (
+    title = N_("MAML")
+    summary = N_(
         "Optimisation-based: learns a starting point θ from which one gradient step on "
         "the support set fits a new task, differentiating through that step (second "
         "order). The inspector shows the query loss before and after the inner step."
@@ -451,7 +452,7 @@ class MAML(MetaLearner):
 
 
 # What step 0 of the inner-step chart is, for the learners that start from a meta-learned θ.
-META_LEARNED_START = (
+META_LEARNED_START = N_(
     "Query loss after each inner step: step 0 is the meta-learned initialisation, before it "
     "has seen the support set (for classification its head starts at zero: chance)."
 )
@@ -551,8 +552,8 @@ class FOMAML(MAML):
     """
 
     name = "fomaml"
-    title = "First-order MAML"
-    summary = (
+    title = N_("First-order MAML")
+    summary = N_(
         "MAML without the second-order terms: the meta-gradient is the query gradient at "
         "the adapted weights. Cheaper per step, often about as accurate."
     )

@@ -72,6 +72,7 @@ from metalearn_core.data.episodes import Episode, EpisodeBatch
 from metalearn_core.models import build_backbone
 from metalearn_core.settings import setting
 from metalearn_core.spec import ProblemSpec
+from metalearn_core.words import N_
 
 
 @dataclass
@@ -152,7 +153,7 @@ class LearnedScale(nn.Module):
         return self.log_scale.exp()
 
 
-ATTENTION_CAPTION = (
+ATTENTION_CAPTION = N_(
     "Each query's attention over the support examples; the class with the most attention in "
     "total is the prediction. Cosines of ReLU features lie in [0, 1], so at the paper's "
     "attention scale of 1 the attention stays nearly flat; a learned scale sharpens it."
@@ -163,8 +164,8 @@ class MatchingNet(MetaLearner):
     """Matching Networks; see the module docstring for the rule and an example."""
 
     name = "matchingnet"
-    title = "Matching Networks"
-    summary = (
+    title = N_("Matching Networks")
+    summary = N_(
         "Metric-based: a query's label is the attention-weighted vote of the support "
         "labels, the attention a softmax over cosine similarities of embeddings. No "
         "gradient steps at test time."

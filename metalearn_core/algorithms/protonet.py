@@ -53,6 +53,7 @@ from metalearn_core.data.episodes import Episode, EpisodeBatch
 from metalearn_core.models import build_backbone
 from metalearn_core.settings import setting
 from metalearn_core.spec import ProblemSpec
+from metalearn_core.words import N_
 
 
 @dataclass
@@ -92,15 +93,25 @@ def prototype_logits(
     return -distances, prototypes, distances
 
 
-DISTANCE_NAMES = {"euclidean": "squared Euclidean distance", "cosine": "cosine distance (1 − cos)"}
+# The inspector's caption per distance, whole sentences so that a translation can reorder them
+DISTANCES_CAPTIONS = {
+    "euclidean": N_(
+        "Each query's squared Euclidean distance to each class prototype (the mean embedding "
+        "of its support examples); the nearest prototype is the prediction."
+    ),
+    "cosine": N_(
+        "Each query's cosine distance (1 − cos) to each class prototype (the mean embedding "
+        "of its support examples); the nearest prototype is the prediction."
+    ),
+}
 
 
 class ProtoNet(MetaLearner):
     """Prototypical Networks; see the module docstring for the rule and an example."""
 
     name = "protonet"
-    title = "Prototypical Networks"
-    summary = (
+    title = N_("Prototypical Networks")
+    summary = N_(
         "Metric-based: embeds every example; a class's prototype is the mean embedding of "
         "its support examples and a query takes the class of the nearest prototype. Tick "
         "the 2-D embedding layer to see the space and each prototype's region."
@@ -177,9 +188,7 @@ class ProtoNet(MetaLearner):
                 PrototypeDistances(
                     distances=distances,
                     distance=self.hparams.distance,
-                    caption=f"Each query's {DISTANCE_NAMES[self.hparams.distance]} to each class "
-                    "prototype (the mean embedding of its support examples); the nearest "
-                    "prototype is the prediction.",
+                    caption=DISTANCES_CAPTIONS[self.hparams.distance],
                 ),
             ),
         )

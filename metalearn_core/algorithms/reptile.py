@@ -55,6 +55,7 @@ from metalearn_core.algorithms.maml import (
 from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
 from metalearn_core.settings import setting
 from metalearn_core.spec import ProblemSpec
+from metalearn_core.words import N_
 
 Optimizer = Literal["sgd", "adam"]
 OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
@@ -104,8 +105,8 @@ class Reptile(MetaLearner):
     """Reptile; see the module docstring for the rule and an example."""
 
     name = "reptile"
-    title = "Reptile"
-    summary = (
+    title = N_("Reptile")
+    summary = N_(
         "Optimisation-based, first order: trains on each task for several steps, then "
         "moves θ a fraction ε of the way towards the adapted weights. At test it "
         "fine-tunes for more steps (see the inspector)."

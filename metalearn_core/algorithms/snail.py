@@ -66,6 +66,7 @@ from metalearn_core.data.episodes import Episode, EpisodeBatch, TaskKind
 from metalearn_core.models import build_backbone, embedding_dim
 from metalearn_core.settings import setting
 from metalearn_core.spec import ProblemSpec
+from metalearn_core.words import N_
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +188,7 @@ def episode_logits(slot_logits: torch.Tensor, label_slots: torch.Tensor) -> torc
     return slot_logits.gather(2, index)
 
 
-ATTENTION_CAPTION = (
+ATTENTION_CAPTION = N_(
     "Each query's attention over the support examples in the last attention layer (mean over "
     "heads). The network reads what it attends to through further layers, so the prediction "
     "(✓/✗, row labels) need not be the most attended class."
@@ -211,8 +212,8 @@ class SNAILLearner(MetaLearner):
     """
 
     name: ClassVar[str] = "snail"
-    title: ClassVar[str] = "Attentive sequence learner (SNAIL-style)"
-    summary: ClassVar[str] = (
+    title: ClassVar[str] = N_("Attentive sequence learner (SNAIL-style)")
+    summary: ClassVar[str] = N_(
         "Model-based: a network reads the labelled support set as a sequence and answers "
         "each query in one forward pass. It first has to learn to read labels at all: "
         "expect chance for several hundred episodes (more with more label slots), then a "

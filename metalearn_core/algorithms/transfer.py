@@ -67,6 +67,7 @@ from metalearn_core.models import build_backbone, embedding_dim
 from metalearn_core.models.init import reset_parameters
 from metalearn_core.settings import setting
 from metalearn_core.spec import ProblemSpec
+from metalearn_core.words import N_
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ def cosine_logits(features: torch.Tensor, weight: torch.Tensor, scale: float) ->
     return scale * F.normalize(features, dim=-1) @ F.normalize(weight, dim=-1).T
 
 
-STEP_ZERO_CAPTION = (
+STEP_ZERO_CAPTION = N_(
     "Query loss after each fine-tuning step: step 0 is the pretrained network with a head "
     "imprinted from the support set's class means (nearest class mean); later steps "
     "fine-tune it."
@@ -139,14 +140,14 @@ class TransferLearner(MetaLearner):
     """
 
     name: ClassVar[str] = "transfer"
-    title: ClassVar[str] = "Transfer learning (pretrain + fine-tune)"
-    summary: ClassVar[str] = (
+    title: ClassVar[str] = N_("Transfer learning (pretrain + fine-tune)")
+    summary: ClassVar[str] = N_(
         "The baseline: pretrains one classifier on all training classes (no episodes), "
         "then labels a new episode by its support class means, optionally fine-tuning a "
         "fresh head. A strong reference for every meta-learner."
     )
     # its steps classify mini-batches among all training classes, not N-way queries
-    train_metric_name: ClassVar[str] = "pretraining batch"
+    train_metric_name: ClassVar[str] = N_("pretraining batch")
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("classification",)
     hparams_class: ClassVar[type[Hyperparameters]] = TransferHyperparameters
     internals_records = (EmbeddingView, InnerStepCurve)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import platform
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ import numpy as np
 
 from metalearn_core.compare.plan import ComparisonError, ComparisonPlan
 from metalearn_core.engine.evaluation import mean_ci95
+from metalearn_core.words import N_
 
 FORMAT = "metalearn-comparison"
 VERSION = 1
@@ -115,36 +118,59 @@ def _value(metric: str, value: float) -> str:
     return f"{100 * value:.1f}%" if metric == "accuracy" else f"{value:.3g}"
 
 
-def reading(result: dict[str, Any]) -> str:
-    """Who leads, by how much, and whether the 95% intervals overlap, in words."""
+@dataclass(frozen=True)
+class ReadingWords:
+    """The words of ``reading``, English by default (a page passes them translated)."""
+
+    leads: str = N_(
+        "{lead} leads on test {what}: {value} ± {ci}, ahead of {second} ({second_value} ± "
+        "{second_ci}) by {gap}. "
+    )
+    points: str = N_("{gap} points")
+    accuracy: str = N_("accuracy")
+    mse: str = N_("MSE (lower is better)")
+    overlap: str = N_(
+        "Their 95% intervals overlap: on these test episodes the lead may be chance; more "
+        "test episodes or seeds would tell."
+    )
+    apart: str = N_("Their 95% intervals do not overlap: the lead is more than chance.")
+    last: str = N_(" {learner} comes last ({value}).")
+    fastest: str = N_(" {learner} trains fastest ({ms} ms per episode).")
+
+
+def reading(
+    result: dict[str, Any],
+    *,
+    words: ReadingWords = ReadingWords(),
+    title: Callable[[str], str] = _title,
+) -> str:
+    """Who leads, by how much, and whether the 95% intervals overlap, in words (``words``;
+    ``title`` names a learner by its algorithm)."""
     metric = result["metric"]
     better_high = metric == "accuracy"
     rows = sorted(result["learners"].values(), key=lambda r: r[metric], reverse=better_high)
     lead, second = rows[0], rows[1]
     gap = abs(lead[metric] - second[metric])
-    gap_text = f"{100 * gap:.1f} points" if better_high else f"{gap:.3g}"
-    what = "accuracy" if better_high else "MSE (lower is better)"
+    gap_text = words.points.format(gap=f"{100 * gap:.1f}") if better_high else f"{gap:.3g}"
     overlap = gap <= lead["ci95"] + second["ci95"]
-    text = (
-        f"{_title(lead['algo'])} leads on test {what}: {_value(metric, lead[metric])} ± "
-        f"{_value(metric, lead['ci95'])}, ahead of {_title(second['algo'])} "
-        f"({_value(metric, second[metric])} ± {_value(metric, second['ci95'])}) by {gap_text}. "
+    text = words.leads.format(
+        lead=title(lead["algo"]),
+        what=words.accuracy if better_high else words.mse,
+        value=_value(metric, lead[metric]),
+        ci=_value(metric, lead["ci95"]),
+        second=title(second["algo"]),
+        second_value=_value(metric, second[metric]),
+        second_ci=_value(metric, second["ci95"]),
+        gap=gap_text,
     )
-    if overlap:
-        text += (
-            "Their 95% intervals overlap: on these test episodes the lead may be chance; "
-            "more test episodes or seeds would tell."
-        )
-    else:
-        text += "Their 95% intervals do not overlap: the lead is more than chance."
+    text += words.overlap if overlap else words.apart
     if len(rows) > 2:
         last = rows[-1]
-        text += f" {_title(last['algo'])} comes last ({_value(metric, last[metric])})."
+        text += words.last.format(learner=title(last["algo"]), value=_value(metric, last[metric]))
     fastest = min(rows, key=lambda r: r["seconds_per_episode"] or float("inf"))
     if fastest["seconds_per_episode"]:
-        text += (
-            f" {_title(fastest['algo'])} trains fastest "
-            f"({1000 * fastest['seconds_per_episode']:.1f} ms per episode)."
+        text += words.fastest.format(
+            learner=title(fastest["algo"]), ms=f"{1000 * fastest['seconds_per_episode']:.1f}"
         )
     return text
 

@@ -32,6 +32,7 @@ from metalearn_core.data.episodes import (
     TaskSource,
 )
 from metalearn_core.data.guards import DEFAULT_CAPS, InputCaps
+from metalearn_core.words import N_
 
 DATASETS = ("sinusoid", "blobs", "digits", "glyphs", "omniglot", "folder")
 SPLITS = ("train", "val", "test")
@@ -97,10 +98,12 @@ def _info() -> dict[str, DatasetInfo]:
         for info in (
             DatasetInfo(
                 "sinusoid",
-                "Sinusoid regression",
+                N_("Sinusoid regression"),
                 "regression",
-                "Each task is a sine wave y = A sin(x - phase), A in [0.1, 5], phase in [0, pi], "
-                "x in [-5, 5] (the MAML paper's toy problem). Fit a new wave from K points.",
+                N_(
+                    "Each task is a sine wave y = A sin(x - phase), A in [0.1, 5], phase in [0, pi], "
+                    "x in [-5, 5] (the MAML paper's toy problem). Fit a new wave from K points."
+                ),
                 needs_data_dir=False,
                 default_image_size=None,
                 n_way=1,
@@ -109,11 +112,13 @@ def _info() -> dict[str, DatasetInfo]:
             ),
             DatasetInfo(
                 "blobs",
-                "2-D blobs",
+                N_("2-D blobs"),
                 "classification",
-                "Each class is a Gaussian blob in the plane, all stretched along one shared "
-                "direction: raw distances mislead, a learned metric does not. Inputs are drawn "
-                "as they are, no projection needed.",
+                N_(
+                    "Each class is a Gaussian blob in the plane, all stretched along one shared "
+                    "direction: raw distances mislead, a learned metric does not. Inputs are drawn "
+                    "as they are, no projection needed."
+                ),
                 needs_data_dir=False,
                 default_image_size=None,
                 n_way=5,
@@ -124,10 +129,12 @@ def _info() -> dict[str, DatasetInfo]:
             ),
             DatasetInfo(
                 "digits",
-                "Handwritten digits (8x8)",
+                N_("Handwritten digits (8x8)"),
                 "classification",
-                "scikit-learn's 1,797 8x8 digits; each digit and its rotations are classes. "
-                "Train on 0-5, validate on 6-7, test on 8-9.",
+                N_(
+                    "scikit-learn's 1,797 8x8 digits; each digit and its rotations are classes. "
+                    "Train on 0-5, validate on 6-7, test on 8-9."
+                ),
                 needs_data_dir=False,
                 default_image_size=digits.NATIVE_SIZE,
                 n_way=5,
@@ -137,10 +144,12 @@ def _info() -> dict[str, DatasetInfo]:
             ),
             DatasetInfo(
                 "glyphs",
-                "Glyphs (drawn on the fly)",
+                N_("Glyphs (drawn on the fly)"),
                 "classification",
-                "Omniglot-like characters drawn by a program: each class a character of a few "
-                "pen strokes, each sample a new drawing of it. No download, unlimited classes.",
+                N_(
+                    "Omniglot-like characters drawn by a program: each class a character of a few "
+                    "pen strokes, each sample a new drawing of it. No download, unlimited classes."
+                ),
                 needs_data_dir=False,
                 default_image_size=28,
                 n_way=5,
@@ -151,10 +160,12 @@ def _info() -> dict[str, DatasetInfo]:
             ),
             DatasetInfo(
                 "omniglot",
-                "Omniglot",
+                N_("Omniglot"),
                 "classification",
-                "1,623 handwritten characters from 50 alphabets, 20 drawings each (Lake et al. "
-                "2015). Train and val: background alphabets; test: the evaluation alphabets.",
+                N_(
+                    "1,623 handwritten characters from 50 alphabets, 20 drawings each (Lake et al. "
+                    "2015). Train and val: background alphabets; test: the evaluation alphabets."
+                ),
                 needs_data_dir=True,
                 default_image_size=28,
                 n_way=5,
@@ -165,10 +176,12 @@ def _info() -> dict[str, DatasetInfo]:
             ),
             DatasetInfo(
                 "folder",
-                "Your own images",
+                N_("Your own images"),
                 "classification",
-                "A folder (or zip) of images, one sub-folder per class, split by class into "
-                "train, val and test.",
+                N_(
+                    "A folder (or zip) of images, one sub-folder per class, split by class into "
+                    "train, val and test."
+                ),
                 needs_data_dir=True,
                 default_image_size=28,
                 n_way=5,

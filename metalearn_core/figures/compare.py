@@ -32,13 +32,14 @@ def metric_lines_figure(
     y_title: str,
     percent: bool = False,
     chance: float | None = None,
+    chance_label: str = "chance",
     height: int = 300,
 ) -> go.Figure:
     """One line per learner: ``lines`` maps a learner's name to its (x, y) values.
 
     Points whose y is None or NaN are left out; each line keeps at most ``MAX_POINTS``
     bucket means. ``percent``: y in [0, 1] drawn as a percentage; ``chance``: a dotted
-    horizontal line at that value (1/N for accuracy).
+    horizontal line at that value (1/N for accuracy), named ``chance_label``.
 
     The live page rebuilds three of these after every tick: the figure is made in one go
     from plain dicts and numpy arrays (``update_layout`` and ``add_hline`` validated
@@ -71,7 +72,7 @@ def metric_lines_figure(
         ]  # fmt: skip
         layout["annotations"] = [
             {
-                "text": "chance", "xref": "x domain", "x": 1, "xanchor": "right",
+                "text": chance_label, "xref": "x domain", "x": 1, "xanchor": "right",
                 "yref": "y", "y": chance, "yanchor": "bottom", "showarrow": False,
             }
         ]  # fmt: skip

@@ -12,6 +12,8 @@ label cannot hold a picture).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import plotly.graph_objects as go
 import torch
 
@@ -23,10 +25,30 @@ from metalearn_core.figures.style import (
     base_layout,
     class_color,
 )
+from metalearn_core.words import N_
 
 ART_SIZE = 14  # characters per side of a hover image: 500 of them stay small
 ART_SHADES = "\u00a0.:-=+*#%@"  # light to dark; a no-break space, which SVG text keeps
 LINE_COLOR = "rgba(90, 90, 90, 0.35)"
+
+
+@dataclass(frozen=True)
+class SpaceWords:
+    """Every word the figure shows (legend and hover), English by default; a page passes
+    them in its language. ``{name}`` and ``{label}`` are filled in per point."""
+
+    nearest_prototype: str = N_("nearest prototype")
+    prototypes: str = N_("prototypes")
+    support: str = N_("support")
+    query: str = N_("query")
+    query_right: str = N_("query right")
+    query_wrong: str = N_("query wrong")
+    regions: str = N_("prototype regions")
+    class_name: str = N_("class {label}")
+    point: str = N_("<b>{name}</b> (label {label}), {role}")
+    nearest_is: str = N_("nearest prototype: {name}")
+    own_class: str = N_("its own class")
+    prototype: str = N_("prototype of <b>{name}</b> (label {label}): its support points' mean")
 
 
 def image_art(examples: torch.Tensor, size: int = ART_SIZE) -> list[str]:
@@ -61,18 +83,25 @@ def _hover(
     class_names: tuple[str, ...],
     images: list[str] | None,
     nearest: torch.Tensor | None = None,
+    words: SpaceWords = SpaceWords(),
 ) -> list[str]:
     texts = []
     for i, label in enumerate(labels.tolist()):
-        name = class_names[label] if label < len(class_names) else f"class {label}"
-        text = f"<b>{name}</b> (label {label}), {role}"
+        name = _class_name(label, class_names, words)
+        text = words.point.format(name=name, label=label, role=role)
         if nearest is not None:
             said = int(nearest[i])
-            text += "<br>nearest prototype: " + ("its own class" if said == label else f"{said}")
+            text += "<br>" + words.nearest_is.format(
+                name=words.own_class if said == label else f"{said}"
+            )
         if images is not None:
             text += "<br>" + images[i]
         texts.append(text)
     return texts
+
+
+def _class_name(label: int, class_names: tuple[str, ...], words: SpaceWords) -> str:
+    return class_names[label] if label < len(class_names) else words.class_name.format(label=label)
 
 
 def embedding_space_figure(
@@ -90,6 +119,7 @@ def embedding_space_figure(
     region_distance: str | None = None,
     title: str | None = None,
     height: int = 520,
+    words: SpaceWords = SpaceWords(),
 ) -> go.Figure:
     """The points of one embedding space in 2-D, with prototypes and each query's nearest one.
 
@@ -103,10 +133,12 @@ def embedding_space_figure(
         support_images, query_images: hover pictures, one string per point (``image_art``).
         region_distance: ``"euclidean"`` or ``"cosine"`` to shade the region each prototype
             wins; only for points drawn as they are (a 2-D embedding), where it is true.
+        words: the legend's and the hover's words (``SpaceWords``), in the page's language.
 
     Returns:
         Traces ``nearest prototype`` (lines), ``prototypes``, ``support``, ``query right``,
-        ``query wrong``; with regions, a heatmap ``prototype regions`` first.
+        ``query wrong``; with regions, a heatmap ``prototype regions`` first (named by
+        ``words``).
     """
     if region_distance is not None and region_distance not in REGION_DISTANCES:
         raise ValueError(f"region_distance must be one of {REGION_DISTANCES} or None")
@@ -127,7 +159,7 @@ def embedding_space_figure(
     fig.add_trace(
         go.Scatter(
             x=line_x, y=line_y, mode="lines", line={"color": LINE_COLOR, "width": 1},
-            hoverinfo="skip", name="nearest prototype",
+            hoverinfo="skip", name=words.nearest_prototype,
         )
     )  # fmt: skip
     # the layout's hover alignment does not reach the traces: each sets its own
@@ -145,11 +177,10 @@ def embedding_space_figure(
                 "line": {"width": 2, "color": "black"},
             },
             hovertext=[
-                f"prototype of <b>{class_names[c] if c < len(class_names) else c}</b> "
-                f"(label {c}): its support points' mean"
+                words.prototype.format(name=_class_name(c, class_names, words), label=c)
                 for c in range(count)
             ],
-            name="prototypes",
+            name=words.prototypes,
             **hover,
         )
     )
@@ -164,13 +195,13 @@ def embedding_space_figure(
                 "color": [class_color(c) for c in support_y.tolist()],
                 "line": {"width": 1, "color": "black"},
             },
-            hovertext=_hover(support_y, "support", class_names, support_images),
-            name="support",
+            hovertext=_hover(support_y, words.support, class_names, support_images, words=words),
+            name=words.support,
             **hover,
         )
     )
     right = nearest == query_y
-    for is_right, name in ((True, "query right"), (False, "query wrong")):
+    for is_right, name in ((True, words.query_right), (False, words.query_wrong)):
         chosen = (right == is_right).nonzero().flatten()
         images = [query_images[i] for i in chosen.tolist()] if query_images else None
         marker = (
@@ -184,7 +215,9 @@ def embedding_space_figure(
                 y=query[chosen, 1].tolist(),
                 mode="markers",
                 marker=marker,
-                hovertext=_hover(query_y[chosen], "query", class_names, images, nearest[chosen]),
+                hovertext=_hover(
+                    query_y[chosen], words.query, class_names, images, nearest[chosen], words
+                ),
                 name=name,
                 **hover,
             )
@@ -192,7 +225,7 @@ def embedding_space_figure(
     if region_distance is not None:
         x_range, y_range = _padded_ranges(torch.cat([support, query, prototypes]))
         regions = _nearest_regions(prototypes, x_range, y_range, region_distance)
-        regions.name = "prototype regions"
+        regions.name = words.regions
         fig.add_trace(regions)
         fig.data = (fig.data[-1], *fig.data[:-1])  # behind the points
         fig.update_xaxes(range=x_range)
@@ -214,10 +247,13 @@ def space_figure(
     class_names: tuple[str, ...] = (),
     images: list[str] | None = None,
     title: str | None = None,
+    axis_titles: tuple[str, str] | None = None,
+    words: SpaceWords = SpaceWords(),
 ) -> go.Figure:
     """``embedding_space_figure`` for one space and its projection; ``images``: one hover
     picture per example, support first (``image_art`` of the episode's support then query).
-    Regions are shaded when the points are drawn as they are (a 2-D embedding layer)."""
+    Regions are shaded when the points are drawn as they are (a 2-D embedding layer).
+    ``axis_titles``: the page's own wording (default: the projection's English titles)."""
     n_support = space.support.shape[0]
     return embedding_space_figure(
         projection.support,
@@ -229,7 +265,8 @@ def space_figure(
         class_names=class_names,
         support_images=images[:n_support] if images else None,
         query_images=images[n_support:] if images else None,
-        axis_titles=projection.axis_titles,
+        axis_titles=axis_titles or projection.axis_titles,
         region_distance=space.distance if projection.as_is else None,
         title=title,
+        words=words,
     )

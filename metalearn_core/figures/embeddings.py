@@ -17,6 +17,7 @@ from metalearn_core.algorithms.functional import DISTANCES, pairwise_distance
 from metalearn_core.data.episodes import Episode
 from metalearn_core.figures.episodes import episode_points_figure
 from metalearn_core.figures.style import base_layout, class_color
+from metalearn_core.figures.words import ENGLISH, EpisodeWords
 
 REGION_DISTANCES = DISTANCES  # the learners' own rules, computed by the same function
 GRID_POINTS = 90  # per side of the regions' grid: cheap to draw, fine enough to read
@@ -46,7 +47,11 @@ def principal_plane(points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, l
 
 
 def _nearest_regions(
-    prototypes: torch.Tensor, x_range: list[float], y_range: list[float], distance: str
+    prototypes: torch.Tensor,
+    x_range: list[float],
+    y_range: list[float],
+    distance: str,
+    name: str = ENGLISH.nearest_prototype,
 ) -> go.Heatmap:
     """Which prototype each point of a grid is nearest to, shaded in the classes' colours."""
     xs = torch.linspace(x_range[0], x_range[1], GRID_POINTS, dtype=torch.float64)
@@ -68,7 +73,7 @@ def _nearest_regions(
         opacity=0.18,
         showscale=False,
         hoverinfo="skip",
-        name="nearest prototype",
+        name=name,
     )
 
 
@@ -81,6 +86,7 @@ def embedding_figure(
     *,
     region_distance: str | None = None,
     title: str | None = None,
+    words: EpisodeWords = ENGLISH,
 ) -> go.Figure:
     """Support (diamonds), queries (dots, black crosses when wrong) and prototypes (stars).
 
@@ -108,12 +114,13 @@ def embedding_figure(
     dim = points.shape[1]
     if dim == 2:
         flat = points
-        axis_titles = ("embedding 1", "embedding 2")
+        axis_titles = tuple(words.embedding_axis.format(n=n) for n in (1, 2))
     else:
         mean, directions, shares = principal_plane(points)
         flat = (points - mean) @ directions
         axis_titles = tuple(
-            f"PC {i + 1} ({100 * s:.0f}% of variance)" for i, s in enumerate(shares)
+            words.principal_axis.format(n=i + 1, share=f"{100 * s:.0f}")
+            for i, s in enumerate(shares)
         )
     sizes = [g.shape[0] for g in groups]
     support_2d, query_2d, *rest = flat.float().split(sizes)
@@ -121,15 +128,18 @@ def embedding_figure(
         support_2d, episode.support_y.cpu(), query_2d, episode.query_y.cpu(),
         episode.n_way, episode.k_shot, episode.q_query,
     )  # fmt: skip
-    fig = episode_points_figure(picture, query_predictions)
+    fig = episode_points_figure(picture, query_predictions, words=words)
     if rest:
         points = len(fig.data)
         if region_distance is not None and dim == 2:
             x_range, y_range = _padded_ranges(flat)
-            fig.add_trace(_nearest_regions(rest[0], x_range, y_range, region_distance))
+            regions = _nearest_regions(
+                rest[0], x_range, y_range, region_distance, words.nearest_prototype
+            )
+            fig.add_trace(regions)
             fig.update_xaxes(range=x_range)
             fig.update_yaxes(range=y_range)
-        fig.add_trace(_prototypes_trace(rest[0]))
+        fig.add_trace(_prototypes_trace(rest[0], words))
         # behind the points: the regions, then the stars under the support diamonds
         fig.data = (*fig.data[points:], *fig.data[:points])
     fig.update_xaxes(title={"text": axis_titles[0]}, zeroline=False)
@@ -140,7 +150,7 @@ def embedding_figure(
     return fig
 
 
-def _prototypes_trace(prototypes_2d: torch.Tensor) -> go.Scatter:
+def _prototypes_trace(prototypes_2d: torch.Tensor, words: EpisodeWords = ENGLISH) -> go.Scatter:
     count = prototypes_2d.shape[0]
     return go.Scatter(
         x=prototypes_2d[:, 0].tolist(),
@@ -152,8 +162,8 @@ def _prototypes_trace(prototypes_2d: torch.Tensor) -> go.Scatter:
             "color": [class_color(c) for c in range(count)],
             "line": {"width": 2, "color": "black"},
         },
-        hovertext=[f"prototype {c}" for c in range(count)],
-        name="prototypes",
+        hovertext=[words.prototype.format(label=c) for c in range(count)],
+        name=words.prototypes,
     )
 
 

@@ -35,6 +35,7 @@ from metalearn_core.figures.style import (
     base_layout,
     class_color,
 )
+from metalearn_core.figures.words import ENGLISH, EpisodeWords
 
 SUPPORT_FRAME_COLOR = "#4d4d4d"
 QUERY_FRAME_COLOR = "#4575b4"  # query frame when there are no predictions yet
@@ -102,6 +103,7 @@ def episode_grid_figure(
     *,
     max_query_per_class: int = 5,
     title: str | None = None,
+    words: EpisodeWords = ENGLISH,
 ) -> go.Figure:
     """Support and query images of an image episode, one class per row.
 
@@ -158,7 +160,11 @@ def episode_grid_figure(
             xs, ys, hovers = marks[right]
             xs.append(left + cell_w - 6)
             ys.append(row * cell_h + 8)
-            hovers.append(f"query {index}: true {row}, predicted {int(predicted[index])}")
+            hovers.append(
+                words.query_predicted.format(
+                    index=index, label=row, predicted=int(predicted[index])
+                )
+            )
 
     fig = go.Figure(go.Image(source=_png_data_uri(canvas), hoverinfo="skip", name="episode"))
     for right, (xs, ys, hovers) in marks.items():
@@ -172,14 +178,14 @@ def episode_grid_figure(
                     textfont={"size": 18, "color": RIGHT_COLOR if right else WRONG_COLOR},
                     hovertext=hovers,
                     hoverinfo="text",
-                    name="right" if right else "wrong",
+                    name=words.right if right else words.wrong,
                     showlegend=False,
                 )
             )
     names = episode.class_names or tuple(str(i) for i in range(episode.n_way))
     fig.update_xaxes(
         tickvals=[k_cols * cell_w / 2, query_left + q_cols * cell_w / 2],
-        ticktext=[f"support ({episode.k_shot}-shot)", "query"],
+        ticktext=[words.support_shot.format(k=episode.k_shot), words.query],
         side="top",
         showgrid=False,
         zeroline=False,
@@ -208,6 +214,7 @@ def episode_points_figure(
     query_predictions: torch.Tensor | None = None,
     *,
     title: str | None = None,
+    words: EpisodeWords = ENGLISH,
 ) -> go.Figure:
     """2-D episode (blobs): support points as large diamonds, query points as dots.
 
@@ -243,7 +250,7 @@ def episode_points_figure(
                     "color": class_color(label),
                     "line": {"width": 2, "color": "black"},
                 },
-                name=f"support {label}",
+                name=words.support_class.format(label=label),
             )
         )
     predicted = as_labels(query_predictions, query_y.shape[0])
@@ -256,7 +263,7 @@ def episode_points_figure(
                     y=points[:, 1].tolist(),
                     mode="markers",
                     marker={"size": 9, "color": class_color(label), "opacity": 0.8},
-                    name=f"query {label}",
+                    name=words.query_class.format(label=label),
                 )
             )
     else:
@@ -272,7 +279,7 @@ def episode_points_figure(
                     "color": [class_color(v) for v in query_y[right].tolist()],
                     "opacity": 0.8,
                 },
-                name=f"query right {RIGHT_MARK}",
+                name=f"{words.query_right} {RIGHT_MARK}",
             )
         )
         wrong = ~right
@@ -288,12 +295,12 @@ def episode_points_figure(
                     "line": {"width": 1.5, "color": "white"},  # seen on a shaded region too
                 },
                 hovertext=[
-                    f"true {t}, predicted {p}"
+                    words.true_predicted.format(label=t, predicted=p)
                     for t, p in zip(
                         query_y[wrong].tolist(), predicted_t[wrong].tolist(), strict=True
                     )
                 ],
-                name=f"query wrong {WRONG_MARK}",
+                name=f"{words.query_wrong} {WRONG_MARK}",
             )
         )
     fig.update_yaxes(scaleanchor="x", scaleratio=1)
@@ -311,6 +318,7 @@ def regression_figure(
     *,
     probe_std: torch.Tensor | None = None,
     title: str | None = None,
+    words: EpisodeWords = ENGLISH,
 ) -> go.Figure:
     """1-D regression episode (sinusoid) with the curve after each inner step.
 
@@ -343,7 +351,7 @@ def regression_figure(
                 y=true_y.detach().cpu().reshape(-1)[order].tolist(),
                 mode="lines",
                 line={"color": "black", "width": 3, "dash": "dash"},
-                name="true function",
+                name=words.true_function,
             )
         )
     steps = len(step_predictions)
@@ -370,7 +378,7 @@ def regression_figure(
                 y=prediction.detach().cpu().reshape(-1)[order].tolist(),
                 mode="lines",
                 line={"color": f"rgba(69,117,180,{shade:.2f})", "width": 2 + (step == steps - 1)},
-                name=f"step {step}" if steps > 1 else "prediction",
+                name=words.step.format(step=step) if steps > 1 else words.prediction,
             )
         )
     fig.add_trace(
@@ -379,7 +387,7 @@ def regression_figure(
             y=episode.support_y.detach().cpu().reshape(-1).tolist(),
             mode="markers",
             marker={"size": 12, "color": "#ff7f0e", "line": {"width": 1.5, "color": "black"}},
-            name="support",
+            name=words.support,
         )
     )
     fig.add_trace(
@@ -388,7 +396,7 @@ def regression_figure(
             y=episode.query_y.detach().cpu().reshape(-1).tolist(),
             mode="markers",
             marker={"size": 7, "color": "#7f7f7f"},
-            name="query",
+            name=words.query,
         )
     )
     fig.update_xaxes(title="x")
@@ -396,6 +404,8 @@ def regression_figure(
     return base_layout(fig, title, 420)
 
 
-def episode_picture(episode: Episode, *, title: str | None = None) -> go.Figure:
+def episode_picture(
+    episode: Episode, *, title: str | None = None, words: EpisodeWords = ENGLISH
+) -> go.Figure:
     """The Home page's picture: an episode's support and query sets, no predictions."""
-    return episode_grid_figure(episode, None, max_query_per_class=3, title=title)
+    return episode_grid_figure(episode, None, max_query_per_class=3, title=title, words=words)

@@ -17,6 +17,7 @@ single traces with gaps, and no named template (copying one costs tens of ms).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
@@ -24,6 +25,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from metalearn_core.figures.training import waiting_note
+from metalearn_core.words import N_
 
 REAL_COLOR = "#1a9850"
 FAKE_COLOR = "#7b3294"
@@ -39,6 +41,36 @@ FONT = {"size": 14}
 BOTTOM_LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"}
 
 ArrayLike = np.ndarray | torch.Tensor | Sequence
+
+
+@dataclass(frozen=True)
+class GanWords:
+    """Every word the GAN figures show (legends, titles, axes, notes), English by default;
+    a page passes them in its language. ``{index}`` is filled in per mode."""
+
+    real: str = N_("real")
+    generated: str = N_("generated")
+    modes: str = N_("modes")
+    grid: str = N_("warped noise grid")
+    gradient: str = N_("generator gradient")
+    discriminator: str = N_("discriminator")
+    generator: str = N_("generator")
+    losses: str = N_("Losses")
+    step: str = N_("step")
+    loss: str = N_("loss")
+    press_to_train: str = N_("Press Step or Play to train")
+    modes_covered: str = N_("modes covered")
+    high_quality_share: str = N_("high-quality share")
+    high_quality: str = N_("high quality")
+    coverage: str = N_("Mode coverage")
+    measured_while_training: str = N_("Measured while it trains")
+    mode: str = N_("mode {index}")
+    other: str = N_("other")
+    samples_per_mode: str = N_("Samples per nearest mode")
+    k_examples: str = N_("K examples")
+
+
+ENGLISH = GanWords()
 
 
 def _np(values: ArrayLike) -> np.ndarray:
@@ -80,6 +112,7 @@ def gan_lab_figure(
     modes: ArrayLike | None = None,
     title: str | None = None,
     height: int = 520,
+    words: GanWords = ENGLISH,
 ) -> go.Figure:
     """The GAN Lab view.
 
@@ -106,30 +139,33 @@ def gan_lab_figure(
         x, y = _with_gaps(_np(grid_lines))
         fig.add_trace(
             go.Scattergl(x=x, y=y, mode="lines", line={"color": GRID_COLOR, "width": 1},
-                         name="warped noise grid", hoverinfo="skip")
+                         name=words.grid, hoverinfo="skip")
         )  # fmt: skip
     real, fake = _np(real), _np(fake)
     fig.add_trace(
-        go.Scattergl(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
+        go.Scattergl(x=real[:, 0], y=real[:, 1], mode="markers", name=words.real,
                      marker={"color": REAL_COLOR, "size": 5, "opacity": 0.7})
     )  # fmt: skip
     fig.add_trace(
-        go.Scattergl(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated",
+        go.Scattergl(x=fake[:, 0], y=fake[:, 1], mode="markers", name=words.generated,
                      marker={"color": FAKE_COLOR, "size": 5, "opacity": 0.8})
     )  # fmt: skip
     if arrows is not None:
-        fig.add_trace(_arrow_trace(_np(arrows[0]), _np(arrows[1]), 0.15 * 2 * extent))
+        longest = 0.15 * 2 * extent
+        fig.add_trace(_arrow_trace(_np(arrows[0]), _np(arrows[1]), longest, words.gradient))
     if modes is not None:
         modes = _np(modes)
         fig.add_trace(
-            go.Scatter(x=modes[:, 0], y=modes[:, 1], mode="markers", name="modes",
+            go.Scatter(x=modes[:, 0], y=modes[:, 1], mode="markers", name=words.modes,
                        marker={"symbol": "x-thin", "size": 10, "line": {"width": 2,
                                "color": MODE_COLOR}}, hoverinfo="skip")
         )  # fmt: skip
     return _square_layout(fig, extent, height, title)
 
 
-def _arrow_trace(points: np.ndarray, directions: np.ndarray, longest: float) -> go.Scattergl:
+def _arrow_trace(
+    points: np.ndarray, directions: np.ndarray, longest: float, name: str
+) -> go.Scattergl:
     norms = np.linalg.norm(directions, axis=1)
     scale = longest / norms.max() if norms.size and norms.max() > 0 else 0.0
     ends = points + scale * directions
@@ -137,7 +173,7 @@ def _arrow_trace(points: np.ndarray, directions: np.ndarray, longest: float) -> 
     x, y = _with_gaps(segments)
     return go.Scattergl(
         x=x, y=y, mode="lines", line={"color": ARROW_COLOR, "width": 2},
-        name="generator gradient", hoverinfo="skip",
+        name=name, hoverinfo="skip",
     )  # fmt: skip
 
 
@@ -153,70 +189,80 @@ def _thin(steps: np.ndarray, values: np.ndarray, max_points: int) -> tuple[np.nd
 
 
 def loss_curves_figure(
-    history: Sequence[Mapping[str, float]], *, max_points: int = 300, height: int = 260
+    history: Sequence[Mapping[str, float]],
+    *,
+    max_points: int = 300,
+    height: int = 260,
+    words: GanWords = ENGLISH,
 ) -> go.Figure:
     """Discriminator and generator loss against step; records need step, d_loss, g_loss."""
     fig = go.Figure()
     if history:
         steps = np.array([r["step"] for r in history], dtype=float)
-        for key, name, color in (("d_loss", "discriminator", D_COLOR),
-                                 ("g_loss", "generator", G_COLOR)):  # fmt: skip
+        for key, name, color in (("d_loss", words.discriminator, D_COLOR),
+                                 ("g_loss", words.generator, G_COLOR)):  # fmt: skip
             x, y = _thin(steps, np.array([r[key] for r in history], dtype=float), max_points)
             fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, line={"color": color}))
     fig.update_layout(
         font=FONT, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        title={"text": "Losses"}, xaxis_title="step", yaxis_title="loss",
+        title={"text": words.losses}, xaxis_title=words.step, yaxis_title=words.loss,
         legend=BOTTOM_LEGEND, uirevision="losses",
     )  # fmt: skip
     if not history:
-        fig.add_annotation(waiting_note("Press Step or Play to train"))
+        fig.add_annotation(waiting_note(words.press_to_train))
     return fig
 
 
 def coverage_figure(
-    coverage_history: Sequence[Mapping[str, float]], num_modes: int, *, height: int = 260
+    coverage_history: Sequence[Mapping[str, float]],
+    num_modes: int,
+    *,
+    height: int = 260,
+    words: GanWords = ENGLISH,
 ) -> go.Figure:
     """Modes covered (left axis, 0..num_modes) and high-quality share (right axis, 0..1)."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     steps = [r["step"] for r in coverage_history]
     fig.add_trace(
         go.Scatter(x=steps, y=[r["modes"] for r in coverage_history], mode="lines+markers",
-                   name="modes covered", line={"color": D_COLOR, "shape": "hv"}),
+                   name=words.modes_covered, line={"color": D_COLOR, "shape": "hv"}),
         secondary_y=False,
     )  # fmt: skip
     fig.add_trace(
         go.Scatter(x=steps, y=[r["high_quality"] for r in coverage_history], mode="lines",
-                   name="high-quality share", line={"color": G_COLOR}),
+                   name=words.high_quality_share, line={"color": G_COLOR}),
         secondary_y=True,
     )  # fmt: skip
-    fig.update_yaxes(range=[0, num_modes + 0.5], title_text="modes", secondary_y=False)
+    fig.update_yaxes(range=[0, num_modes + 0.5], title_text=words.modes, secondary_y=False)
     # Own ticks, as percentages: synced to the left axis's grid they read 0.247, 0.494...
-    fig.update_yaxes(range=[0, 1.05], title_text="high quality", tickmode="array",
+    fig.update_yaxes(range=[0, 1.05], title_text=words.high_quality, tickmode="array",
                      tickvals=[0, 0.25, 0.5, 0.75, 1], tickformat=".0%", showgrid=False,
                      secondary_y=True)  # fmt: skip
     fig.update_layout(
         font=FONT, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        title={"text": "Mode coverage"}, xaxis_title="step",
+        title={"text": words.coverage}, xaxis_title=words.step,
         legend=BOTTOM_LEGEND, uirevision="coverage",
     )  # fmt: skip
     if not coverage_history:
-        fig.add_annotation(waiting_note("Measured while it trains"))
+        fig.add_annotation(waiting_note(words.measured_while_training))
     return fig
 
 
-def mode_counts_figure(counts: Sequence[int], high_quality_counts: Sequence[int]) -> go.Figure:
+def mode_counts_figure(
+    counts: Sequence[int], high_quality_counts: Sequence[int], *, words: GanWords = ENGLISH
+) -> go.Figure:
     """Generated samples per mode, split into high quality and the rest."""
     counts_arr, high = np.asarray(counts), np.asarray(high_quality_counts)
-    modes = [f"mode {i}" for i in range(len(counts_arr))]
+    modes = [words.mode.format(index=i) for i in range(len(counts_arr))]
     fig = go.Figure(
         [
-            go.Bar(x=modes, y=high, name="high quality", marker_color=REAL_COLOR),
-            go.Bar(x=modes, y=counts_arr - high, name="other", marker_color="#bababa"),
+            go.Bar(x=modes, y=high, name=words.high_quality, marker_color=REAL_COLOR),
+            go.Bar(x=modes, y=counts_arr - high, name=words.other, marker_color="#bababa"),
         ]
     )
     fig.update_layout(
         barmode="stack", font=FONT, height=240, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        title={"text": "Samples per nearest mode"}, legend=BOTTOM_LEGEND,
+        title={"text": words.samples_per_mode}, legend=BOTTOM_LEGEND,
     )  # fmt: skip
     return fig
 
@@ -228,6 +274,7 @@ def fewshot_points_figure(
     modes: ArrayLike | None = None,
     extent: float = 2.0,
     height: int = 380,
+    words: GanWords = ENGLISH,
 ) -> go.Figure:
     """Side-by-side 2-D panels (e.g. "meta-learned start", "from scratch"), each showing
     the K examples, that panel's generated points (S, 2) and the task's modes."""
@@ -239,21 +286,21 @@ def fewshot_points_figure(
         points = _np(panels[title])
         first = col == 1
         fig.add_trace(
-            go.Scattergl(x=points[:, 0], y=points[:, 1], mode="markers", name="generated",
+            go.Scattergl(x=points[:, 0], y=points[:, 1], mode="markers", name=words.generated,
                          marker={"color": FAKE_COLOR, "size": 4, "opacity": 0.6},
                          showlegend=first, legendgroup="generated"),
             row=1, col=col,
         )  # fmt: skip
         fig.add_trace(
             go.Scattergl(x=examples[:, 0], y=examples[:, 1], mode="markers",
-                         name="K examples", marker={"color": REAL_COLOR, "size": 7},
+                         name=words.k_examples, marker={"color": REAL_COLOR, "size": 7},
                          showlegend=first, legendgroup="examples"),
             row=1, col=col,
         )  # fmt: skip
         if modes is not None:
             m = _np(modes)
             fig.add_trace(
-                go.Scatter(x=m[:, 0], y=m[:, 1], mode="markers", name="modes",
+                go.Scatter(x=m[:, 0], y=m[:, 1], mode="markers", name=words.modes,
                            marker={"symbol": "x-thin", "size": 10,
                                    "line": {"width": 2, "color": MODE_COLOR}},
                            showlegend=first, legendgroup="modes"),

@@ -19,8 +19,9 @@ Builders
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import plotly.graph_objects as go
 import torch
@@ -44,14 +45,16 @@ from metalearn_core.figures.style import (
     as_labels,
     base_layout,
 )
+from metalearn_core.figures.words import ENGLISH, EpisodeWords
 
 
 def inner_steps_figure(
     losses: Sequence[float],
     accuracies: Sequence[float] | None = None,
     *,
-    loss_name: str = "query loss",
+    loss_name: str | None = None,
     title: str | None = None,
+    words: EpisodeWords = ENGLISH,
 ) -> go.Figure:
     """Query loss (bars, left axis) and accuracy (line, right axis) after inner steps 0..k.
 
@@ -59,6 +62,7 @@ def inner_steps_figure(
         Trace 0: ``go.Bar`` of the losses at x = 0..k; trace 1 (if accuracies are given):
         ``go.Scatter`` of the accuracies in percent on the second y axis.
     """
+    loss_name = loss_name or words.query_loss
     steps = list(range(len(losses)))
     fig = go.Figure(
         go.Bar(x=steps, y=[float(v) for v in losses], name=loss_name, marker_color="#4575b4")
@@ -73,13 +77,13 @@ def inner_steps_figure(
                 mode="lines+markers",
                 marker={"size": 10},
                 line={"color": RIGHT_COLOR, "width": 3},
-                name="query accuracy (%)",
+                name=words.query_accuracy,
                 yaxis="y2",
             )
         )
         fig.update_layout(
             yaxis2={
-                "title": {"text": "accuracy (%)", "font": {"color": RIGHT_COLOR}},
+                "title": {"text": words.accuracy, "font": {"color": RIGHT_COLOR}},
                 "overlaying": "y",
                 "side": "right",
                 "range": [0, 100],
@@ -91,7 +95,7 @@ def inner_steps_figure(
         )
     # Every step labelled while they fit; beyond that, labels every few steps.
     fig.update_layout(
-        xaxis={"title": {"text": "inner step"}, "tickmode": "linear", "tick0": 0,
+        xaxis={"title": {"text": words.inner_step}, "tickmode": "linear", "tick0": 0,
                "dtick": 1 if len(steps) <= 12 else 5},
         yaxis={"title": {"text": loss_name}, "automargin": True, "rangemode": "tozero"},
     )  # fmt: skip
@@ -102,9 +106,11 @@ def inner_steps_figure(
     return fig
 
 
-def _query_row_labels(query_y: torch.Tensor, predicted: list[int]) -> list[str]:
+def _query_row_labels(
+    query_y: torch.Tensor, predicted: list[int], words: EpisodeWords
+) -> list[str]:
     return [
-        f"q{i} · {t} {RIGHT_MARK if p == t else WRONG_MARK}"
+        words.query_row.format(index=i, label=t, mark=RIGHT_MARK if p == t else WRONG_MARK)
         for i, (t, p) in enumerate(zip(query_y.tolist(), predicted, strict=True))
     ]
 
@@ -119,6 +125,7 @@ def distances_heatmap(
     *,
     max_queries: int = 30,
     title: str | None = None,
+    words: EpisodeWords = ENGLISH,
 ) -> go.Figure:
     """ProtoNet: squared distance from each query to each class prototype.
 
@@ -142,10 +149,11 @@ def distances_heatmap(
         values,
         truth,
         predicted,
-        x_labels=[f"proto {c}" for c in range(values.shape[1])],
+        x_labels=[words.prototype_column.format(label=c) for c in range(values.shape[1])],
         colorscale="Blues_r",
-        colorbar_title="distance",
+        colorbar_title=words.distance,
         title=title,
+        words=words,
     )
 
 
@@ -157,6 +165,7 @@ def attention_heatmap(
     predicted: torch.Tensor | None = None,
     max_queries: int = 30,
     title: str | None = None,
+    words: EpisodeWords = ENGLISH,
 ) -> go.Figure:
     """Matching Networks: each query's attention a(x̂, x_i) over the support set.
 
@@ -190,10 +199,14 @@ def attention_heatmap(
         values,
         truth,
         predicted_class,
-        x_labels=[f"s{j} · {c}" for j, c in enumerate(support_labels.tolist())],
+        x_labels=[
+            words.support_column.format(index=j, label=c)
+            for j, c in enumerate(support_labels.tolist())
+        ],
         colorscale="Blues",
-        colorbar_title="attention",
+        colorbar_title=words.attention,
         title=title,
+        words=words,
         mark_columns=values.argmax(dim=1).tolist(),
     )
     return fig
@@ -225,9 +238,10 @@ def _assignment_heatmap(
     colorbar_title: str,
     title: str | None,
     mark_columns: list[int] | None = None,
+    words: EpisodeWords = ENGLISH,
 ) -> go.Figure:
     """Rows = queries, columns = classes or support examples; marks on chosen cells."""
-    y_labels = _query_row_labels(truth, predicted)
+    y_labels = _query_row_labels(truth, predicted, words)
     columns = mark_columns if mark_columns is not None else predicted
     right = [p == t for p, t in zip(predicted, truth.tolist(), strict=True)]
     fig = go.Figure(
@@ -263,7 +277,11 @@ def _assignment_heatmap(
 
 
 def codes_heatmap(
-    codes: torch.Tensor, representation: torch.Tensor, support_x: torch.Tensor
+    codes: torch.Tensor,
+    representation: torch.Tensor,
+    support_x: torch.Tensor,
+    *,
+    words: EpisodeWords = ENGLISH,
 ) -> go.Figure:
     """Conditional Neural Process: each support point's code r_i and their mean r.
 
@@ -278,7 +296,8 @@ def codes_heatmap(
     """
     rows = torch.cat([codes.detach().cpu(), representation.detach().cpu().unsqueeze(0)])
     xs = support_x.detach().cpu().flatten().tolist()
-    labels = [f"r{i + 1} (x={x:.1f})" for i, x in enumerate(xs)] + ["r = mean"]
+    labels = [words.code_row.format(index=i + 1, x=f"{x:.1f}") for i, x in enumerate(xs)]
+    labels.append(words.code_mean)
     limit = float(rows.abs().max()) or 1.0
     fig = go.Figure(
         go.Heatmap(
@@ -287,13 +306,13 @@ def codes_heatmap(
             colorscale="RdBu",
             zmin=-limit,
             zmax=limit,
-            colorbar={"title": {"text": "value"}},
-            hovertemplate="%{y}, unit %{x}: %{z:.3g}<extra></extra>",
+            colorbar={"title": {"text": words.value}},
+            hovertemplate="%{y}, " + words.unit + " %{x}: %{z:.3g}<extra></extra>",
             name="codes",
         )
     )
     fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(title={"text": "code unit"})
+    fig.update_xaxes(title={"text": words.code_unit})
     fig = base_layout(fig, None, _heatmap_height(len(labels)))
     fig.update_layout(font={"size": 13})
     return fig
@@ -303,7 +322,9 @@ def codes_heatmap(
 
 # A builder gets the episode, the whole adaptation (its predictions) and one record; it
 # returns the figure's caption and the figure, or None when the record has nothing to draw.
-InternalsFigure = Callable[[Episode, Adaptation, Any], "tuple[str, go.Figure] | None"]
+# A builder that declares a ``words`` parameter also gets the pictures' words
+# (``EpisodeWords``, in the student's language).
+InternalsFigure = Callable[..., "tuple[str, go.Figure] | None"]
 INTERNALS_FIGURES: dict[type[Internals], InternalsFigure] = {}
 
 
@@ -327,14 +348,39 @@ def internals_builder(record_type: type) -> InternalsFigure | None:
     return None
 
 
-def internals_figures(episode: Episode, adaptation: Adaptation) -> list[tuple[str, go.Figure]]:
+def _build(
+    builder: InternalsFigure,
+    episode: Episode,
+    adaptation: Adaptation,
+    record: Internals,
+    words: EpisodeWords,
+) -> tuple[str, go.Figure] | None:
+    if "words" in inspect.signature(builder).parameters:
+        return builder(episode, adaptation, record, words=words)
+    return builder(episode, adaptation, record)  # a builder with English words of its own
+
+
+def internals_figures(
+    episode: Episode,
+    adaptation: Adaptation,
+    *,
+    words: EpisodeWords = ENGLISH,
+    translate: Callable[[str], str] | None = None,
+) -> list[tuple[str, go.Figure]]:
     """Every record of ``adaptation`` that has a picture, as (caption, figure), in the
     learner's order. Records without a registered builder (a ``RegressionFit`` is drawn in
-    the episode's own picture) are left out."""
+    the episode's own picture) are left out.
+
+    ``words``: the pictures' words and default captions; ``translate``: applied to a
+    learner's own caption (``record.caption``, marked in its module with the core's ``N_``),
+    e.g. the app's gettext; both English by default.
+    """
     views = []
     for record in adaptation.internals:
+        if translate is not None and record.caption:
+            record = dataclasses.replace(record, caption=translate(record.caption))
         builder = internals_builder(type(record))
-        view = builder(episode, adaptation, record) if builder is not None else None
+        view = _build(builder, episode, adaptation, record, words) if builder is not None else None
         if view is not None:
             views.append(view)
     return views
@@ -342,48 +388,52 @@ def internals_figures(episode: Episode, adaptation: Adaptation) -> list[tuple[st
 
 @register_internals_figure(InnerStepCurve)
 def _inner_step_view(
-    episode: Episode, adaptation: Adaptation, record: InnerStepCurve
+    episode: Episode, adaptation: Adaptation, record: InnerStepCurve, words: EpisodeWords = ENGLISH
 ) -> tuple[str, go.Figure]:
-    caption = record.caption or (
-        "Query loss after each inner step: step 0 is before any step on the support set."
-    )
-    return caption, inner_steps_figure(record.query_losses, record.query_accuracies)
+    caption = record.caption or words.inner_steps_caption
+    figure = inner_steps_figure(record.query_losses, record.query_accuracies, words=words)
+    return caption, figure
 
 
 @register_internals_figure(PrototypeDistances)
 def _distances_view(
-    episode: Episode, adaptation: Adaptation, record: PrototypeDistances
+    episode: Episode,
+    adaptation: Adaptation,
+    record: PrototypeDistances,
+    words: EpisodeWords = ENGLISH,
 ) -> tuple[str, go.Figure]:
-    caption = record.caption or (
-        "Each query's distance to each class prototype; the nearest prototype is the prediction."
-    )
-    return caption, distances_heatmap(record.distances, episode.query_y)
+    caption = record.caption or words.distances_caption
+    return caption, distances_heatmap(record.distances, episode.query_y, words=words)
 
 
 @register_internals_figure(AttentionView)
 def _attention_view(
-    episode: Episode, adaptation: Adaptation, record: AttentionView
+    episode: Episode, adaptation: Adaptation, record: AttentionView, words: EpisodeWords = ENGLISH
 ) -> tuple[str, go.Figure]:
     figure = attention_heatmap(
         record.attention,
         episode.support_y,
         episode.query_y,
         predicted=adaptation.query_prediction,
+        words=words,
     )
-    return record.caption or "Each query's attention over the support examples.", figure
+    return record.caption or words.attention_caption, figure
 
 
 @register_internals_figure(ContextCodes)
 def _codes_view(
-    episode: Episode, adaptation: Adaptation, record: ContextCodes
+    episode: Episode, adaptation: Adaptation, record: ContextCodes, words: EpisodeWords = ENGLISH
 ) -> tuple[str, go.Figure]:
-    caption = record.caption or "Each support point's code r_i and their mean r (last row)."
-    return caption, codes_heatmap(record.support_codes, record.representation, episode.support_x)
+    caption = record.caption or words.codes_caption
+    figure = codes_heatmap(
+        record.support_codes, record.representation, episode.support_x, words=words
+    )
+    return caption, figure
 
 
 @register_internals_figure(EmbeddingView)
 def _embedding_view(
-    episode: Episode, adaptation: Adaptation, record: EmbeddingView
+    episode: Episode, adaptation: Adaptation, record: EmbeddingView, words: EpisodeWords = ENGLISH
 ) -> tuple[str, go.Figure] | None:
     """The episode in the embedding space: flat in 2-D, else on two principal components."""
     support, query, prototypes = record.support, record.query, record.prototypes
@@ -392,21 +442,21 @@ def _embedding_view(
     flat = support.shape[1] == 2
     region = record.region_distance if flat and prototypes is not None else None
     figure = embedding_figure(
-        episode, support, query, prototypes, adaptation.query_prediction, region_distance=region
+        episode,
+        support,
+        query,
+        prototypes,
+        adaptation.query_prediction,
+        region_distance=region,
+        words=words,
     )
-    marks = "support (diamonds), queries (dots; black ✗ where wrong)" + (
-        ", class prototypes (stars, under the diamonds)" if prototypes is not None else ""
-    )
+    marks = words.embedding_marks + (words.prototype_marks if prototypes is not None else "")
     if flat:
-        caption = f"The episode in the 2-D embedding space: {marks}."
+        caption = words.flat_caption.format(marks=marks)
         if region:
-            caption += " Shaded: the region each prototype wins (a query there gets its class)."
+            caption += words.regions_caption
     else:
-        caption = (
-            f"The episode in the {support.shape[1]}-dimensional embedding space, projected onto "
-            f'its first two principal components: {marks}. Tick "2-D embedding layer" in the '
-            "run settings to see the space itself."
-        )
+        caption = words.projected_caption.format(dim=support.shape[1], marks=marks)
     if record.caption:
         caption += " " + record.caption
     return caption, figure

@@ -40,6 +40,7 @@ from metalearn_core.gan.image_metrics import (
 from metalearn_core.gan.metrics import PAPER_SAMPLE_COUNT, mode_coverage
 from metalearn_core.gan.toy_data import RingTask, RingTaskDistribution
 from metalearn_core.gan.toy_gan import check_seed
+from metalearn_core.words import N_
 
 logger = logging.getLogger(__name__)
 
@@ -56,21 +57,24 @@ MAX_HELD_OUT_TASKS = 1_000
 UNSEEN_TASK_SEED = 10_000  # the pages' unseen tasks draw from here on, one seed per task
 
 # The two starts a comparison adapts from, by their titles in tables and figures.
-META_LEARNED, FROM_SCRATCH = "meta-learned start", "from scratch"
+META_LEARNED, FROM_SCRATCH = N_("meta-learned start"), N_("from scratch")
 
 # Each score's name for people and which way is better; ``real_<name>`` entries give the
 # same figure for the class's real held-out images (what a perfect generator reaches).
 SCORE_LABELS = {
-    "modes": ("modes covered (of 8)", "higher"),
-    "high_quality": ("share of samples near a mode", "higher"),
-    "reverse_kl": ("reverse KL of the mode counts", "lower"),
-    "class_consistency": ("judged to be the task's class", "higher"),
-    "rejected": ("judged implausible", "lower"),
-    "frechet_distance": ("Fréchet distance to real images", "lower"),
-    "precision": ("precision", "higher"),
-    "recall": ("recall", "higher"),
-    "nearest_example_distance": ("distance to the nearest K example", "near real (0: copies)"),
-    "diversity": ("diversity", "near real (0: collapse)"),
+    "modes": (N_("modes covered (of 8)"), N_("higher")),
+    "high_quality": (N_("share of samples near a mode"), N_("higher")),
+    "reverse_kl": (N_("reverse KL of the mode counts"), N_("lower")),
+    "class_consistency": (N_("judged to be the task's class"), N_("higher")),
+    "rejected": (N_("judged implausible"), N_("lower")),
+    "frechet_distance": (N_("Fréchet distance to real images"), N_("lower")),
+    "precision": (N_("precision"), N_("higher")),
+    "recall": (N_("recall"), N_("higher")),
+    "nearest_example_distance": (
+        N_("distance to the nearest K example"),
+        N_("near real (0: copies)"),
+    ),
+    "diversity": (N_("diversity"), N_("near real (0: collapse)")),
 }
 REAL_PREFIX = "real_"
 

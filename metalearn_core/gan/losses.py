@@ -45,12 +45,13 @@ import torch
 import torch.nn.functional as F
 
 from metalearn_core.docmath import MathBlock, parse_math_blocks
+from metalearn_core.words import N_
 
 LOSSES = ("nonsaturating", "least_squares", "wgan_gp")
 LOSS_TITLES = {
-    "nonsaturating": "Non-saturating",
-    "least_squares": "Least squares",
-    "wgan_gp": "Wasserstein + gradient penalty",
+    "nonsaturating": N_("Non-saturating"),
+    "least_squares": N_("Least squares"),
+    "wgan_gp": N_("Wasserstein + gradient penalty"),
 }
 # each loss's objective, as the module docstring states it (in LOSSES order)
 OBJECTIVES: dict[str, MathBlock] = dict(zip(LOSSES, parse_math_blocks(__doc__ or ""), strict=True))

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import torch
 
+from metalearn_core.words import N_
+
 RING_RADIUS = 1.0
 MODE_SIGMA = 0.05  # standard deviation of each Gaussian mode, in both coordinates
 
@@ -126,13 +128,13 @@ def _line(n: int, generator: torch.Generator) -> torch.Tensor:
 
 
 TOY_DATASETS: dict[str, Callable[[], ToyDataset]] = {
-    "ring8": lambda: _mixture("ring8", "Ring of 8 Gaussians", ring_modes(), 1.6),
-    "grid25": lambda: _mixture("grid25", "5x5 grid of Gaussians", grid_modes(), 1.6),
-    "moons": lambda: ToyDataset("moons", "Two moons", _two_moons, extent=1.6),
-    "circle": lambda: ToyDataset("circle", "Circle", _circle, extent=1.6),
-    "square": lambda: ToyDataset("square", "Square outline", _square, extent=1.6),
-    "spiral": lambda: ToyDataset("spiral", "Spiral", _spiral, extent=1.6),
-    "line": lambda: ToyDataset("line", "Line segment", _line, extent=1.6),
+    "ring8": lambda: _mixture("ring8", N_("Ring of 8 Gaussians"), ring_modes(), 1.6),
+    "grid25": lambda: _mixture("grid25", N_("5x5 grid of Gaussians"), grid_modes(), 1.6),
+    "moons": lambda: ToyDataset("moons", N_("Two moons"), _two_moons, extent=1.6),
+    "circle": lambda: ToyDataset("circle", N_("Circle"), _circle, extent=1.6),
+    "square": lambda: ToyDataset("square", N_("Square outline"), _square, extent=1.6),
+    "spiral": lambda: ToyDataset("spiral", N_("Spiral"), _spiral, extent=1.6),
+    "line": lambda: ToyDataset("line", N_("Line segment"), _line, extent=1.6),
 }
 
 

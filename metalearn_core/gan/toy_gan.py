@@ -35,6 +35,7 @@ from metalearn_core.gan.losses import (
 from metalearn_core.gan.metrics import PAPER_SAMPLE_COUNT, ModeCoverage, mode_coverage
 from metalearn_core.gan.models import mlp
 from metalearn_core.gan.toy_data import TOY_DATASETS, ToyDataset, make_toy_dataset
+from metalearn_core.words import N_
 
 logger = logging.getLogger(__name__)
 
@@ -138,10 +139,13 @@ def check_seed(seed: Any, name: str = "seed") -> None:
 # discriminator update; it chases whatever point the discriminator currently likes and
 # ends on one mode (measured: 1 of 8 modes on seeds 0 and 1 after 1,000-2,000 steps).
 PRESETS: dict[str, tuple[str, ToyGANConfig]] = {
-    "pacgan": ("PacGAN (pairs) on the ring", ToyGANConfig(pack=2)),
-    "mode_collapse": ("Plain GAN: mode collapse", ToyGANConfig(pack=1, g_steps=5)),
-    "lsgan": ("Least squares GAN", ToyGANConfig(loss="least_squares", pack=1)),
-    "wgan_gp": ("WGAN-GP", ToyGANConfig(loss="wgan_gp", pack=1, d_steps=5, g_lr=1e-3, d_lr=1e-3)),
+    "pacgan": (N_("PacGAN (pairs) on the ring"), ToyGANConfig(pack=2)),
+    "mode_collapse": (N_("Plain GAN: mode collapse"), ToyGANConfig(pack=1, g_steps=5)),
+    "lsgan": (N_("Least squares GAN"), ToyGANConfig(loss="least_squares", pack=1)),
+    "wgan_gp": (
+        N_("WGAN-GP"),
+        ToyGANConfig(loss="wgan_gp", pack=1, d_steps=5, g_lr=1e-3, d_lr=1e-3),
+    ),
 }
 
 

@@ -125,7 +125,7 @@ def test_maml_features_before_and_after_the_inner_steps(maml_run):
     assert _headings(at) == ["initial network", "trained (2 steps)"]
     at.radio(key="embed_view").set_value("Before and after the inner steps").run()
     _clean(at)
-    assert _headings(at) == ["before the inner steps", "after 1 inner step(s)"]
+    assert _headings(at) == ["before the inner steps", "after 1 inner step"]
     before, after = _figures(at)
     assert _traces(before)["support"]["x"] == _traces(after)["support"]["x"]
     assert "first inner step moves the head alone" in at.info[0].value
@@ -214,4 +214,4 @@ def test_the_compare_pages_live_comparison_is_found(protonet_run, maml_run):
     at = _page(trainer=None, **{compare_session.COMPARISON: live})
     at.radio(key="embed_subject").set_value("Comparison").run()
     _clean(at)
-    assert _headings(at) == ["protonet", "maml"]
+    assert _headings(at) == ["Prototypical Networks", "MAML"]  # each learner by its title

@@ -103,3 +103,28 @@ def test_bad_keys_and_heights_are_refused_with_the_value(key, height, message):
 def test_shown_figures_refuses_the_old_text_list():
     with pytest.raises(TypeError, match="AppTest"):
         live_chart.shown_figures(["{}"])
+
+
+def test_a_figure_sent_as_plain_json_reaches_the_browser_as_its_go_figure_would():
+    from metalearn_core.figures.training import learning_curves_figure, learning_curves_spec
+
+    args = ([4, 8], [1.5, 1.2], [0.3, 0.5], [8], [0.6], [0.05])
+    plain = json.loads(live_chart.figure_json(learning_curves_spec(*args, chance=0.2)))
+    validated = json.loads(live_chart.figure_json(learning_curves_figure(*args, chance=0.2)))
+    plain_template = plain["layout"].pop("template")
+    validated_template = validated["layout"].pop("template")
+    assert plain == validated
+    # the default template's look, without its part for the kinds of trace not drawn
+    assert plain_template["layout"] == validated_template["layout"]
+    assert plain_template["data"] == {"scatter": validated_template["data"]["scatter"]}
+
+
+def test_plain_json_figures_keep_their_template_and_write_what_json_cannot_hold():
+    text = live_chart.figure_json(
+        {"data": [{"type": "bar", "y": np.array([1.0, np.nan])}], "layout": {"template": {}}}
+    )
+    figure = json.loads(text)
+    assert figure["layout"]["template"] == {}
+    assert live_chart.trace_values(figure["data"][0], "y") == [1.0, None]
+    with pytest.raises(TypeError, match="go.Figure or a dict"):
+        live_chart.figure_json([1, 2])

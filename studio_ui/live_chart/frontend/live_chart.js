@@ -44,6 +44,11 @@ function loadPlotly(path) {
 
 // Room for tick labels and axis titles. st.plotly_chart's theme grows the margins to fit
 // them; a figure drawn here has only its own small margins, and labels outside them clip.
+// With the margins grown to fit, no tick label reaches past the chart's edge: plotly's
+// default check for such labels ("hide past div"), which measures every label on every
+// redraw and made the browser lay the page out again each time (a third of plotly's time
+// per redraw, measured), is left out on those axes (labels drawn inside the plot keep
+// theirs: margins do not hold them).
 function withAxisMargins(layout) {
   const fitted = Object.assign({}, layout);
   const axes = Object.keys(fitted).filter((key) => /^[xy]axis\d*$/.test(key));
@@ -52,6 +57,10 @@ function withAxisMargins(layout) {
   for (const key of axes) {
     const axis = Object.assign({}, fitted[key] || {});
     if (axis.automargin === undefined) axis.automargin = true;
+    const outside = !axis.ticklabelposition || axis.ticklabelposition.startsWith("outside");
+    if (axis.automargin === true && outside && axis.ticklabeloverflow === undefined) {
+      axis.ticklabeloverflow = "allow";
+    }
     fitted[key] = axis;
   }
   return fitted;
