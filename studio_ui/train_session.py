@@ -353,7 +353,7 @@ class TrainSession:
             self.flash(
                 "error",
                 _("{file} is not a run this app can open: {error}").format(
-                    file=uploaded.name, error=error
+                    file=uploaded.name, error=describe_error(error)
                 ),
             )
         elif self.trainer is None or self.trainer.iteration == 0:
