@@ -128,23 +128,18 @@ def progress_text(comparison: Comparison) -> str:
     return " · ".join(parts)
 
 
-def draw_live(
-    comparison: Comparison, progress_slot, charts: dict, redraw: int, drawn: dict
-) -> None:
+def draw_live(comparison: Comparison, progress_slot, charts: dict, redraw: int) -> None:
     """Show the progress line, and send each chart whose data changed since it was last
-    sent in this script run; ``drawn`` keeps each chart's signature (with its config: the
-    first redraw of the Play loop makes the charts static)."""
+    sent in this script run (its signature, ``live_signatures``, with its config: the first
+    redraw of the Play loop makes the charts static)."""
     progress_slot.markdown(progress_text(comparison))
     config = STATIC_CHART_CONFIG if redraw else CHART_CONFIG
     signatures = {
         key: (signature, bool(redraw)) for key, signature in live_signatures(comparison).items()
     }
-    changed = [key for key, signature in signatures.items() if drawn.get(key) != signature]
-    if not changed:
-        return
+    changed = [key for key, signature in signatures.items() if charts[key].signature != signature]
     for key, figure in live_figures(comparison, only=changed).items():
-        show_figure(charts[key], figure, config=config, revision=redraw)
-        drawn[key] = signatures[key]
+        show_figure(charts[key], figure, config=config, revision=redraw, signature=signatures[key])
 
 
 # ----------------------------------------------------------------------------- page parts
@@ -423,11 +418,11 @@ if comparison is not None:
     queue_notice = st.empty()  # a place in line for a trainer, while waiting (training_slots)
     with st.container(key="compare_progress"):
         progress_slot = st.empty()
-    charts, drawn = {}, {}  # drawn: each chart's signature when last sent (draw_live)
+    charts = {}
     for key in live_signatures(comparison):
         with st.container(key=f"{key}_box"):
             charts[key] = live_chart(key, height=CHART_HEIGHT)
-    draw_live(comparison, progress_slot, charts, redraw=0, drawn=drawn)
+    draw_live(comparison, progress_slot, charts, redraw=0)
     views = inspector_cards(comparison)
 
 result = st.session_state[session.RESULT]
@@ -446,7 +441,7 @@ if comparison is not None:
         redraws += 1
         with lock:
             comparison.tick(session.TICK_SECONDS)
-        draw_live(comparison, progress_slot, charts, redraws, drawn)
+        draw_live(comparison, progress_slot, charts, redraws)
         turns.done()
         if comparison.done:  # the end of the budget: score, then show the results
             session.pause()
