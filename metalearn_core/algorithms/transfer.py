@@ -206,11 +206,9 @@ class TransferLearner(MetaLearner):
     name: ClassVar[str] = "transfer"
     title: ClassVar[str] = N_("Transfer learning (pretrain + fine-tune)")
     summary: ClassVar[str] = N_(
-        "The baseline: pretrains one network on all training classes or tasks (no "
-        "episodes), then fine-tunes on a new episode's support set: a classifier labels by "
-        "its support class means, optionally fine-tuning a fresh head; a regressor, roughly "
-        "the training tasks' average function, fine-tunes a copy by SGD. A strong reference "
-        "for every meta-learner."
+        "The baseline: pretrains one network on all training classes or tasks, without "
+        "episodes, then fine-tunes it on each new support set (images: a head imprinted "
+        "from the class means). A strong reference for every meta-learner."
     )
     # its steps classify mini-batches among all training classes, not N-way queries
     train_metric_name: ClassVar[str] = N_("pretraining batch")
