@@ -32,20 +32,19 @@ copy of θ as well:
     W \leftarrow W - \alpha \nabla_W \mathrm{CE}_S(W, \theta), \qquad
     \theta \leftarrow \theta - \alpha_\theta \nabla_\theta \mathrm{CE}_S(W, \theta)
 
-Regression (the sinusoid) follows the paper's pretrained baseline exactly: the network
-is the MLP every regression learner uses (the body :math:`f_\theta` and a linear head
-:math:`w`, as MAML's), pretrained by Adam on the squared error over mini-batches b of points
-each drawn from a task of its own, so that pretraining regresses on all training tasks at
-once and learns roughly their average function:
+Regression (the sinusoid) follows the paper's pretrained baseline: the network is the MLP
+MAML and Reptile use (the body :math:`f_\theta` and a linear head :math:`w`, as MAML's),
+pretrained by Adam on the squared error over mini-batches b of points drawn from many
+training tasks at once, so that it regresses on all of them and learns roughly their
+average function:
 
 .. math::
     (\theta, w) \leftarrow (\theta, w) - \beta \nabla \frac{1}{|b|}
     \sum_{(x, y) \in b} \big(w^\top f_\theta(x) - y\big)^2
 
 For a task, a copy of the whole network is fine-tuned by full-batch SGD on the MSE of its K
-support points (the paper's "fine-tuned with gradient descent on the K provided points"),
-the head at α and the body at :math:`\alpha_\theta` (equal by default: plain SGD on every
-weight; without ``finetune_whole`` only the head moves):
+support points, the head at α and the body at :math:`\alpha_\theta` (equal by default:
+plain SGD on every weight; without ``finetune_whole`` only the head moves):
 
 .. math::
     w \leftarrow w - \alpha \nabla_w \mathrm{MSE}_S(w, \theta), \qquad
@@ -95,13 +94,9 @@ from metalearn_core.words import N_
 
 logger = logging.getLogger(__name__)
 
-FINETUNE_STEPS_HELP = (
-    "SGD steps on each support set; 0 = nearest class mean (regression: the pretrained net)"
-)
 # regression pretraining: points drawn from each task (a task draw costs far more than a
 # point, and a few points per task still mix many functions in a batch)
 PRETRAIN_POINTS_PER_TASK = 8
-COSINE_SCALE_HELP = "s, the inverse temperature of the cosine head (classification only)"
 
 
 @dataclass
@@ -124,7 +119,7 @@ class TransferHyperparameters(Hyperparameters):
     pretrain_batch: int = setting(64, help="examples per pretraining step", low=1, high=1024)
     finetune_steps: int = setting(
         20,
-        help=FINETUNE_STEPS_HELP,
+        help="SGD steps per support set; 0 = nearest class mean (regression: pretrained net)",
         low=0,
         high=500,
     )
@@ -133,7 +128,12 @@ class TransferHyperparameters(Hyperparameters):
     finetune_backbone_lr: float = setting(
         0.01, help="α_θ: the backbone moves far less than a fresh head", above=0
     )
-    cosine_scale: float = setting(10.0, help=COSINE_SCALE_HELP, above=0, high=1000.0)
+    cosine_scale: float = setting(
+        10.0,
+        help="s, the inverse temperature of the cosine head (classification only)",
+        above=0,
+        high=1000.0,
+    )
 
     @classmethod
     def for_task(cls, task_kind: TaskKind) -> TransferHyperparameters:
