@@ -191,8 +191,8 @@ class TransferLearner(MetaLearner):
     the nearest class mean; support cross-entropy before steps 1..k; the names of the
     fine-tuned parameters).
 
-    Regression: each step is one mini-batch of ``pretrain_batch`` points, each drawn from a
-    task of its own by the same generator (``StepResult.accuracy`` is None); ``adapt``
+    Regression: each step is one mini-batch of ``pretrain_batch`` points drawn from many
+    training tasks (``PRETRAIN_POINTS_PER_TASK`` each) by the same generator (``StepResult.accuracy`` is None); ``adapt``
     fine-tunes a copy of the network on the support MSE and gives an ``InnerStepCurve``
     (query MSE after steps 0..k, support MSE before steps 1..k) and, with ``probe_x``, a
     ``RegressionFit`` (the copy's predictions at ``probe_x`` after steps 0..k).
@@ -210,7 +210,7 @@ class TransferLearner(MetaLearner):
         "episodes, then fine-tunes it on each new support set (images: a head imprinted "
         "from the class means). A strong reference for every meta-learner."
     )
-    # its steps classify mini-batches among all training classes, not N-way queries
+    # its steps fit mini-batches of all training classes (or tasks), not N-way queries
     train_metric_name: ClassVar[str] = N_("pretraining batch")
     task_kinds: ClassVar[tuple[TaskKind, ...]] = ("classification", "regression")
     hparams_class: ClassVar[type[Hyperparameters]] = TransferHyperparameters
@@ -229,7 +229,8 @@ class TransferLearner(MetaLearner):
         # built later (prepare or load): both set by initialise.
         self.pretrain_generator = torch.Generator()
         self._classifier_seed = 0
-        # Both exist once the number of training classes is known (prepare or load).
+        # Both exist once the number of training classes is known (prepare or load); for
+        # regression (one output) at once.
         self.classifier: nn.Linear | None = None
         self.optimizer: torch.optim.Adam | None = None
         self._train_source: TaskSource | None = None
@@ -302,8 +303,8 @@ class TransferLearner(MetaLearner):
 
         Each task drawn gives ``PRETRAIN_POINTS_PER_TASK`` points (its support and query
         points pooled), so a batch of 64 mixes 8 functions and the squared error is
-        minimised by the tasks' average function (the paper's pretraining "on all of the
-        tasks"). Tasks and points come from the learner's pretraining generator.
+        minimised by the tasks' average function (the paper's pretraining on all the tasks).
+        Tasks and points come from the learner's pretraining generator.
         """
         source = self._train_source
         size = self.hparams.pretrain_batch
