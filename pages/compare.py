@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 
 import pandas as pd
 import streamlit as st
 
 from metalearn_core.compare import Comparison
 from metalearn_core.compare.results import ReadingWords, reading
-from metalearn_core.figures.compare import metric_lines_figure, scores_by_figure
+from metalearn_core.figures.compare import metric_lines_figure, metric_lines_spec, scores_by_figure
 from studio_ui import compare_session as session
 from studio_ui.i18n import _, translated_words
 from studio_ui.inspector import render_inspector
@@ -44,38 +45,69 @@ def learner_name(algo: str) -> str:
     return _(algorithm_title(algo))
 
 
-def live_figures(comparison: Comparison) -> dict[str, object]:
-    """One figure per metric, a line per learner, episodes on the x axis."""
+def live_signatures(comparison: Comparison) -> dict[str, tuple]:
+    """What each live chart's data depends on: a chart is sent again only when its
+    signature changed (the browser redraws every chart it is sent, on the same cores as
+    the trainers). The training lines change with each step (the latest step is drawn even
+    inside a bucket being filled), the validation lines only with a new validation point."""
+    steps = tuple(
+        None if trainer.history.last_step is None else trainer.history.last_step.iteration
+        for trainer in comparison.trainers.values()
+    )
+    validations = tuple(
+        None if trainer.history.last_validation is None
+        else (len(trainer.history.validations), trainer.history.last_validation.iteration)
+        for trainer in comparison.trainers.values()
+    )  # fmt: skip
+    signatures = {"compare_loss": steps}
+    if comparison.plan.metric != "mse":
+        signatures["compare_accuracy"] = steps
+    signatures["compare_validation"] = validations
+    return signatures
+
+
+def live_figures(comparison: Comparison, only: Collection[str] | None = None) -> dict[str, dict]:
+    """One figure per metric (plotly's JSON structure, ``metric_lines_spec``), a line per
+    learner, episodes on the x axis; ``only``: the keys of the charts to build (all when
+    None), in the order of ``live_signatures``."""
+    keys = live_signatures(comparison) if only is None else only
     regression = comparison.plan.metric == "mse"
     loss, accuracy, validation = {}, {}, {}
     for algo, trainer in comparison.trainers.items():
         name = learner_name(algo)
-        train = trainer.history.train_arrays()
-        val = trainer.history.validation_arrays()
-        loss[name] = (train["episodes"].tolist(), train["loss"].tolist())
-        accuracy[name] = (train["episodes"].tolist(), train["accuracy"].tolist())
-        validation[name] = ((val["iteration"] * trainer.meta_batch).tolist(), val["mean"].tolist())
+        if "compare_loss" in keys or "compare_accuracy" in keys:
+            train = trainer.history.train_arrays()
+            episodes = train["episodes"].tolist()
+            loss[name] = (episodes, train["loss"].tolist())
+            accuracy[name] = (episodes, train["accuracy"].tolist())
+        if "compare_validation" in keys:
+            val = trainer.history.validation_arrays()
+            validation[name] = (
+                (val["iteration"] * trainer.meta_batch).tolist(),
+                val["mean"].tolist(),
+            )
     chance = None if regression else 1.0 / comparison.plan.base.n_way
     episodes = _("training episodes")
-    figures = {
-        "compare_loss": metric_lines_figure(
+    figures = {}
+    if "compare_loss" in keys:
+        figures["compare_loss"] = metric_lines_spec(
             loss, title=_("Training loss (query)"), x_title=episodes, y_title=_("loss")
         )
-    }
-    if not regression:
-        figures["compare_accuracy"] = metric_lines_figure(
+    if not regression and "compare_accuracy" in keys:
+        figures["compare_accuracy"] = metric_lines_spec(
             accuracy, title=_("Training accuracy (query)"), x_title=episodes,
             y_title=_("accuracy"), percent=True, chance=chance, chance_label=_("chance"),
         )  # fmt: skip
-    figures["compare_validation"] = metric_lines_figure(
-        validation,
-        title=_("Validation MSE") if regression else _("Validation accuracy"),
-        x_title=episodes,
-        y_title=_("MSE") if regression else _("accuracy"),
-        percent=not regression,
-        chance=chance,
-        chance_label=_("chance"),
-    )
+    if "compare_validation" in keys:
+        figures["compare_validation"] = metric_lines_spec(
+            validation,
+            title=_("Validation MSE") if regression else _("Validation accuracy"),
+            x_title=episodes,
+            y_title=_("MSE") if regression else _("accuracy"),
+            percent=not regression,
+            chance=chance,
+            chance_label=_("chance"),
+        )
     return figures
 
 
@@ -97,10 +129,17 @@ def progress_text(comparison: Comparison) -> str:
 
 
 def draw_live(comparison: Comparison, progress_slot, charts: dict, redraw: int) -> None:
+    """Show the progress line, and send each chart whose data changed since it was last
+    sent in this script run (its signature, ``live_signatures``, with its config: the first
+    redraw of the Play loop makes the charts static)."""
     progress_slot.markdown(progress_text(comparison))
     config = STATIC_CHART_CONFIG if redraw else CHART_CONFIG
-    for key, figure in live_figures(comparison).items():
-        show_figure(charts[key], figure, config=config, revision=redraw)
+    signatures = {
+        key: (signature, bool(redraw)) for key, signature in live_signatures(comparison).items()
+    }
+    changed = [key for key, signature in signatures.items() if charts[key].signature != signature]
+    for key, figure in live_figures(comparison, only=changed).items():
+        show_figure(charts[key], figure, config=config, revision=redraw, signature=signatures[key])
 
 
 # ----------------------------------------------------------------------------- page parts
@@ -380,7 +419,7 @@ if comparison is not None:
     with st.container(key="compare_progress"):
         progress_slot = st.empty()
     charts = {}
-    for key in live_figures(comparison):
+    for key in live_signatures(comparison):
         with st.container(key=f"{key}_box"):
             charts[key] = live_chart(key, height=CHART_HEIGHT)
     draw_live(comparison, progress_slot, charts, redraw=0)

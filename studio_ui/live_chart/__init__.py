@@ -101,12 +101,16 @@ def figures_key(key: str) -> str:
 
 @dataclass
 class LiveChart:
-    """A mounted chart: its key, the hidden slot its figures go to, and how many figures
-    it has been sent in this script run (each needs a key of its own)."""
+    """A mounted chart: its key, the hidden slot its figures go to, how many figures it
+    has been sent in this script run (each needs a key of its own), and the ``signature``
+    its latest figure was sent with (what its data was built from: a Play loop compares
+    it before building a figure, and skips a chart whose data has not changed, since the
+    browser redraws every figure it receives)."""
 
     key: str
     slot: DeltaGenerator
     sent: int = 0
+    signature: Any = None
 
 
 def _check_key(key: str) -> None:
@@ -184,6 +188,7 @@ def show_figure(
     *,
     config: dict[str, Any],
     revision: int = 0,
+    signature: Any = None,
 ) -> None:
     """Send ``figure`` (a ``go.Figure``, or plotly's JSON structure of one, see
     ``figure_json``) to ``chart``, which redraws in place.
@@ -192,11 +197,12 @@ def show_figure(
     figure's JSON text>, "config": ..., "revision": n}``. ``revision`` numbers the figures
     of a chart (the Play loop passes its redraw count), so a test can tell which one the
     page holds last. After ``MAX_FIGURES_PER_RUN`` figures in one script run this reruns
-    the script (see the module's docstring).
+    the script (see the module's docstring). ``signature`` is kept as ``chart.signature``.
     """
     if chart.sent >= MAX_FIGURES_PER_RUN:
         st.rerun()
     chart.sent += 1
+    chart.signature = signature
     message = {
         "role": "figure",
         "chart": chart.key,

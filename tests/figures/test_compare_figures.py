@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -10,6 +11,7 @@ from metalearn_core.figures.compare import (
     LEARNER_COLORS,
     MAX_POINTS,
     metric_lines_figure,
+    metric_lines_spec,
     scores_by_figure,
 )
 
@@ -54,3 +56,25 @@ def test_scores_with_error_bars_skip_missing_shapes():
     trace = figure.data[0]
     assert list(trace.x) == [1, 10] and list(trace.y) == [0.5, 0.9]
     assert list(trace.error_y.array) == [0.05, 0.01]
+
+
+def test_the_plain_spec_reaches_the_browser_as_the_validated_figure_would():
+    from studio_ui.live_chart import figure_json, trace_values
+
+    lines = {"ProtoNet": ([1, 2, 3], [0.2, None, 0.6]), "MAML": (list(range(400)), [0.5] * 400)}
+    words = {"title": "Validation accuracy", "x_title": "episodes", "y_title": "accuracy"}
+    spec = metric_lines_spec(lines, **words, percent=True, chance=0.2, chance_label="chance")
+    figure = metric_lines_figure(lines, **words, percent=True, chance=0.2, chance_label="chance")
+    plain, validated = json.loads(figure_json(spec)), json.loads(figure_json(figure))
+    for name in ("x", "y"):  # the figure writes its arrays as base64, the spec as lists
+        assert [trace_values(t, name) for t in plain["data"]] == [
+            trace_values(t, name) for t in validated["data"]
+        ]
+        for trace in plain["data"] + validated["data"]:
+            trace.pop(name)
+    plain_template = plain["layout"].pop("template")
+    validated_template = validated["layout"].pop("template")
+    assert plain == validated
+    assert plain_template["layout"] == validated_template["layout"]
+    assert plain["data"][0]["name"] == "ProtoNet" and plain["data"][1]["mode"] == "lines"
+    assert json.loads(json.dumps(spec)) == spec  # plain JSON all the way down

@@ -128,3 +128,27 @@ def test_plain_json_figures_keep_their_template_and_write_what_json_cannot_hold(
     assert live_chart.trace_values(figure["data"][0], "y") == [1.0, None]
     with pytest.raises(TypeError, match="go.Figure or a dict"):
         live_chart.figure_json([1, 2])
+
+
+def _redraws_when_the_data_changes():
+    import streamlit as st
+
+    from studio_ui.live_chart import live_chart, show_figure
+
+    chart = live_chart("demo", height=300)
+    assert chart.signature is None  # a new script run sends every chart again
+    for revision, points in enumerate([1, 1, 2, 2, 2], start=1):
+        if chart.signature == points:  # the Play loop's check: unchanged data, not sent
+            continue
+        figure = {"data": [{"type": "scatter", "y": list(range(points))}], "layout": {}}
+        show_figure(chart, figure, config={}, revision=revision, signature=points)
+    st.session_state["sent"] = chart.sent
+
+
+def test_a_chart_keeps_the_signature_of_its_latest_figure():
+    at = AppTest.from_function(_redraws_when_the_data_changes).run()
+    assert not at.exception, at.exception
+    assert at.session_state["sent"] == 2
+    shown = live_chart.shown_figures(at)["demo"]
+    assert shown["revision"] == 3
+    assert live_chart.trace_values(shown["figure"]["data"][0], "y") == [0, 1]
