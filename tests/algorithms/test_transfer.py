@@ -264,22 +264,27 @@ def test_regression_defaults_are_the_papers_sgd_on_the_whole_network():
 
 
 def test_regression_pretraining_mixes_tasks_and_lowers_the_pooled_mse():
-    learner = sine_learner(pretrain_batch=64)
+    learner = sine_learner(pretrain_batch=64, outer_lr=5e-3)
     inputs, targets = learner._pretraining_points()
     assert inputs.shape == targets.shape == (64, 1)
+    # 8 points of each of 8 functions: the points of one task lie on one sine wave
+    per_task = inputs.view(8, 8), targets.view(8, 8)
+    assert len({round(float(x), 4) for x in per_task[0][:, 0]}) == 8
     held_out = sine_episodes(30)
     before = pooled_mse(learner, held_out)
     batch = EpisodeBatch.stack(held_out[:1])  # not read by the step
     losses = [learner.meta_train_step(batch).loss for _ in range(300)]
     assert all(math.isfinite(loss) for loss in losses)
     after = pooled_mse(learner, held_out)
-    assert after < 0.8 * before, (before, after)
+    # the tasks' average function, -2 E[A] cos(x) / pi, fits better than zero or the start
+    y = torch.cat([torch.cat([e.support_y, e.query_y]) for e in held_out])
+    assert after < 0.85 * before and after < float((y**2).mean()), (before, after)
 
 
 def test_regression_fine_tuning_lowers_each_tasks_query_mse():
-    learner = sine_learner()
+    learner = sine_learner(outer_lr=5e-3)
     batch = EpisodeBatch.stack(sine_episodes(1))
-    for _ in range(100):
+    for _ in range(300):
         learner.meta_train_step(batch)
     learner.eval()
     results = [learner.adapt(e) for e in sine_episodes(20)]
@@ -291,7 +296,7 @@ def test_regression_fine_tuning_lowers_each_tasks_query_mse():
     )
     pretrained = sum(c.query_losses[0] for c in curves)
     fine_tuned = sum(r.query_loss for r in results)
-    assert fine_tuned < 0.9 * pretrained, (pretrained, fine_tuned)
+    assert fine_tuned < 0.85 * pretrained, (pretrained, fine_tuned)
     assert all(c.support_losses[-1] < c.support_losses[0] for c in curves)
 
 
@@ -340,6 +345,7 @@ def test_regression_adapt_never_changes_the_learner_s_own_weights():
     learner = sine_learner(finetune_steps=5, finetune_lr=0.5)
     learner.meta_train_step(EpisodeBatch.stack(sine_episodes(1)))  # Adam moments exist
     before = copy.deepcopy(learner.state_dict())
+    grads = [p.grad.clone() for p in learner.backbone.parameters()]  # the step's own
     for episode in sine_episodes(3):
         learner.adapt(episode, probe_x=torch.zeros(4, 1))
     after = learner.state_dict()
@@ -347,7 +353,8 @@ def test_regression_adapt_never_changes_the_learner_s_own_weights():
         for name, value in after[part].items():
             torch.testing.assert_close(value, before[part][name], rtol=0, atol=0)
     assert torch.equal(after["pretrain_generator"], before["pretrain_generator"])
-    assert all(p.grad is None for p in learner.backbone.parameters())
+    for grad, parameter in zip(grads, learner.backbone.parameters(), strict=True):
+        assert torch.equal(parameter.grad, grad)  # fine-tuning's gradients went to the copy
 
 
 def test_regression_is_seeded_by_the_learner_s_seed_alone():
