@@ -145,10 +145,11 @@ def test_maml_against_the_transfer_baseline_on_sinusoids_end_to_end(tmp_path):
     assert result["metric"] == "mse"
     rows = result["learners"]
     assert rows["maml"]["parameters"] == rows["transfer"]["parameters"] == 1761
+    assert cells["transfer"]["episodes"] == cells["transfer"]["iterations"] == 16
     test_source = comparison.test_source()
     for algo, trainer in comparison.trainers.items():
         assert rows[algo]["mse"] > 0 and "accuracy" not in rows[algo]
-        assert cells[algo]["episodes"] == 16
+        assert cells[algo]["episodes"] >= 16  # MAML's one step takes 25 tasks
         trainer.save(tmp_path / algo)
         _, learner = load_learner(tmp_path / algo)
         scored = evaluate(learner, test_source, 1, 5, 5, episodes=plan.test_episodes, seed=0)
