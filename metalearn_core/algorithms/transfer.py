@@ -235,8 +235,10 @@ class TransferLearner(MetaLearner):
         self.optimizer: torch.optim.Adam | None = None
         self._train_source: TaskSource | None = None
         if spec.task_kind == "regression":
-            # one output from the start: drawn by ``initialise`` with the backbone
-            self._build_classifier(1)
+            # one output from the start, built like the backbone (also on the "meta"
+            # device of a parameter count) and drawn again by ``initialise`` with it
+            head = nn.Linear(embedding_dim(self.backbone), 1).to(self.device)
+            self._set_classifier(head)
 
     @classmethod
     def default_hparams(cls, spec: ProblemSpec) -> TransferHyperparameters:
@@ -282,7 +284,11 @@ class TransferLearner(MetaLearner):
         # built without torch's own (global-generator) draws, then drawn from the seed
         head = nn.utils.skip_init(nn.Linear, embedding_dim(self.backbone), num_classes)
         reset_parameters(head, torch.Generator().manual_seed(self._classifier_seed))
-        self.classifier = head.to(self.device)
+        self._set_classifier(head.to(self.device))
+
+    def _set_classifier(self, head: nn.Linear) -> None:
+        """Pretrain ``head`` with the backbone: one Adam over both."""
+        self.classifier = head
         parameters = list(self.backbone.parameters()) + list(self.classifier.parameters())
         self.optimizer = torch.optim.Adam(parameters, lr=self.hparams.outer_lr)
 

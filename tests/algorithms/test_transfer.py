@@ -261,6 +261,11 @@ def test_regression_defaults_are_the_papers_sgd_on_the_whole_network():
     # the same MLP and head as MAML: a comparison's parameter counts are equal
     mine = [p.shape for m in (learner.backbone, learner.classifier) for p in m.parameters()]
     assert mine == [p.shape for p in maml.net.parameters()]
+    # and the server's count, made on the "meta" device before a run is built, agrees
+    from metalearn_core.engine import RunConfig
+    from metalearn_core.engine.limits import count_parameters
+
+    assert count_parameters(RunConfig(dataset="sinusoid", algo="transfer", n_way=1)) == 1761
 
 
 def test_regression_pretraining_mixes_tasks_and_lowers_the_pooled_mse():
