@@ -30,13 +30,38 @@ import typing
 from dataclasses import MISSING, dataclass
 from typing import Any, Literal
 
+from metalearn_core.words import N_
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """What a setting allows, in words kept translatable: English templates marked with
+    ``N_`` and their values, joined in order. ``str()`` gives the English text; the app
+    translates each template and fills it with the same values."""
+
+    parts: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+
+    @classmethod
+    def of(cls, template: str, **values: Any) -> Allowed:
+        return cls(((template, tuple((k, str(v)) for k, v in values.items())),))
+
+    def __add__(self, other: Allowed) -> Allowed:
+        return Allowed(self.parts + other.parts)
+
+    def __str__(self) -> str:
+        return "".join(template.format(**dict(values)) for template, values in self.parts)
+
 
 class ConfigError(ValueError):
-    """An invalid setting; the message names the field, the value and what is allowed."""
+    """An invalid setting; the message names the field, the value and what is allowed.
 
-    def __init__(self, field_name: str, value: Any, allowed: str):
-        self.field_name, self.value, self.allowed = field_name, value, allowed
-        super().__init__(f"{field_name}={value!r} is invalid: {allowed}")
+    ``allowed`` is plain English text, or an ``Allowed`` whose templates the app
+    translates (``allowed_parts``; None for plain text)."""
+
+    def __init__(self, field_name: str, value: Any, allowed: str | Allowed):
+        self.field_name, self.value, self.allowed = field_name, value, str(allowed)
+        self.allowed_parts = allowed.parts if isinstance(allowed, Allowed) else None
+        super().__init__(f"{field_name}={value!r} is invalid: {self.allowed}")
 
 
 def setting(
@@ -93,29 +118,54 @@ class SettingInfo:
 
     def allowed(self) -> str:
         """What a valid value is, in words ("an integer in 1..100", "a number > 0")."""
+        return str(self.allowed_words())
+
+    def allowed_words(self) -> Allowed:
+        """``allowed()`` as translatable templates and their values."""
         if self.choices is not None:
-            text = "one of " + ", ".join(repr(c) for c in self.choices)
+            words = Allowed.of(
+                N_("one of {choices}"), choices=", ".join(repr(c) for c in self.choices)
+            )
         elif self.kind is bool:
-            text = "true or false"
+            words = Allowed.of(N_("true or false"))
         elif self.kind is str:
-            text = "a string"
+            words = Allowed.of(N_("a string"))
         elif self.kind in (int, float):
-            text = "an integer" if self.kind is int else "a finite number"
-            low = _number_text(self.low)
-            high = _number_text(self.high)
+            low, high, above = (_number_text(v) for v in (self.low, self.high, self.above))
+            templates = _INTEGER_WORDS if self.kind is int else _NUMBER_WORDS
             if self.low is not None and self.high is not None:
-                text += f" in {low}..{high}"
+                words = Allowed.of(templates["in"], low=low, high=high)
             elif self.low is not None:
-                text += f" >= {low}"
+                words = Allowed.of(templates[">="], low=low)
+            elif self.above is not None and self.high is not None:
+                words = Allowed.of(templates["> <="], above=above, high=high)
             elif self.above is not None:
-                text += f" > {_number_text(self.above)}"
-                if self.high is not None:
-                    text += f" and <= {high}"
+                words = Allowed.of(templates[">"], above=above)
             elif self.high is not None:
-                text += f" <= {high}"
+                words = Allowed.of(templates["<="], high=high)
+            else:
+                words = Allowed.of(templates[""])
         else:
-            text = "a value"
-        return text + (" (or null)" if self.optional else "")
+            words = Allowed.of(N_("a value"))
+        return words + Allowed.of(N_(" (or null)")) if self.optional else words
+
+
+_INTEGER_WORDS = {
+    "in": N_("an integer in {low}..{high}"),
+    ">=": N_("an integer >= {low}"),
+    "> <=": N_("an integer > {above} and <= {high}"),
+    ">": N_("an integer > {above}"),
+    "<=": N_("an integer <= {high}"),
+    "": N_("an integer"),
+}
+_NUMBER_WORDS = {
+    "in": N_("a finite number in {low}..{high}"),
+    ">=": N_("a finite number >= {low}"),
+    "> <=": N_("a finite number > {above} and <= {high}"),
+    ">": N_("a finite number > {above}"),
+    "<=": N_("a finite number <= {high}"),
+    "": N_("a finite number"),
+}
 
 
 def _number_text(value: float | None) -> str:
@@ -180,7 +230,7 @@ def check_setting(info: SettingInfo, value: Any, label: str | None = None) -> An
     label = label or info.name
     if value is None and info.optional:
         return None
-    wrong = ConfigError(label, value, "must be " + info.allowed())
+    wrong = ConfigError(label, value, Allowed.of(N_("must be ")) + info.allowed_words())
     if info.choices is not None:
         if value not in info.choices or isinstance(value, bool) != (info.kind is bool):
             raise wrong

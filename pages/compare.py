@@ -25,6 +25,7 @@ from metalearn_core.compare import Comparison
 from metalearn_core.compare.results import ReadingWords, reading
 from metalearn_core.figures.compare import metric_lines_figure, metric_lines_spec, scores_by_figure
 from studio_ui import compare_session as session
+from studio_ui.errors import describe_error
 from studio_ui.i18n import _, translated_words
 from studio_ui.inspector import render_inspector
 from studio_ui.lessons import show_lesson
@@ -158,7 +159,7 @@ def sync_with_settings(values: dict) -> None:
     try:
         plan = session.plan_from_values(values)
     except ValueError as error:
-        st.error(_("These settings cannot run: {error}").format(error=error))
+        st.error(_("These settings cannot run: {error}").format(error=describe_error(error)))
         return
     current = session.comparison()
     if current is not None and st.session_state[session.BUILT_FROM] == session.settings_key(values):
@@ -177,7 +178,7 @@ def sync_with_settings(values: dict) -> None:
     try:
         session.adopt(values, plan)
     except (ValueError, FileNotFoundError) as error:
-        st.error(_("These settings cannot run: {error}").format(error=error))
+        st.error(_("These settings cannot run: {error}").format(error=describe_error(error)))
 
 
 def controls(comparison: Comparison) -> None:

@@ -38,6 +38,7 @@ from metalearn_core.engine import RunConfig
 from metalearn_core.settings import setting, settings_of
 from studio_ui.classroom import check_runs_budget
 from studio_ui.data import sources_for
+from studio_ui.errors import describe_error
 from studio_ui.i18n import N_, _
 from studio_ui.links import PageLink, PageParams, Param, Values, open_page, register_page
 from studio_ui.run_presets import (
@@ -296,7 +297,7 @@ def start_new(values: dict[str, Any]) -> None:
     try:
         adopt(values, plan_from_values(values))
     except (ValueError, FileNotFoundError) as error:
-        flash("error", _("These settings cannot run: {error}").format(error=error))
+        flash("error", _("These settings cannot run: {error}").format(error=describe_error(error)))
 
 
 # ----------------------------------------------------------------------------- actions

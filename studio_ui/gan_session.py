@@ -40,6 +40,7 @@ from metalearn_core.gan.toy_gan import (
 )
 from metalearn_core.settings import SettingInfo
 from studio_ui.classroom import check_runs_budget
+from studio_ui.errors import describe_error
 from studio_ui.i18n import N_, _, translated_words
 from studio_ui.links import PageParams, Param, Values, register_page
 from studio_ui.sessions import track_run
@@ -203,7 +204,10 @@ def reported_errors(what: str, on_error: Callable[[], None] | None = None) -> It
     try:
         yield
     except (ValueError, FileNotFoundError) as error:
-        st.error(_("{what}: {error}").format(what=what, error=error), icon=":material/error:")
+        st.error(
+            _("{what}: {error}").format(what=what, error=describe_error(error)),
+            icon=":material/error:",
+        )
         if on_error is not None:
             on_error()
     except Exception as error:  # the page and the other students' sessions live on

@@ -35,6 +35,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from metalearn_core.settings import ConfigError, SettingInfo, check_setting
+from studio_ui.errors import translated_allowed
 from studio_ui.i18n import LANGUAGE_KEY, LANGUAGES, _, current_language, translations
 from studio_ui.sessions import RUN_PARAM  # a student's run token: never in a shared link
 
@@ -106,7 +107,9 @@ class Param:
         try:
             checked = check_setting(self.info, value, self.name)
         except ConfigError:
-            raise ValueError(_("must be {allowed}").format(allowed=self.info.allowed())) from None
+            raise ValueError(
+                _("must be {allowed}").format(allowed=translated_allowed(self.info))
+            ) from None
         if self.server_cap is not None and checked is not None and checked > self.server_cap:
             raise ValueError(_("this server allows at most {n}").format(n=self.server_cap))
         return checked
@@ -161,15 +164,17 @@ def _from_text(info: SettingInfo | None, text: str) -> Any:
         return lowered == "true"
     if kind is int:
         if not _INTEGER.fullmatch(text.strip()):
-            raise ValueError(_("must be {allowed}").format(allowed=info.allowed()))
+            raise ValueError(_("must be {allowed}").format(allowed=translated_allowed(info)))
         return int(text)
     if kind is float:
         try:
             number = float(text)
         except ValueError:
-            raise ValueError(_("must be {allowed}").format(allowed=info.allowed())) from None
+            raise ValueError(
+                _("must be {allowed}").format(allowed=translated_allowed(info))
+            ) from None
         if not math.isfinite(number):
-            raise ValueError(_("must be {allowed}").format(allowed=info.allowed()))
+            raise ValueError(_("must be {allowed}").format(allowed=translated_allowed(info)))
         return number
     return text
 

@@ -33,6 +33,7 @@ from studio_ui.classroom import (
     server_limits,
 )
 from studio_ui.data import sources_for
+from studio_ui.errors import describe_error
 from studio_ui.i18n import N_, _
 from studio_ui.sessions import track_run
 
@@ -139,7 +140,7 @@ class TrainSession:
         """A user-facing message: the text of expected errors, the type of unexpected ones;
         an uploaded zip is named as the user knows it, not by its stored copy's path."""
         if isinstance(error, EXPECTED_ERRORS):
-            text = str(error)
+            text = describe_error(error)
         else:
             text = f"{type(error).__name__}: {error}"
         for stored, name in self.upload_names.items():
@@ -352,7 +353,7 @@ class TrainSession:
             self.flash(
                 "error",
                 _("{file} is not a run this app can open: {error}").format(
-                    file=uploaded.name, error=error
+                    file=uploaded.name, error=describe_error(error)
                 ),
             )
         elif self.trainer is None or self.trainer.iteration == 0:

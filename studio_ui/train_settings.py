@@ -29,6 +29,7 @@ from metalearn_core.settings import settings_of
 from studio_ui import train_session
 from studio_ui.classroom import check_upload_size, served_or_typed
 from studio_ui.data import stored_upload
+from studio_ui.errors import describe_error
 from studio_ui.i18n import _
 from studio_ui.links import PageLink, PageParams, Param, Values, open_page, register_page
 from studio_ui.run_presets import (
@@ -448,5 +449,7 @@ def choice_from(hidden: RunConfig, chosen: dict[str, Any]) -> SettingsChoice:
     try:
         config = RunConfig.from_dict(values)
     except ConfigError as error:
-        return SettingsChoice(None, str(error), json.dumps(values, sort_keys=True, default=repr))
+        return SettingsChoice(
+            None, describe_error(error), json.dumps(values, sort_keys=True, default=repr)
+        )
     return SettingsChoice(config, None, config.to_json())

@@ -76,8 +76,16 @@ class Hyperparameters:
     A subclass adds its cross-field checks in ``__post_init__`` after ``super()``'s.
     """
 
-    outer_lr: float = setting(1e-3, help="the outer optimiser's step size", above=0)
-    meta_batch: int = setting(4, help="episodes per outer step", low=1, high=MAX_META_BATCH)
+    outer_lr: float = setting(
+        1e-3, label="Meta learning rate β", help="the outer optimiser's step size", above=0
+    )
+    meta_batch: int = setting(
+        4,
+        label="Episodes per meta-batch",
+        help="episodes per outer step",
+        low=1,
+        high=MAX_META_BATCH,
+    )
 
     def __post_init__(self) -> None:
         check_fields(self)

@@ -62,19 +62,39 @@ logger = logging.getLogger(__name__)
 class CNPHyperparameters(Hyperparameters):
     """Defaults follow the paper's 1-D regression setting (128-unit MLPs, Adam 1e-3)."""
 
-    outer_lr: float = setting(1e-3, help="Adam step size β", above=0)
-    meta_batch: int = setting(16, help="tasks per outer step", low=1, high=MAX_META_BATCH)
-    hidden: int = setting(
-        128, help="width of every encoder / decoder layer, and of r", low=1, high=1024
+    outer_lr: float = setting(1e-3, label="Meta learning rate β", help="Adam step size β", above=0)
+    meta_batch: int = setting(
+        16, label="Tasks per meta-batch", help="tasks per outer step", low=1, high=MAX_META_BATCH
     )
-    encoder_layers: int = setting(3, help="linear layers in h_θ", low=1, high=12)
+    hidden: int = setting(
+        128,
+        label="Hidden width",
+        help="width of every encoder / decoder layer, and of r",
+        low=1,
+        high=1024,
+    )
+    encoder_layers: int = setting(
+        3, label="Encoder layers", help="linear layers in h_θ", low=1, high=12
+    )
     decoder_layers: int = setting(
-        3, help="linear layers in g_θ (the last outputs μ and s)", low=1, high=12
+        3,
+        label="Decoder layers",
+        help="linear layers in g_θ (the last outputs μ and s)",
+        low=1,
+        high=12,
     )
     min_std: float = setting(
-        0.1, help="σ_min: keeps the likelihood bounded early in training", above=0, high=0.99
+        0.1,
+        label="Minimum standard deviation σ_min",
+        help="σ_min: keeps the likelihood bounded early in training",
+        above=0,
+        high=0.99,
     )
-    targets_include_support: bool = setting(True, help="paper: the context points are also targets")
+    targets_include_support: bool = setting(
+        True,
+        label="Context points are also targets",
+        help="paper: the context points are also targets",
+    )
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:

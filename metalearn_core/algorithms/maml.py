@@ -122,20 +122,38 @@ class MAMLHyperparameters(Hyperparameters):
     (99.64% after 8.5 minutes against 99.46% with one step; BENCHMARKS.md).
     """
 
-    outer_lr: float = setting(1e-3, help="β: Adam's step size on the meta-parameters θ", above=0)
-    meta_batch: int = setting(32, help="tasks per outer step", low=1, high=MAX_META_BATCH)
+    outer_lr: float = setting(
+        1e-3,
+        label="Meta learning rate β",
+        help="β: Adam's step size on the meta-parameters θ",
+        above=0,
+    )
+    meta_batch: int = setting(
+        32, label="Tasks per meta-batch", help="tasks per outer step", low=1, high=MAX_META_BATCH
+    )
     inner_lr: float = setting(
-        0.4, help="α: the inner SGD step size on each task's support set", above=0
+        0.4,
+        label="Inner learning rate α",
+        help="α: the inner SGD step size on each task's support set",
+        above=0,
     )
     # second order keeps every inner step's graph for the outer gradient: memory grows
     # with the steps, so training takes fewer than a test
-    inner_steps: int = setting(1, help="inner SGD steps in meta-training", low=1, high=20)
-    inner_steps_test: int = setting(
-        1, help="test-time inner steps (images: more than inner_steps overshoot)", low=1, high=100
+    inner_steps: int = setting(
+        1, label="Inner steps (training)", help="inner SGD steps in meta-training", low=1, high=20
     )
-    first_order: bool = setting(False, help=FIRST_ORDER_HELP)
+    inner_steps_test: int = setting(
+        1,
+        label="Inner steps (test)",
+        help="test-time inner steps (images: more than inner_steps overshoot)",
+        low=1,
+        high=100,
+    )
+    first_order: bool = setting(False, label="First-order approximation", help=FIRST_ORDER_HELP)
     strategy: Strategy = setting(
-        "auto", help='tasks all at once ("vmap"), one by one ("loop"), or by device'
+        "auto",
+        label="Task batching strategy",
+        help='tasks all at once ("vmap"), one by one ("loop"), or by device',
     )
 
     @classmethod
@@ -150,7 +168,7 @@ class MAMLHyperparameters(Hyperparameters):
 class FOMAMLHyperparameters(MAMLHyperparameters):
     """First-order MAML: MAML's settings with ``first_order=True``."""
 
-    first_order: bool = setting(True, help=FIRST_ORDER_HELP)
+    first_order: bool = setting(True, label="First-order approximation", help=FIRST_ORDER_HELP)
 
 
 def build_maml_network(spec: ProblemSpec) -> nn.ModuleDict:

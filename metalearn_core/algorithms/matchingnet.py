@@ -79,18 +79,36 @@ from metalearn_core.words import N_
 class MatchingNetHyperparameters(Hyperparameters):
     """Matching Networks' settings (Vinyals et al., 2016: cosine attention, Adam)."""
 
-    outer_lr: float = setting(1e-3, help="Adam's step size", above=0)
-    meta_batch: int = setting(1, help="episodes per step", low=1, high=MAX_META_BATCH)
-    distance: Distance = setting("cosine", help='"cosine" | "euclidean" (squared)')
-    full_context_embeddings: bool = setting(
-        False, help="embed examples in the context of the support set"
+    outer_lr: float = setting(1e-3, label="Learning rate", help="Adam's step size", above=0)
+    meta_batch: int = setting(
+        1, label="Episodes per step", help="episodes per step", low=1, high=MAX_META_BATCH
     )
-    fce_steps: int = setting(5, help="read steps of the attention LSTM (FCE only)", low=1, high=50)
+    distance: Distance = setting(
+        "cosine", label="Distance", help='"cosine" | "euclidean" (squared)'
+    )
+    full_context_embeddings: bool = setting(
+        False,
+        label="Full context embeddings",
+        help="embed examples in the context of the support set",
+    )
+    fce_steps: int = setting(
+        5,
+        label="FCE read steps",
+        help="read steps of the attention LSTM (FCE only)",
+        low=1,
+        high=50,
+    )
     attention_scale: float = setting(
-        1.0, help="similarities are multiplied by this before the softmax", above=0, high=1000.0
+        1.0,
+        label="Attention scale",
+        help="similarities are multiplied by this before the softmax",
+        above=0,
+        high=1000.0,
     )
     learn_attention_scale: bool = setting(
-        False, help="train the scale, starting from attention_scale"
+        False,
+        label="Learn the attention scale",
+        help="train the scale, starting from attention_scale",
     )
 
 

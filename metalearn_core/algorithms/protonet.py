@@ -60,11 +60,16 @@ from metalearn_core.words import N_
 class ProtoNetHyperparameters(Hyperparameters):
     """Prototypical Networks' settings; defaults from Snell et al. (2017)."""
 
-    outer_lr: float = setting(1e-3, help="Adam's step size", above=0)
-    meta_batch: int = setting(1, help="episodes per step", low=1, high=MAX_META_BATCH)
-    distance: Distance = setting("euclidean", help='"euclidean" (squared) | "cosine"')
+    outer_lr: float = setting(1e-3, label="Learning rate", help="Adam's step size", above=0)
+    meta_batch: int = setting(
+        1, label="Episodes per step", help="episodes per step", low=1, high=MAX_META_BATCH
+    )
+    distance: Distance = setting(
+        "euclidean", label="Distance", help='"euclidean" (squared) | "cosine"'
+    )
     lr_halve_every: int = setting(
         2000,
+        label="Halve the learning rate every (steps)",
         help="steps between halvings of outer_lr; 0 keeps it constant",
         low=0,
         high=10_000_000,

@@ -71,20 +71,44 @@ class ReptileHyperparameters(Hyperparameters):
     Sinusoid: SGD with lr 0.02, 32 inner steps, epsilon 0.1.
     """
 
-    meta_batch: int = setting(5, help="tasks per outer step", low=1, high=MAX_META_BATCH)
-    inner_lr: float = setting(1e-3, help="step size of the inner optimiser on each task", above=0)
-    inner_steps: int = setting(5, help="inner steps per task in meta-training", low=1, high=200)
-    inner_steps_test: int = setting(50, help="inner steps on a test task", low=1, high=200)
-    inner_optimizer: Optimizer = setting("adam", help='"sgd" | "adam" (beta1 = 0)')
+    meta_batch: int = setting(
+        5, label="Tasks per meta-batch", help="tasks per outer step", low=1, high=MAX_META_BATCH
+    )
+    inner_lr: float = setting(
+        1e-3,
+        label="Inner learning rate",
+        help="step size of the inner optimiser on each task",
+        above=0,
+    )
+    inner_steps: int = setting(
+        5,
+        label="Inner steps (training)",
+        help="inner steps per task in meta-training",
+        low=1,
+        high=200,
+    )
+    inner_steps_test: int = setting(
+        50, label="Inner steps (test)", help="inner steps on a test task", low=1, high=200
+    )
+    inner_optimizer: Optimizer = setting(
+        "adam", label="Inner optimiser", help='"sgd" | "adam" (beta1 = 0)'
+    )
     # beyond 1 the outer step overshoots the adapted weights
     epsilon: float = setting(
-        1.0, help="ε: the outer step size, θ ← θ + ε(φ − θ)", above=0, high=10.0
+        1.0,
+        label="Outer step size ε",
+        help="ε: the outer step size, θ ← θ + ε(φ − θ)",
+        above=0,
+        high=10.0,
     )
     outer_optimizer: Optimizer = setting(
-        "sgd", help='"sgd" gives theta += epsilon (phi - theta) exactly'
+        "sgd", label="Outer optimiser", help='"sgd" gives theta += epsilon (phi - theta) exactly'
     )
     outer_lr: float = setting(
-        1e-3, help='Adam\'s learning rate, only with outer_optimizer="adam"', above=0
+        1e-3,
+        label="Outer Adam learning rate",
+        help='Adam\'s learning rate, only with outer_optimizer="adam"',
+        above=0,
     )
 
     @classmethod

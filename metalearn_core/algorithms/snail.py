@@ -75,13 +75,25 @@ logger = logging.getLogger(__name__)
 class SNAILHyperparameters(Hyperparameters):
     """A small Transformer reader; Adam as in SNAIL (they used 1e-3 for Omniglot)."""
 
-    outer_lr: float = setting(1e-3, help="Adam step size β", above=0)
-    meta_batch: int = setting(16, help="episodes per outer step", low=1, high=MAX_META_BATCH)
-    d_model: int = setting(128, help="token width", low=1, high=512)
-    heads: int = setting(4, help="attention heads (must divide d_model)", low=1, high=16)
-    layers: int = setting(2, help="attention blocks", low=1, high=8)
+    outer_lr: float = setting(1e-3, label="Meta learning rate β", help="Adam step size β", above=0)
+    meta_batch: int = setting(
+        16,
+        label="Episodes per meta-batch",
+        help="episodes per outer step",
+        low=1,
+        high=MAX_META_BATCH,
+    )
+    d_model: int = setting(128, label="Token width", help="token width", low=1, high=512)
+    heads: int = setting(
+        4, label="Attention heads", help="attention heads (must divide d_model)", low=1, high=16
+    )
+    layers: int = setting(2, label="Attention blocks", help="attention blocks", low=1, high=8)
     max_n_way: int = setting(
-        20, help="label slots: the largest N this learner can read", low=1, high=MAX_N_WAY
+        20,
+        label="Label slots (largest N)",
+        help="label slots: the largest N this learner can read",
+        low=1,
+        high=MAX_N_WAY,
     )
 
     def __post_init__(self) -> None:

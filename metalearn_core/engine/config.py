@@ -28,7 +28,15 @@ from typing import Any
 import yaml
 
 from metalearn_core.algorithms.base import MAX_META_BATCH, MAX_N_WAY
-from metalearn_core.settings import ConfigError, check_fields, check_setting, setting, settings_of
+from metalearn_core.settings import (
+    Allowed,
+    ConfigError,
+    check_fields,
+    check_setting,
+    setting,
+    settings_of,
+)
+from metalearn_core.words import N_
 
 __all__ = ["MAX_META_BATCH", "ConfigError", "DataSettings", "RunConfig", "load_config_file"]
 
@@ -312,7 +320,9 @@ def _check_choices(config: RunConfig) -> None:
         raise ConfigError("hparams", config.hparams, "must be a mapping of name: value")
     if config.lr_schedule == "cosine" and config.episodes is None and config.minutes is None:
         raise ConfigError(
-            "lr_schedule", "cosine", "anneals over the budget: give episodes or minutes too"
+            "lr_schedule",
+            "cosine",
+            Allowed.of(N_("anneals over the budget: give episodes or minutes too")),
         )
     if config.device not in DEVICE_CHOICES and not config.device.startswith("cuda:"):
         raise ConfigError(
@@ -339,11 +349,17 @@ def _check_registries(config: RunConfig) -> None:
         raise ConfigError(
             "algo",
             config.algo,
-            f"{config.dataset} is a {task_kind} data set; use one of {', '.join(supported)}",
+            Allowed.of(
+                _WRONG_KIND_WORDS[task_kind],
+                dataset=config.dataset,
+                learners=", ".join(supported),
+            ),
         )
     if task_kind == "regression" and config.n_way != 1:
         raise ConfigError(
-            "n_way", config.n_way, f"{config.dataset} is a regression data set: must be 1"
+            "n_way",
+            config.n_way,
+            Allowed.of(N_("{dataset} is a regression data set: must be 1"), dataset=config.dataset),
         )
     if not learner_class.uses_backbone:
         _check_no_backbone_settings(config)
@@ -358,6 +374,13 @@ def _check_no_backbone_settings(config: RunConfig) -> None:
         raise ConfigError("embedding_2d", True, f"must be False: {why}")
     if config.backbone not in ("auto", "mlp"):
         raise ConfigError("backbone", config.backbone, f"must be 'auto': {why}")
+
+
+# the words of a learner that cannot read a data set's tasks, by the data set's kind
+_WRONG_KIND_WORDS = {
+    "classification": N_("{dataset} is a classification data set; use one of {learners}"),
+    "regression": N_("{dataset} is a regression data set; use one of {learners}"),
+}
 
 
 def dataset_task_kind(name: str) -> str | None:

@@ -57,6 +57,8 @@ from torch import nn
 
 from metalearn_core.data.guards import InputCaps
 from metalearn_core.engine.config import ConfigError, RunConfig
+from metalearn_core.settings import Allowed
+from metalearn_core.words import N_
 
 CONFIG_ENV = "METALEARN_CLASSROOM_CONFIG"
 DEFAULT_CONFIG_FILE = "classroom.toml"
@@ -165,7 +167,13 @@ def load_server_limits(path: str | os.PathLike[str] | None = None) -> ServerLimi
 # ----- runs -------------------------------------------------------------------------------
 def _over(name: str, value: Any, limit: int, setting: str) -> ConfigError:
     return ConfigError(
-        name, value, f"this server allows at most {limit:,} (classroom limit {setting})"
+        name,
+        value,
+        Allowed.of(
+            N_("this server allows at most {limit} (classroom limit {setting})"),
+            limit=f"{limit:,}",
+            setting=setting,
+        ),
     )
 
 
@@ -191,10 +199,16 @@ def check_run_config(config: RunConfig, limits: ServerLimits) -> None:
     parameters = count_parameters(config)
     if parameters > limits.max_parameters:
         raise ConfigError(
-            "model parameters",
+            N_("model parameters"),
             parameters,
-            f"this server allows at most {limits.max_parameters:,} (classroom limit "
-            "max_parameters); choose a smaller width or smaller hyperparameters",
+            Allowed.of(
+                N_(
+                    "this server allows at most {limit} (classroom limit {setting}); "
+                    "choose a smaller width or smaller hyperparameters"
+                ),
+                limit=f"{limits.max_parameters:,}",
+                setting="max_parameters",
+            ),
         )
 
 

@@ -19,6 +19,7 @@ from studio_ui.i18n import LANGUAGE_KEY, SWITCH_KEY
 from studio_ui.live_chart import shown_figures
 from studio_ui.serving import REPO_ROOT
 from studio_ui.train_settings import KEY as TRAIN_KEY
+from studio_ui.train_settings import hparam_key
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -171,3 +172,38 @@ def test_a_widget_keeps_its_value_when_its_label_changes_language():
     assert at.number_input(key="fewshot_gan_seed").value == 3
     assert at.select_slider(key="fewshot_gan_scratch_lr").value == 0.01
     assert at.radio(key="fewshot_gan_domain").value == "rings"
+
+
+def test_the_hyperparameters_show_readable_labels_in_both_languages():
+    at = _page("train")
+    at.selectbox(key=TRAIN_KEY + "algo").set_value("maml").run()
+    assert not at.exception, at.exception
+    inner_lr = at.number_input(key=hparam_key("maml", "inner_lr"))
+    assert (inner_lr.label, inner_lr.help) == (
+        "内循环学习率 α",
+        "α:每个任务支持集上的内循环 SGD 步长",
+    )
+    assert at.number_input(key=hparam_key("maml", "inner_steps")).label == "内循环步数(训练)"
+    at.session_state[LANGUAGE_KEY] = "en"
+    at.run()
+    assert at.number_input(key=hparam_key("maml", "inner_lr")).label == "Inner learning rate α"
+    assert at.number_input(key=hparam_key("maml", "inner_lr")).value == inner_lr.value
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("zh_CN", "这些设置无法运行:验证 episode 数=20 无效:本服务器最多允许 2(课堂限制 max_val_episodes)。"),
+        ("en", "These settings cannot run: Validation episodes=20 is invalid: this server allows "
+               "at most 2 (classroom limit max_val_episodes)."),
+    ],
+)  # fmt: skip
+def test_a_setting_past_a_classroom_limit_is_refused_in_the_pages_language(
+    monkeypatch, tmp_path, language, message
+):
+    config = tmp_path / "classroom.toml"
+    config.write_text("[classroom]\nmax_val_episodes = 2\n")
+    monkeypatch.setenv("METALEARN_CLASSROOM_CONFIG", str(config))
+    at = _page("train", **{LANGUAGE_KEY: language})
+    assert [e.value for e in at.error] == [message]
+    assert at.session_state[TRAIN_KEY + "val_episodes"] == 20  # the page's value, refused

@@ -94,7 +94,8 @@ def test_an_upload_past_the_limits_is_refused_and_its_threads_never_apply(app):
     errors = upload_run(app, "greedy.zip", data)
     # refused by the run settings' own bound (1..1000) before the server's limit is asked
     assert any(
-        "greedy.zip is not a run this app can open: val_episodes=1000000000000 is invalid: " in e
+        "greedy.zip is not a run this app can open: Validation episodes=1000000000000 is invalid: "
+        in e
         and "1000" in e
         for e in errors
     ), errors
@@ -279,7 +280,9 @@ def test_settings_past_the_server_limits_are_refused_naming_the_limit(app, class
     current = trained(app)
     app.number_input(key=KEY + "val_episodes").set_value(500).run()
     errors = [e.value for e in app.error]
-    assert any("val_episodes=500 is invalid: this server allows at most 30" in e for e in errors)
+    assert any(
+        "Validation episodes=500 is invalid: this server allows at most 30" in e for e in errors
+    )
     assert app.session_state[session.KEY].trainer is current
     app.number_input(key=KEY + "val_episodes").set_value(current.config.val_episodes).run()
     still_serving(app, current, 2 * META_BATCH)
