@@ -20,10 +20,13 @@ declare -A COMMANDS=(
   [glyphs-5w5s-optimisation]="--algos protonet,maml,fomaml,reptile --dataset glyphs --n-way 5 --k-shot 5 --q-query 5 --episodes 200 $CHEAP $REPTILE"
   [glyphs-5w5s-others]="--algos protonet,matchingnet,snail,transfer --dataset glyphs --n-way 5 --k-shot 5 --q-query 5 --episodes 200 $CHEAP"
   [sinusoid-10shot]="--algos maml,fomaml,reptile,cnp --dataset sinusoid --k-shot 10 --q-query 10 --test-shots 5,10,20 --episodes 2000 $FIRST"
+  [sinusoid-10shot-transfer]="--algos maml,cnp,transfer --dataset sinusoid --k-shot 10 --q-query 10 --test-shots 5,10,20 --episodes 2000 $FIRST"
   [omniglot-5w1s-metric-maml]="--algos protonet,matchingnet,maml,fomaml --dataset omniglot --data-dir $OMNIGLOT --split val --n-way 5 --k-shot 1 --q-query 5 --test-query 15 --episodes 200 $CHEAP"
   [omniglot-5w1s-reptile-transfer]="--algos protonet,reptile,transfer --dataset omniglot --data-dir $OMNIGLOT --split val --n-way 5 --k-shot 1 --q-query 5 --test-query 15 --episodes 200 $CHEAP $REPTILE"
 )
-ORDER=(glyphs-5w1s-optimisation glyphs-5w1s-others sinusoid-10shot
+# A comparison takes at most four learners: the five regression learners are in two sinusoid
+# files, MAML (and the CNP) in both as the common reference.
+ORDER=(glyphs-5w1s-optimisation glyphs-5w1s-others sinusoid-10shot sinusoid-10shot-transfer
        omniglot-5w1s-metric-maml omniglot-5w1s-reptile-transfer glyphs-5w5s-optimisation
        glyphs-5w5s-others)
 for name in "${@:-${ORDER[@]}}"; do

@@ -250,7 +250,8 @@ LESSONS: tuple[Lesson, ...] = (
             "generalisation of transfer learning: it learns how to adapt, where transfer "
             "reuses what it learnt. A short run shows the other side: a good representation "
             "is a strong baseline, and every meta-learner should be compared with one. "
-            "(Transfer is a classifier, so this lesson uses glyphs, not sine waves.)"
+            "(This lesson uses glyphs; the transfer baseline learns sine waves too, the MAML "
+            "paper's own comparison: try the sinusoid data set with the same two learners.)"
         ),
     ),
     Lesson(

@@ -5,7 +5,7 @@
 >>> spec = ProblemSpec("classification", (1, 28, 28), n_way=5)
 >>> learner = make_learner("protonet", spec, {"outer_lr": 5e-4}, seed=0)
 >>> algorithm_names("regression")
-['maml', 'fomaml', 'reptile']
+['maml', 'fomaml', 'reptile', 'cnp', 'transfer']
 """
 
 from __future__ import annotations

@@ -167,8 +167,8 @@ class MetaLearner(ABC):
     def prepare(self, train_source: TaskSource) -> None:  # noqa: B027 (optional hook)
         """Called once by the trainer before the first step, with the meta-training split.
 
-        Most algorithms ignore it; the transfer baseline pretrains a classifier on
-        all of that split's classes through it.
+        Most algorithms ignore it; the transfer baseline pretrains on all of that
+        split's classes (regression: on points of all its tasks) through it.
         """
 
     @abstractmethod

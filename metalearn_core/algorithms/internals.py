@@ -11,7 +11,8 @@ record                 what it holds                              filled by
 =====================  =========================================  ===========================
 ``InnerStepCurve``     query loss/accuracy after inner steps 0..k  MAML, FOMAML, Reptile,
                                                                    transfer (fine-tuning)
-``RegressionFit``      predictions on a probe grid per step        MAML, FOMAML, Reptile, CNP
+``RegressionFit``      predictions on a probe grid per step        MAML, FOMAML, Reptile, CNP,
+                                                                   transfer (fine-tuning)
 ``EmbeddingView``      support/query embeddings, prototypes        ProtoNet, Matching
                                                                    Networks, SNAIL, transfer
 ``PrototypeDistances`` each query's distance to each prototype     ProtoNet

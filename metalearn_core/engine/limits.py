@@ -222,8 +222,8 @@ def count_parameters(config: RunConfig) -> int:
     """The number of weights the config's model would have, counted without allocating
     them (the model is built on PyTorch's "meta" device, which holds shapes only).
 
-    A transfer baseline's head, sized by the training classes, is built later and is
-    not counted here; a checkpoint's head is checked by ``check_learner_state``.
+    A transfer baseline's classification head, sized by the training classes, is built
+    later and is not counted here (its regression head is); a checkpoint's head is checked by ``check_learner_state``.
     """
     from metalearn_core.algorithms import make_learner
     from metalearn_core.data import dataset_info

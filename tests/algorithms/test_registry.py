@@ -25,7 +25,7 @@ def test_registry_holds_the_five_algorithms_as_metalearners():
 
 def test_algorithm_names_filters_by_task_kind():
     regression = algorithm_names("regression")
-    assert {"maml", "fomaml", "reptile"} <= set(regression)
+    assert {"maml", "fomaml", "reptile", "cnp", "transfer"} <= set(regression)
     assert "protonet" not in regression and "matchingnet" not in regression
     assert set(MINE) <= set(algorithm_names("classification")) <= set(algorithm_names())
 
@@ -160,7 +160,7 @@ def test_default_hparams_is_the_learner_class_s_own():
 
     assert Plain.default_hparams(IMAGES) == Plain.hparams_class()
     assert not Plain.exposes_embeddings  # declares no EmbeddingView
-    for name in ("maml", "reptile"):  # defaults that depend on the kind of task
+    for name in ("maml", "reptile", "transfer"):  # defaults that depend on the kind of task
         regression = ALGORITHMS[name].default_hparams(SINE)
         assert regression == default_hparams(name, SINE) != default_hparams(name, IMAGES)
 

@@ -135,6 +135,27 @@ def test_regression_comparison_reports_mse():
     assert result["learners"]["maml"]["inner_steps"][0]["steps"] == 0
 
 
+def test_maml_against_the_transfer_baseline_on_sinusoids_end_to_end(tmp_path):
+    """The MAML paper's own comparison: equal networks, and scores equal ``evaluate``'s."""
+    plan = small_plan(("maml", "transfer"), SINUSOID, test_shots=(5,))
+    comparison = Comparison(plan)
+    comparison.run(tick_seconds=0.05)
+    cells = {cell["algo"]: cell for cell in comparison.score()}
+    result = build_result(plan, list(cells.values()), machine="test machine")
+    assert result["metric"] == "mse"
+    rows = result["learners"]
+    assert rows["maml"]["parameters"] == rows["transfer"]["parameters"] == 1761
+    assert cells["transfer"]["episodes"] == cells["transfer"]["iterations"] == 16
+    test_source = comparison.test_source()
+    for algo, trainer in comparison.trainers.items():
+        assert rows[algo]["mse"] > 0 and "accuracy" not in rows[algo]
+        assert cells[algo]["episodes"] >= 16  # MAML's one step takes 25 tasks
+        trainer.save(tmp_path / algo)
+        _, learner = load_learner(tmp_path / algo)
+        scored = evaluate(learner, test_source, 1, 5, 5, episodes=plan.test_episodes, seed=0)
+        assert cells[algo]["mse"] == pytest.approx(scored.mse, abs=1e-12)
+
+
 def test_seeds_pool_and_the_file_round_trips(tmp_path):
     plan = small_plan(seeds=(0, 1))
     cells = run_grid(plan, workers=1)

@@ -139,7 +139,7 @@ def as_query(spec: PageParams, setup: dict[str, Any]) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(
     ("algo", "dataset"),
     [("maml", "blobs"), ("reptile", "blobs"), ("matchingnet", "blobs"), ("cnp", "sinusoid"),
-     ("transfer", "blobs")],
+     ("transfer", "blobs"), ("transfer", "sinusoid")],
 )  # fmt: skip
 def test_a_train_link_opens_its_setup_and_the_page_shows_the_same_link(algo, dataset):
     spec = train_params()

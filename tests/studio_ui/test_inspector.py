@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from metalearn_core.algorithms import cnp, matchingnet, snail
+from metalearn_core.algorithms import cnp, matchingnet, snail, transfer
 from metalearn_core.algorithms.base import Adaptation
 from metalearn_core.algorithms.internals import AttentionView, ContextCodes
 from metalearn_core.data.episodes import Episode
@@ -95,3 +95,13 @@ def test_the_conditional_neural_process_writes_its_own_caption():
     assert caption == cnp.CODES_CAPTION
     assert "query negative log-likelihood" in content.scalars
     assert [t.name for t in content.main_figure.data][:2] == ["true function", "±2σ"]
+
+
+def test_the_transfer_baseline_draws_its_fine_tuned_function_on_sinusoids():
+    config = RunConfig(dataset="sinusoid", algo="transfer", n_way=1, k_shot=5, q_query=5)
+    content = inspector_content(Trainer(config), seed=0)
+    ((caption, curve),) = content.extras  # the fine-tuning curve: query MSE per step
+    assert caption == transfer.REGRESSION_STEP_ZERO_CAPTION
+    assert len(curve.data[0].y) == 11  # the pretrained network, then 10 SGD steps
+    names = [t.name for t in content.main_figure.data]
+    assert names[0] == "true function" and "step 0" in names and "step 10" in names
