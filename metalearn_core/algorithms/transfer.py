@@ -109,27 +109,41 @@ class TransferHyperparameters(Hyperparameters):
     size for K = 10), for 10 steps (the steps MAML is shown and scored with).
     """
 
-    outer_lr: float = setting(1e-3, help="Adam step size β of pretraining", above=0)
+    outer_lr: float = setting(
+        1e-3, label="Pretraining learning rate β", help="Adam step size β of pretraining", above=0
+    )
     meta_batch: int = setting(
         1,
+        label="Episodes per step",
         help="episodes the trainer draws per step; pretraining does not read them",
         low=1,
         high=MAX_META_BATCH,
     )
-    pretrain_batch: int = setting(64, help="examples per pretraining step", low=1, high=1024)
+    pretrain_batch: int = setting(
+        64, label="Pretraining batch size", help="examples per pretraining step", low=1, high=1024
+    )
     finetune_steps: int = setting(
         20,
+        label="Fine-tuning steps",
         help="SGD steps per support set; 0 = nearest class mean (regression: pretrained net)",
         low=0,
         high=500,
     )
-    finetune_lr: float = setting(0.5, help="α, for the head W", above=0)
-    finetune_whole: bool = setting(False, help="also fine-tune (a copy of) the backbone θ")
+    finetune_lr: float = setting(
+        0.5, label="Fine-tuning learning rate α", help="α, for the head W", above=0
+    )
+    finetune_whole: bool = setting(
+        False, label="Fine-tune the backbone too", help="also fine-tune (a copy of) the backbone θ"
+    )
     finetune_backbone_lr: float = setting(
-        0.01, help="α_θ: the backbone moves far less than a fresh head", above=0
+        0.01,
+        label="Backbone learning rate α_θ",
+        help="α_θ: the backbone moves far less than a fresh head",
+        above=0,
     )
     cosine_scale: float = setting(
         10.0,
+        label="Cosine scale s",
         help="s, the inverse temperature of the cosine head (classification only)",
         above=0,
         high=1000.0,
