@@ -28,7 +28,8 @@ def test_two_learners_play_and_their_lines_grow_then_score(streamlit_server, pag
     sidebar = page.locator('[data-testid="stSidebar"]')
     choose(page, "Data set", "2-D blobs")  # small and quick to score on a busy CPU
     page.get_by_text("MAML", exact=True).wait_for()
-    set_number(page, "Training episodes per learner", 400)
+    # a budget that lasts beyond the few samples below on a quick machine (Score stops it)
+    set_number(page, "Training episodes per learner", 5000)
     sidebar.get_by_text("Scoring").click()
     set_number(page, "Test episodes", 20)
     set_number(page, "Episodes per extra point", 5)
