@@ -6,7 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from studio_ui.i18n import _, current_language
-from studio_ui.lessons import LESSONS, PAGES, lesson_query
+from studio_ui.lesson_texts import LESSONS, PAGES
+from studio_ui.lessons import lesson_query
 from studio_ui.runtime import ensure_entrypoint
 
 ensure_entrypoint()

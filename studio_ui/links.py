@@ -40,7 +40,7 @@ from studio_ui.i18n import LANGUAGE_KEY, LANGUAGES, _, current_language, transla
 from studio_ui.sessions import RUN_PARAM  # a student's run token: never in a shared link
 
 HIDE_PARAM = "hide"
-LESSON_PARAM = "lesson"  # read by the lessons (studio_ui.lessons), kept here
+LESSON_PARAM = "lesson"  # opens a lesson (studio_ui.lessons, studio_ui.lesson_texts)
 # Parameters the pages read elsewhere; a link keeps them (but a student's run token).
 GLOBAL_PARAMS = (LANGUAGE_KEY, HIDE_PARAM, LESSON_PARAM, RUN_PARAM)
 MAX_VALUE_LENGTH = 200  # characters of one value (a data folder's path is the longest)

@@ -10,7 +10,7 @@ import pytest
 from babel.messages.catalog import PYTHON_FORMAT
 from streamlit.testing.v1 import AppTest
 
-from studio_ui import compare_session, i18n, lessons
+from studio_ui import compare_session, i18n, lesson_texts, lessons
 from studio_ui import train_session as train_state
 from studio_ui.gan_session import LAB_KEY
 from studio_ui.serving import REPO_ROOT
@@ -42,19 +42,19 @@ def card_title(at: AppTest) -> str | None:
 
 
 def test_the_registry_has_six_lessons_with_unique_ids_on_known_pages():
-    assert len(lessons.LESSONS) >= 6
-    ids = [lesson.id for lesson in lessons.LESSONS]
+    assert len(lesson_texts.LESSONS) >= 6
+    ids = [lesson.id for lesson in lesson_texts.LESSONS]
     assert len(set(ids)) == len(ids)
     assert all(lessons.LESSON_ID_PATTERN.fullmatch(i) for i in ids)
-    assert {lesson.page for lesson in lessons.LESSONS} == {"train", "compare", "gan"}
+    assert {lesson.page for lesson in lesson_texts.LESSONS} == {"train", "compare", "gan"}
 
 
-@pytest.mark.parametrize("lesson", lessons.LESSONS, ids=lambda lesson: lesson.id)
+@pytest.mark.parametrize("lesson", lesson_texts.LESSONS, ids=lambda lesson: lesson.id)
 def test_every_setup_is_one_its_page_can_run(lesson):
     lessons.check_setup(lesson)  # the core's own checks: raises on a value out of its limits
 
 
-@pytest.mark.parametrize("lesson", lessons.LESSONS, ids=lambda lesson: lesson.id)
+@pytest.mark.parametrize("lesson", lesson_texts.LESSONS, ids=lambda lesson: lesson.id)
 def test_every_text_of_a_lesson_is_in_english_and_chinese(lesson):
     chinese = i18n.translations("zh_CN")
     for name, text in lessons.text_fields(lesson).items():
@@ -130,7 +130,7 @@ def step(at: AppTest, lesson: lessons.Lesson) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
-@pytest.mark.parametrize("lesson", lessons.LESSONS, ids=lambda lesson: lesson.id)
+@pytest.mark.parametrize("lesson", lesson_texts.LESSONS, ids=lambda lesson: lesson.id)
 def test_a_lesson_link_opens_its_page_with_the_card_and_the_setup(lesson):
     at = open_page(lesson.script, lesson.id)
     assert card_title(at) == f"Lesson: {lesson.title}"
@@ -204,23 +204,23 @@ def test_a_lesson_of_another_page_points_there_and_changes_nothing():
 def test_the_lessons_page_links_each_lesson_to_its_page():
     at = open_page("pages/lessons.py")
     links = [link.proto for link in at.get("page_link") if "lesson=" in link.proto.query_string]
-    assert len(links) == len(lessons.LESSONS)
-    for link, lesson in zip(links, lessons.LESSONS, strict=True):
+    assert len(links) == len(lesson_texts.LESSONS)
+    for link, lesson in zip(links, lesson_texts.LESSONS, strict=True):
         assert link.page.endswith(lesson.url_path)
         assert f"lesson={lesson.id}" in link.query_string
     codes = [c.value for c in at.code]
-    assert [lesson.link("en") for lesson in lessons.LESSONS] == codes
+    assert [lesson.link("en") for lesson in lesson_texts.LESSONS] == codes
 
 
 def test_the_lessons_page_in_chinese_hands_out_chinese_links():
     at = open_page("pages/lessons.py", language="zh_CN")
     assert at.title[0].value == "引导课程"
-    assert [c.value for c in at.code] == [lesson.link("zh_CN") for lesson in lessons.LESSONS]
+    assert [c.value for c in at.code] == [lesson.link("zh_CN") for lesson in lesson_texts.LESSONS]
     links = [link.proto for link in at.get("page_link") if "lesson=" in link.proto.query_string]
     assert all("lang=zh_CN" in link.query_string for link in links)
 
 
-@pytest.mark.parametrize("lesson", lessons.LESSONS, ids=lambda lesson: lesson.id)
+@pytest.mark.parametrize("lesson", lesson_texts.LESSONS, ids=lambda lesson: lesson.id)
 def test_every_hidden_control_is_a_control_of_the_lessons_page(lesson):
     from studio_ui.links import page_params
 
